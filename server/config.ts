@@ -1,0 +1,54 @@
+/**
+ * The coordinator's configuration: embedded defaults, overridden by environment
+ * variables, overridden again by whoever starts it in code (tests, the CLI).
+ */
+import path from 'node:path';
+
+export interface CoordinatorConfig {
+  /** TCP port; 0 picks a free one. Env PORT, default 3000. */
+  port: number;
+  /** Interface to bind. Env HOST, default 127.0.0.1 (loopback only). */
+  host: string;
+  /** Directory for the coordinator's state. Env TABREDUCE_DATA_DIR, default ./data. */
+  dataDir: string;
+  /** Directory of the built web app. Default dist/web beside the repo root. */
+  webDir: string;
+  /** Lease length in ms; volunteers renew within it. Env TABREDUCE_LEASE_MS, default 30 s. */
+  leaseMs: number;
+  /** Longest a single task may run in a tab, in ms. Env TABREDUCE_TASK_TIMEOUT_MS, default 5 min. */
+  taskTimeoutMs: number;
+  /** How often expired leases are swept, in ms. Default 500. */
+  sweepIntervalMs: number;
+  /** Largest HTTP request body, in bytes. Env TABREDUCE_MAX_BODY_BYTES, default 512 MiB. */
+  maxBodyBytes: number;
+  /** Largest Socket.IO message from a volunteer, in bytes. Env TABREDUCE_MAX_MESSAGE_BYTES, default 64 MiB. */
+  maxMessageBytes: number;
+  /** Shortest gap between two dashboard snapshots, in ms. Default 250. */
+  dashboardIntervalMs: number;
+}
+
+const repoRoot = path.resolve(import.meta.dirname, '..');
+
+function intFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  return value;
+}
+
+export function loadConfig(overrides: Partial<CoordinatorConfig> = {}): CoordinatorConfig {
+  return {
+    port: intFromEnv('PORT', 3000),
+    host: process.env.HOST || '127.0.0.1',
+    dataDir: path.resolve(process.env.TABREDUCE_DATA_DIR || 'data'),
+    webDir: path.join(repoRoot, 'dist', 'web'),
+    leaseMs: intFromEnv('TABREDUCE_LEASE_MS', 30_000),
+    taskTimeoutMs: intFromEnv('TABREDUCE_TASK_TIMEOUT_MS', 5 * 60_000),
+    sweepIntervalMs: 500,
+    maxBodyBytes: intFromEnv('TABREDUCE_MAX_BODY_BYTES', 512 * 1024 * 1024),
+    maxMessageBytes: intFromEnv('TABREDUCE_MAX_MESSAGE_BYTES', 64 * 1024 * 1024),
+    dashboardIntervalMs: 250,
+    ...overrides,
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * Wires the coordinator together: one HTTP server carrying the API, the web app and
+ * Socket.IO (volunteers and dashboards), around one scheduler and one store.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server as SocketServer } from 'socket.io';
+import { DASHBOARD_NAMESPACE, VOLUNTEER_NAMESPACE } from '../shared/protocol.ts';
+import { loadConfig, type CoordinatorConfig } from './config.ts';
+import { DashboardFeed, type DashboardNamespace } from './dashboard-feed.ts';
+import { createHttpApi } from './http-api.ts';
+import { Scheduler } from './scheduler.ts';
+import { VolunteerGateway, type VolunteerNamespace } from './socket-gateway.ts';
+import { CONTENT_SECURITY_POLICY, createStaticFiles } from './static-files.ts';
+import type { JobStore } from './store/job-store.ts';
+import { MemoryStore } from './store/memory-store.ts';
+
+export interface CoordinatorOptions extends Partial<CoordinatorConfig> {
+  store?: JobStore;
+  /** Submit token; when set, job endpoints need it. */
+  token?: string;
+  now?: () => number;
+  log?: (message: string) => void;
+}
+
+export interface Coordinator {
+  config: CoordinatorConfig;
+  httpServer: HttpServer;
+  scheduler: Scheduler;
+  /** The base URL once listening, e.g. http://127.0.0.1:3000. */
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startCoordinator(options: CoordinatorOptions = {}): Promise<Coordinator> {
+  const { store = new MemoryStore(), token, now = Date.now, log = (message: string) => console.log(message), ...overrides } = options;
+  const config = loadConfig(overrides);
+
+  const httpServer = createServer();
+  const io = new SocketServer(httpServer, {
+    // Map output blocks can be large; the default 1 MB would drop the tab with "transport error".
+    maxHttpBufferSize: config.maxMessageBytes,
+    serveClient: false,
+  });
+
+  let gateway: VolunteerGateway | undefined;
+  let feed: DashboardFeed | undefined;
+  const scheduler = new Scheduler(
+    store,
+    {
+      leaseMs: config.leaseMs,
+      taskTimeoutMs: config.taskTimeoutMs,
+      newJobId: () => `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`,
+      newLeaseToken: () => randomUUID(),
+    },
+    {
+      workAvailable: () => gateway?.announceWork(),
+      revoke: (volunteerId, taskIds, reason) => gateway?.revoke(volunteerId, taskIds, reason),
+      changed: () => feed?.changed(),
+    },
+  );
+  // Socket.IO types a server's events once for all namespaces; ours differ per namespace.
+  gateway = new VolunteerGateway(io.of(VOLUNTEER_NAMESPACE) as unknown as VolunteerNamespace, scheduler, { leaseMs: config.leaseMs, now, log });
+  feed = new DashboardFeed(
+    io.of(DASHBOARD_NAMESPACE) as unknown as DashboardNamespace,
+    () => ({ jobs: scheduler.listJobs(), cluster: scheduler.cluster() }),
+    config.dashboardIntervalMs,
+  );
+
+  const handleApi = createHttpApi(scheduler, { maxBodyBytes: config.maxBodyBytes, ...(token ? { token } : {}), now, log });
+  const serveStatic = createStaticFiles(config.webDir);
+  httpServer.on('request', (request, response) => {
+    response.setHeader('content-security-policy', CONTENT_SECURITY_POLICY);
+    response.setHeader('x-content-type-options', 'nosniff');
+    response.setHeader('referrer-policy', 'no-referrer');
+    void handleApi(request, response)
+      .then((handled) => (handled ? undefined : serveStatic(request, response)))
+      .catch((error: unknown) => {
+        log(`request ${request.url} failed: ${(error as Error).stack ?? String(error)}`);
+        if (!response.headersSent) response.writeHead(500);
+        response.end();
+      });
+  });
+
+  const sweeper = setInterval(() => scheduler.tick(now()), config.sweepIntervalMs);
+  sweeper.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.host, () => {
+      httpServer.off('error', reject);
+      resolve();
+    });
+  });
+  const address = httpServer.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  return {
+    config: { ...config, port: address.port },
+    httpServer,
+    scheduler,
+    url: `http://${host}:${address.port}`,
+    async close() {
+      clearInterval(sweeper);
+      feed?.close();
+      await io.close();
+      httpServer.closeAllConnections();
+    },
+  };
+}

@@ -1,0 +1,152 @@
+/**
+ * The HTTP API (contract: DESIGN.md). Routes are few and fixed, so they are matched by
+ * hand; every body is size-limited, parsed, and checked against its schema before the
+ * scheduler sees it, and every error is a JSON `{ error, code }` with its status.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { TabreduceError } from '../shared/errors.ts';
+import { describeZodError, jobSubmissionSchema } from '../shared/schemas.ts';
+import { planJob } from './job-planner.ts';
+import { resultToCsv } from './result-format.ts';
+import type { Scheduler } from './scheduler.ts';
+
+export interface HttpApiOptions {
+  maxBodyBytes: number;
+  /** When set, job endpoints need `Authorization: Bearer <token>`. */
+  token?: string;
+  now: () => number;
+  log: (message: string) => void;
+}
+
+type Handler = (request: IncomingMessage, response: ServerResponse, params: { id?: string; query: URLSearchParams }) => Promise<void> | void;
+
+export function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  response.end(text);
+}
+
+function sendError(response: ServerResponse, error: TabreduceError): void {
+  sendJson(response, error.status, { error: error.message, code: error.code });
+}
+
+async function readJsonBody(request: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const type = request.headers['content-type'] ?? '';
+  if (!/^application\/json\b/i.test(type)) {
+    throw new TabreduceError('UNSUPPORTED_MEDIA_TYPE', `send the job as JSON with content-type application/json (got "${type || 'none'}")`);
+  }
+  const declared = Number(request.headers['content-length'] ?? 0);
+  if (declared > maxBytes) {
+    throw new TabreduceError('PAYLOAD_TOO_LARGE', `the body is ${declared} bytes; the limit is ${maxBytes} (TABREDUCE_MAX_BODY_BYTES)`);
+  }
+  const chunks: Buffer[] = [];
+  let received = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    received += chunk.length;
+    if (received > maxBytes) {
+      throw new TabreduceError('PAYLOAD_TOO_LARGE', `the body exceeds the limit of ${maxBytes} bytes (TABREDUCE_MAX_BODY_BYTES)`);
+    }
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') throw new TabreduceError('BAD_REQUEST', 'the body is empty; send the job as JSON');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new TabreduceError('BAD_REQUEST', `the body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const presented = /^Bearer\s+(.+)$/i.exec(header ?? '')?.[1]?.trim() ?? '';
+  const a = Buffer.from(presented);
+  const b = Buffer.from(token);
+  // timingSafeEqual needs equal lengths; compare against ourselves to keep the time flat.
+  return a.length === b.length ? timingSafeEqual(a, b) : (timingSafeEqual(b, b), false);
+}
+
+export function createHttpApi(scheduler: Scheduler, options: HttpApiOptions) {
+  const routes: { method: string; pattern: RegExp; handler: Handler; auth: boolean }[] = [];
+  const route = (method: string, pattern: RegExp, handler: Handler, auth = true) => routes.push({ method, pattern, handler, auth });
+
+  route('GET', /^\/api\/health$/, (_request, response) => sendJson(response, 200, { ok: true }), false);
+
+  route('POST', /^\/api\/jobs$/, async (request, response) => {
+    const body = await readJsonBody(request, options.maxBodyBytes);
+    const parsed = jobSubmissionSchema.safeParse(body);
+    if (!parsed.success) throw new TabreduceError('BAD_REQUEST', describeZodError(parsed.error));
+    const job = scheduler.submit(planJob(parsed.data), options.now());
+    options.log(`job ${job.id} "${job.name}" submitted: ${job.mapTasks} map tasks, ${job.reducers} reduce tasks`);
+    sendJson(response, 201, { id: job.id });
+  });
+
+  route('GET', /^\/api\/jobs$/, (_request, response) => sendJson(response, 200, scheduler.listJobs()));
+
+  route('GET', /^\/api\/jobs\/([^/]+)$/, (_request, response, { id }) => {
+    const job = scheduler.getJob(id!);
+    if (!job) throw new TabreduceError('NOT_FOUND', `no job ${id}`);
+    sendJson(response, 200, job);
+  });
+
+  route('DELETE', /^\/api\/jobs\/([^/]+)$/, (_request, response, { id }) => {
+    const job = scheduler.cancel(id!, options.now());
+    options.log(`job ${id} cancelled`);
+    sendJson(response, 200, job);
+  });
+
+  route('GET', /^\/api\/jobs\/([^/]+)\/result$/, (_request, response, { id, query }) => {
+    const format = query.get('format') ?? 'json';
+    if (format !== 'json' && format !== 'csv') {
+      throw new TabreduceError('BAD_REQUEST', `format must be json or csv, got "${format}"`);
+    }
+    const result = scheduler.getResult(id!);
+    if (format === 'csv') {
+      const csv = resultToCsv(result);
+      response.writeHead(200, {
+        'content-type': 'text/csv; charset=utf-8',
+        'content-disposition': `attachment; filename="${id}.csv"`,
+        'content-length': Buffer.byteLength(csv),
+      });
+      response.end(csv);
+      return;
+    }
+    sendJson(response, 200, result);
+  });
+
+  route('GET', /^\/api\/jobs\/([^/]+)\/tasks$/, (_request, response, { id }) => sendJson(response, 200, scheduler.getTasks(id!)));
+
+  route('GET', /^\/api\/jobs\/([^/]+)\/source$/, (_request, response, { id }) => sendJson(response, 200, scheduler.getSource(id!)));
+
+  route('GET', /^\/api\/volunteers$/, (_request, response) => sendJson(response, 200, scheduler.cluster()), false);
+
+  /** Handles an /api request; answers false when the path is not under /api. */
+  return async function handleApi(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (!url.pathname.startsWith('/api/') && url.pathname !== '/api') return false;
+    try {
+      const matching = routes.filter((candidate) => candidate.pattern.test(url.pathname));
+      if (matching.length === 0) throw new TabreduceError('NOT_FOUND', `no route ${url.pathname}`);
+      const matched = matching.find((candidate) => candidate.method === request.method);
+      if (!matched) {
+        response.setHeader('allow', matching.map((candidate) => candidate.method).join(', '));
+        throw new TabreduceError('METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${url.pathname}`);
+      }
+      if (matched.auth && options.token && !tokenMatches(request.headers.authorization, options.token)) {
+        throw new TabreduceError('UNAUTHORIZED', 'this coordinator needs a submit token: send Authorization: Bearer <token>');
+      }
+      const id = matched.pattern.exec(url.pathname)?.[1];
+      await matched.handler(request, response, { ...(id ? { id: decodeURIComponent(id) } : {}), query: url.searchParams });
+    } catch (error) {
+      if (error instanceof TabreduceError) {
+        sendError(response, error);
+      } else {
+        options.log(`${request.method} ${url.pathname} failed: ${(error as Error).stack ?? String(error)}`);
+        sendError(response, new TabreduceError('INTERNAL', 'the coordinator failed on this request; see its log'));
+      }
+      // A body we refused may still be arriving; drop the connection rather than read it all.
+      if (!request.complete) response.once('finish', () => request.destroy());
+    }
+    return true;
+  };
+}

@@ -1,0 +1,207 @@
+import { describe, expect, it } from 'vitest';
+import type { Key } from '../shared/keys.ts';
+import type { KeyValue, PartitionBlock } from '../shared/job.ts';
+import { partitionOf } from '../shared/partition.ts';
+import type { MapAssignment, ReduceAssignment, TaskAssignment } from '../shared/protocol.ts';
+import { planJob } from './job-planner.ts';
+import { Scheduler, type SchedulerListener } from './scheduler.ts';
+import { MemoryStore } from './store/memory-store.ts';
+
+const SOURCE = 'export function* map(k, v) { yield [v, 1]; }\nexport function reduce(k, vs) { return vs.length; }';
+const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+const decode = (bytes: Uint8Array | ArrayBuffer) => JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+
+/** A scheduler on a fake clock, with everything it announces recorded. */
+function setup(options: { leaseMs?: number } = {}) {
+  const events = { workAvailable: 0, revoked: [] as { volunteerId: string; taskIds: string[] }[] };
+  const listener: SchedulerListener = {
+    workAvailable: () => events.workAvailable++,
+    revoke: (volunteerId, taskIds) => events.revoked.push({ volunteerId, taskIds }),
+    changed: () => {},
+  };
+  let ids = 0;
+  let tokens = 0;
+  const scheduler = new Scheduler(
+    new MemoryStore(),
+    {
+      leaseMs: options.leaseMs ?? 1000,
+      taskTimeoutMs: 5000,
+      backoffMs: () => 100,
+      newJobId: () => `job${++ids}`,
+      newLeaseToken: () => `lease${++tokens}`,
+    },
+    listener,
+  );
+  return { scheduler, events };
+}
+
+/** What an honest tab answers for the test job's map task: [value, 1] per record, grouped. */
+function honestMap(assignment: MapAssignment): Uint8Array[] {
+  const input = decode(assignment.input) as { kind: 'records'; records: [Key, Key][] };
+  const blocks: PartitionBlock[] = Array.from({ length: assignment.partitions }, () => []);
+  for (const [, value] of input.records) {
+    const block = blocks[partitionOf(value, assignment.partitions)]!;
+    const entry = block.find(([key]) => key === value);
+    if (entry) entry[1].push(1);
+    else block.push([value, [1]]);
+  }
+  return blocks.map(encode);
+}
+
+function honestReduce(assignment: ReduceAssignment): Uint8Array {
+  const counts = new Map<Key, number>();
+  for (const bytes of assignment.blocks) {
+    for (const [key, values] of decode(bytes) as PartitionBlock) counts.set(key, (counts.get(key) ?? 0) + values.length);
+  }
+  return encode([...counts].sort(([a], [b]) => String(a).localeCompare(String(b))));
+}
+
+function answer(scheduler: Scheduler, volunteerId: string, assignment: TaskAssignment, nowMs: number) {
+  const output =
+    assignment.kind === 'map'
+      ? { kind: 'map' as const, partitions: honestMap(assignment) }
+      : { kind: 'reduce' as const, pairs: honestReduce(assignment) };
+  scheduler.complete(volunteerId, assignment.taskId, assignment.leaseToken, output, nowMs);
+}
+
+const letters = (text: string): [Key, unknown][] => [...text].map((letter, i) => [i, letter]);
+
+function submitLetters(scheduler: Scheduler, text: string, nowMs = 0, extra: { maxAttempts?: number; reducers?: number } = {}) {
+  return scheduler.submit(
+    planJob({ name: 'letters', source: SOURCE, input: { kind: 'records', records: letters(text) }, recordsPerTask: 2, reducers: 2, ...extra }),
+    nowMs,
+  );
+}
+
+describe('Scheduler', () => {
+  it('runs a job through map and reduce to a merged, sorted result', () => {
+    const { scheduler } = setup();
+    const job = submitLetters(scheduler, 'abracadabra');
+    scheduler.connect('v1', 'test', 4, 0);
+    expect(scheduler.getJob(job.id)?.state).toBe('queued');
+
+    const maps = scheduler.requestTasks('v1', 64, 1);
+    expect(maps).toHaveLength(6);
+    expect(scheduler.getJob(job.id)?.state).toBe('mapping');
+    for (const assignment of maps) answer(scheduler, 'v1', assignment, 2);
+
+    expect(scheduler.getJob(job.id)?.state).toBe('reducing');
+    const reduces = scheduler.requestTasks('v1', 64, 3);
+    expect(reduces.map((assignment) => assignment.kind)).toEqual(['reduce', 'reduce']);
+    for (const assignment of reduces) answer(scheduler, 'v1', assignment, 4);
+
+    expect(scheduler.getJob(job.id)).toMatchObject({ state: 'succeeded', progress: { map: { done: 6, total: 6 }, reduce: { done: 2, total: 2 } } });
+    expect(scheduler.getResult(job.id)).toEqual<KeyValue[]>([['a', 5], ['b', 2], ['c', 1], ['d', 1], ['r', 2]]);
+  });
+
+  it('shares slots fairly: a second job gets work while the first still has plenty', () => {
+    const { scheduler } = setup();
+    const big = submitLetters(scheduler, 'x'.repeat(40));
+    const small = submitLetters(scheduler, 'yy');
+    scheduler.connect('v1', 'test', 4, 0);
+    const tasks = scheduler.requestTasks('v1', 4, 1);
+    expect(tasks.map((task) => task.jobId)).toEqual([big.id, small.id, big.id, big.id]);
+  });
+
+  it('requeues the tasks of a volunteer that disconnects, for another volunteer', () => {
+    const { scheduler } = setup();
+    const job = submitLetters(scheduler, 'ab');
+    scheduler.connect('v1', 'test', 1, 0);
+    scheduler.connect('v2', 'test', 1, 0);
+    const [first] = scheduler.requestTasks('v1', 1, 1);
+    scheduler.disconnect('v1', 2);
+    expect(scheduler.requestTasks('v2', 1, 3)).toEqual([]); // backing off for 100 ms
+    const [again] = scheduler.requestTasks('v2', 1, 200);
+    expect(again?.taskId).toBe(first?.taskId);
+    expect(again?.leaseToken).not.toBe(first?.leaseToken);
+    expect(() => answer(scheduler, 'v1', first!, 201)).toThrow(/no live lease/);
+    answer(scheduler, 'v2', again!, 202);
+    expect(scheduler.getJob(job.id)?.retries).toBe(1);
+  });
+
+  it('refuses a result from a volunteer that does not hold the lease', () => {
+    const { scheduler } = setup();
+    submitLetters(scheduler, 'ab');
+    scheduler.connect('v1', 'test', 1, 0);
+    scheduler.connect('v2', 'test', 1, 0);
+    const [task] = scheduler.requestTasks('v1', 1, 1);
+    expect(() => answer(scheduler, 'v2', task!, 2)).toThrow(/no live lease/);
+    answer(scheduler, 'v1', task!, 3);
+    expect(() => answer(scheduler, 'v1', task!, 4)).toThrow(/no live lease/); // never counted twice
+  });
+
+  it('expires silent leases, retries them, and fails the job after maxAttempts', () => {
+    const { scheduler, events } = setup({ leaseMs: 1000 });
+    const job = submitLetters(scheduler, 'abcd', 0, { maxAttempts: 2 });
+    scheduler.connect('v1', 'test', 2, 0);
+    const [stuck, other] = scheduler.requestTasks('v1', 2, 0);
+    answer(scheduler, 'v1', other!, 10);
+    scheduler.tick(1001);
+    expect(scheduler.getTasks(job.id)[0]).toMatchObject({ status: 'pending', lastError: { name: 'LeaseLost' } });
+    const [retry] = scheduler.requestTasks('v1', 1, 1200);
+    expect(retry?.taskId).toBe(stuck?.taskId);
+    scheduler.tick(2201);
+    expect(scheduler.getJob(job.id)).toMatchObject({ state: 'failed', error: { name: 'LeaseLost', taskId: stuck?.taskId } });
+    expect(events.workAvailable).toBeGreaterThan(0);
+  });
+
+  it('keeps the lease alive while the volunteer renews it', () => {
+    const { scheduler } = setup({ leaseMs: 1000 });
+    const job = submitLetters(scheduler, 'ab');
+    scheduler.connect('v1', 'test', 1, 0);
+    const [task] = scheduler.requestTasks('v1', 1, 0);
+    for (let now = 500; now <= 5000; now += 500) {
+      expect(scheduler.renew('v1', [{ taskId: task!.taskId, leaseToken: task!.leaseToken }], now)).toEqual({ renewed: [task!.taskId], lost: [] });
+      scheduler.tick(now);
+    }
+    answer(scheduler, 'v1', task!, 5100);
+    expect(scheduler.getTasks(job.id)[0]).toMatchObject({ status: 'done', attemptsStarted: 1 });
+    expect(scheduler.renew('v1', [{ taskId: task!.taskId, leaseToken: task!.leaseToken }], 5200)).toEqual({ renewed: [], lost: [task!.taskId] });
+  });
+
+  it('fails the job with the task error when job code keeps throwing, and revokes its other tasks', () => {
+    const { scheduler, events } = setup();
+    const job = submitLetters(scheduler, 'abcd', 0, { maxAttempts: 1 });
+    scheduler.connect('v1', 'test', 2, 0);
+    const [bad, running] = scheduler.requestTasks('v1', 2, 0);
+    scheduler.fail('v1', bad!.taskId, bad!.leaseToken, { name: 'TypeError', message: 'x is undefined', stack: 'at map' }, 5);
+    expect(scheduler.getJob(job.id)).toMatchObject({
+      state: 'failed',
+      error: { name: 'TypeError', message: 'x is undefined', stack: 'at map', taskId: bad!.taskId },
+    });
+    expect(events.revoked).toEqual([{ volunteerId: 'v1', taskIds: [running!.taskId] }]);
+    expect(scheduler.requestTasks('v1', 2, 10)).toEqual([]);
+  });
+
+  it('refuses a malformed map output and keeps the lease', () => {
+    const { scheduler } = setup();
+    submitLetters(scheduler, 'ab');
+    scheduler.connect('v1', 'test', 1, 0);
+    const [task] = scheduler.requestTasks('v1', 1, 0) as MapAssignment[];
+    const complete = (partitions: Uint8Array[]) => () =>
+      scheduler.complete('v1', task!.taskId, task!.leaseToken, { kind: 'map', partitions }, 1);
+    expect(complete([encode([])])).toThrow(/needs 2 partitions/);
+    expect(complete([encode({}), encode([])])).toThrow(/wrong shape/);
+    expect(complete([new Uint8Array([0xff]), encode([])])).toThrow(/not UTF-8 JSON/);
+    const wrongPartition = partitionOf('a', 2) === 0 ? [encode([]), encode([['a', [1]]])] : [encode([['a', [1]]]), encode([])];
+    expect(complete(wrongPartition)).toThrow(/does not belong in partition/);
+    answer(scheduler, 'v1', task!, 2);
+  });
+
+  it('cancels a job: revokes running tasks and refuses their late answers', () => {
+    const { scheduler, events } = setup();
+    const job = submitLetters(scheduler, 'abcd');
+    scheduler.connect('v1', 'test', 1, 0);
+    const [task] = scheduler.requestTasks('v1', 1, 0);
+    expect(scheduler.cancel(job.id, 1).state).toBe('cancelled');
+    expect(events.revoked).toEqual([{ volunteerId: 'v1', taskIds: [task!.taskId] }]);
+    expect(() => answer(scheduler, 'v1', task!, 2)).toThrow(/no live lease/);
+    expect(() => scheduler.cancel(job.id, 3)).toThrow(/already cancelled/);
+    expect(() => scheduler.getResult(job.id)).toThrow(/cancelled/);
+  });
+
+  it('asks for hello before work', () => {
+    const { scheduler } = setup();
+    expect(() => scheduler.requestTasks('stranger', 1, 0)).toThrow(/hello/);
+  });
+});

@@ -1,0 +1,548 @@
+/**
+ * The scheduler: which volunteer runs which task, under which lease, and what happens
+ * to a job when its tasks finish, fail or are abandoned. It knows nothing of Socket.IO
+ * or HTTP: the gateway turns events into calls here, and calls carry the time, so the
+ * whole policy is testable with a fake clock.
+ *
+ * Pull model: a volunteer asks for up to `max` tasks when it has free worker slots.
+ * Free slots are shared fairly among running jobs: each pick goes to the job with the
+ * fewest tasks running, the oldest job first among equals, so a huge job never starves
+ * a small one.
+ */
+import { TabreduceError, type TaskError } from '../shared/errors.ts';
+import {
+  isTerminal,
+  transitionJob,
+  type ClusterSummary,
+  type JobEvent,
+  type JobSummary,
+  type KeyValue,
+  type TaskSummary,
+} from '../shared/job.ts';
+import type { TaskAssignment, TaskOutput, JobSourceReply } from '../shared/protocol.ts';
+import {
+  defaultBackoffMs,
+  initialTaskState,
+  transitionTask,
+  TaskTransitionError,
+  type TaskEvent,
+  type TaskKind,
+  type TaskPolicy,
+} from '../shared/task.ts';
+import type { JobPlan } from './job-planner.ts';
+import type { JobRecord, JobStore, TaskRecord } from './store/job-store.ts';
+import { checkMapOutput, checkReduceOutput, mergeReduceOutputs } from './task-output.ts';
+
+export interface SchedulerOptions {
+  /** How long a lease lasts without renewal, in ms. */
+  leaseMs: number;
+  /** How long a tab lets one task run before it kills the worker, in ms. */
+  taskTimeoutMs: number;
+  /** Delay before a failed task may run again, by attempts started so far. */
+  backoffMs?: (attemptsStarted: number) => number;
+  newJobId: () => string;
+  newLeaseToken: () => string;
+}
+
+/** What the scheduler tells the outside world; the gateway turns these into messages. */
+export interface SchedulerListener {
+  /** Tasks became leasable: idle volunteers should ask. */
+  workAvailable(): void;
+  /** A volunteer must stop these tasks (job cancelled or failed). */
+  revoke(volunteerId: string, taskIds: string[], reason: string): void;
+  /** Something the dashboard shows changed. */
+  changed(): void;
+}
+
+interface Volunteer {
+  id: string;
+  agent: string;
+  slots: number;
+  connectedAtMs: number;
+  leases: Set<string>;
+  tasksDone: number;
+  tasksFailed: number;
+}
+
+/** The live index of one job: its tasks, its queue of leasable tasks, its counters. */
+interface JobRun {
+  job: JobRecord;
+  tasks: { map: TaskRecord[]; reduce: TaskRecord[] };
+  /** Indices of pending tasks of the current phase, in the order they should run. */
+  queue: number[];
+  running: number;
+  done: { map: number; reduce: number };
+  retries: number;
+  volunteersUsed: Set<string>;
+}
+
+interface LeaseEntry {
+  run: JobRun;
+  task: TaskRecord;
+  volunteerId: string;
+}
+
+const NOBODY_MESSAGE = 'say volunteer:hello before asking for work';
+
+export class Scheduler {
+  private readonly runs = new Map<string, JobRun>();
+  private readonly leases = new Map<string, LeaseEntry>();
+  private readonly volunteers = new Map<string, Volunteer>();
+  private readonly policyCache = new Map<number, TaskPolicy>();
+
+  constructor(
+    private readonly store: JobStore,
+    private readonly options: SchedulerOptions,
+    private readonly listener: SchedulerListener,
+  ) {
+    for (const job of store.listJobs()) this.runs.set(job.id, this.indexJob(job, store.listTasks(job.id)));
+  }
+
+  // ── Jobs ────────────────────────────────────────────────────────────────────────
+
+  submit(plan: JobPlan, nowMs: number): JobRecord {
+    const job: JobRecord = {
+      id: this.options.newJobId(),
+      name: plan.name,
+      source: plan.source,
+      sourceDigest: plan.sourceDigest,
+      submittedAtMs: nowMs,
+      reducers: plan.reducers,
+      mapTasks: plan.mapInputs.length,
+      maxAttempts: plan.maxAttempts,
+      replication: plan.replication,
+      inputBytes: plan.inputBytes,
+      state: { status: 'queued' },
+    };
+    const tasks = [
+      ...plan.mapInputs.map((_, index) => newTask(job.id, 'map', index)),
+      ...Array.from({ length: plan.reducers }, (_, index) => newTask(job.id, 'reduce', index)),
+    ];
+    this.store.insertJob(job, tasks, plan.mapInputs);
+    this.runs.set(job.id, this.indexJob(job, tasks));
+    this.listener.workAvailable();
+    this.listener.changed();
+    return job;
+  }
+
+  cancel(jobId: string, nowMs: number): JobSummary {
+    const run = this.requireRun(jobId);
+    if (isTerminal(run.job.state)) {
+      throw new TabreduceError('CONFLICT', `job ${jobId} is already ${run.job.state.status}`);
+    }
+    this.moveJob(run, { type: 'cancel' }, nowMs);
+    this.endJob(run, 'the job was cancelled');
+    return this.summarize(run);
+  }
+
+  getJob(jobId: string): JobSummary | undefined {
+    const run = this.runs.get(jobId);
+    return run && this.summarize(run);
+  }
+
+  /** All jobs, newest first. */
+  listJobs(): JobSummary[] {
+    return [...this.runs.values()].reverse().map((run) => this.summarize(run));
+  }
+
+  getTasks(jobId: string): TaskSummary[] {
+    const run = this.requireRun(jobId);
+    return [...run.tasks.map, ...run.tasks.reduce].map(summarizeTask);
+  }
+
+  getSource(jobId: string): JobSourceReply {
+    const { job } = this.requireRun(jobId);
+    return { jobId: job.id, name: job.name, source: job.source, digest: job.sourceDigest };
+  }
+
+  getResult(jobId: string): KeyValue[] {
+    const run = this.requireRun(jobId);
+    if (run.job.state.status !== 'succeeded') {
+      throw new TabreduceError('CONFLICT', `job ${jobId} is ${run.job.state.status}; a result exists only once it has succeeded`);
+    }
+    const result = this.store.getResult(jobId);
+    if (!result) throw new TabreduceError('INTERNAL', `the result of job ${jobId} is missing from the store`);
+    return result;
+  }
+
+  // ── Volunteers ──────────────────────────────────────────────────────────────────
+
+  connect(volunteerId: string, agent: string, slots: number, nowMs: number): void {
+    const existing = this.volunteers.get(volunteerId);
+    if (existing) {
+      existing.agent = agent;
+      existing.slots = slots;
+    } else {
+      this.volunteers.set(volunteerId, {
+        id: volunteerId,
+        agent,
+        slots,
+        connectedAtMs: nowMs,
+        leases: new Set(),
+        tasksDone: 0,
+        tasksFailed: 0,
+      });
+    }
+    this.listener.changed();
+  }
+
+  setSlots(volunteerId: string, slots: number): void {
+    const volunteer = this.volunteers.get(volunteerId);
+    if (!volunteer) return;
+    volunteer.slots = slots;
+    this.listener.changed();
+  }
+
+  /** A volunteer went away: its leases are abandoned now rather than at their deadline. */
+  disconnect(volunteerId: string, nowMs: number): void {
+    const volunteer = this.volunteers.get(volunteerId);
+    if (!volunteer) return;
+    for (const token of [...volunteer.leases]) this.abandon(token, 'the volunteer disconnected', nowMs);
+    this.volunteers.delete(volunteerId);
+    this.listener.changed();
+  }
+
+  cluster(): ClusterSummary {
+    const volunteerList = [...this.volunteers.values()].map((volunteer) => ({
+      id: volunteer.id,
+      agent: volunteer.agent,
+      slots: volunteer.slots,
+      running: volunteer.leases.size,
+      tasksDone: volunteer.tasksDone,
+      tasksFailed: volunteer.tasksFailed,
+      connectedAtMs: volunteer.connectedAtMs,
+    }));
+    return {
+      volunteers: volunteerList.length,
+      slots: volunteerList.reduce((sum, volunteer) => sum + volunteer.slots, 0),
+      busySlots: this.leases.size,
+      volunteerList,
+    };
+  }
+
+  // ── Tasks ───────────────────────────────────────────────────────────────────────
+
+  /** Leases up to `max` tasks to a volunteer, fairly across running jobs. */
+  requestTasks(volunteerId: string, max: number, nowMs: number): TaskAssignment[] {
+    const volunteer = this.volunteers.get(volunteerId);
+    if (!volunteer) throw new TabreduceError('NOT_READY', NOBODY_MESSAGE);
+    const assignments: TaskAssignment[] = [];
+    while (assignments.length < max) {
+      const picked = this.pickTask(nowMs);
+      if (!picked) break;
+      assignments.push(this.lease(picked.run, picked.task, volunteer, nowMs));
+    }
+    if (assignments.length > 0) this.listener.changed();
+    return assignments;
+  }
+
+  complete(volunteerId: string, taskId: string, leaseToken: string, output: TaskOutput, nowMs: number): void {
+    const entry = this.requireLease(volunteerId, taskId, leaseToken);
+    const { run, task } = entry;
+    // Decode and check before the transition, so a malformed answer leaves the lease live
+    // and is refused like any other bad request; the task will be retried elsewhere when
+    // the lease lapses.
+    let mapBlocks: Uint8Array[] | undefined;
+    let reducePairs: KeyValue[] | undefined;
+    if (task.kind === 'map') {
+      if (output.kind !== 'map') throw new TabreduceError('BAD_RESULT', `task ${taskId} is a map task; send a map output`);
+      mapBlocks = checkMapOutput(output.partitions, run.job.reducers);
+    } else {
+      if (output.kind !== 'reduce') throw new TabreduceError('BAD_RESULT', `task ${taskId} is a reduce task; send a reduce output`);
+      reducePairs = checkReduceOutput(output.pairs, task.index, run.job.reducers);
+    }
+    this.moveTask(run, task, { type: 'complete', token: leaseToken }, nowMs);
+    this.releaseLease(leaseToken);
+    const volunteer = this.volunteers.get(volunteerId);
+    if (volunteer) volunteer.tasksDone++;
+    run.volunteersUsed.add(volunteerId);
+    if (mapBlocks) {
+      this.store.putMapOutput(run.job.id, task.index, mapBlocks);
+      run.done.map++;
+      if (run.done.map === run.job.mapTasks) this.startReducePhase(run, nowMs);
+    } else if (reducePairs) {
+      this.store.putReduceOutput(run.job.id, task.index, reducePairs);
+      run.done.reduce++;
+      if (run.done.reduce === run.job.reducers) this.finishJob(run, nowMs);
+    }
+    this.listener.changed();
+  }
+
+  /** Job code failed (threw, timed out, returned garbage) on a volunteer. */
+  fail(volunteerId: string, taskId: string, leaseToken: string, error: TaskError, nowMs: number): void {
+    const { run, task } = this.requireLease(volunteerId, taskId, leaseToken);
+    const volunteer = this.volunteers.get(volunteerId);
+    if (volunteer) volunteer.tasksFailed++;
+    this.settleUnsuccessful(run, task, leaseToken, { type: 'fail', token: leaseToken, error }, nowMs);
+  }
+
+  /** Renews live leases; returns the task ids renewed and those whose lease is gone. */
+  renew(volunteerId: string, leases: { taskId: string; leaseToken: string }[], nowMs: number) {
+    const renewed: string[] = [];
+    const lost: string[] = [];
+    for (const { taskId, leaseToken } of leases) {
+      const entry = this.leases.get(leaseToken);
+      if (!entry || entry.volunteerId !== volunteerId || entry.task.id !== taskId) {
+        lost.push(taskId);
+        continue;
+      }
+      const next = transitionTask(
+        entry.task.state,
+        { type: 'renew', token: leaseToken, deadlineMs: nowMs + this.options.leaseMs },
+        nowMs,
+        this.policy(entry.run.job),
+      );
+      if (next instanceof TaskTransitionError) {
+        lost.push(taskId);
+        continue;
+      }
+      entry.task.state = next;
+      renewed.push(taskId);
+    }
+    return { renewed, lost };
+  }
+
+  /**
+   * Housekeeping, called on a timer: abandons leases past their deadline and says
+   * whether tasks that were backing off can now run.
+   */
+  tick(nowMs: number): void {
+    for (const [token, entry] of [...this.leases]) {
+      const state = entry.task.state;
+      if (state.status === 'leased' && nowMs > state.lease.deadlineMs) {
+        this.abandon(token, 'the lease expired without an answer', nowMs);
+      }
+    }
+    for (const run of this.runs.values()) {
+      if (this.firstLeasable(run, nowMs) !== undefined && !isTerminal(run.job.state)) {
+        this.listener.workAvailable();
+        return;
+      }
+    }
+  }
+
+  // ── Internals ───────────────────────────────────────────────────────────────────
+
+  private indexJob(job: JobRecord, tasks: TaskRecord[]): JobRun {
+    const run: JobRun = {
+      job,
+      tasks: { map: [], reduce: [] },
+      queue: [],
+      running: 0,
+      done: { map: 0, reduce: 0 },
+      retries: 0,
+      volunteersUsed: new Set(),
+    };
+    for (const task of tasks) {
+      run.tasks[task.kind][task.index] = task;
+      if (task.state.status === 'done') {
+        run.done[task.kind]++;
+        run.volunteersUsed.add(task.state.volunteerId);
+      }
+      run.retries += Math.max(0, task.state.attemptsStarted - 1);
+    }
+    if (!isTerminal(job.state)) run.queue = this.pendingIndices(run);
+    return run;
+  }
+
+  private currentPhase(run: JobRun): TaskKind {
+    return run.job.state.status === 'reducing' ? 'reduce' : 'map';
+  }
+
+  private pendingIndices(run: JobRun): number[] {
+    return run.tasks[this.currentPhase(run)]
+      .filter((task) => task.state.status === 'pending')
+      .map((task) => task.index);
+  }
+
+  /** Position in the queue of the first task leasable now, or undefined. */
+  private firstLeasable(run: JobRun, nowMs: number): number | undefined {
+    const tasks = run.tasks[this.currentPhase(run)];
+    for (let position = 0; position < run.queue.length; position++) {
+      const state = tasks[run.queue[position]!]!.state;
+      if (state.status === 'pending' && nowMs >= state.notBeforeMs) return position;
+    }
+    return undefined;
+  }
+
+  private pickTask(nowMs: number): { run: JobRun; task: TaskRecord } | undefined {
+    let best: { run: JobRun; position: number } | undefined;
+    for (const run of this.runs.values()) {
+      if (isTerminal(run.job.state) || run.queue.length === 0) continue;
+      if (best && run.running >= best.run.running) continue;
+      const position = this.firstLeasable(run, nowMs);
+      if (position !== undefined) best = { run, position };
+    }
+    if (!best) return undefined;
+    const [index] = best.run.queue.splice(best.position, 1);
+    return { run: best.run, task: best.run.tasks[this.currentPhase(best.run)][index!]! };
+  }
+
+  private lease(run: JobRun, task: TaskRecord, volunteer: Volunteer, nowMs: number): TaskAssignment {
+    const token = this.options.newLeaseToken();
+    if (run.job.state.status === 'queued') this.moveJob(run, { type: 'start' }, nowMs);
+    this.moveTask(
+      run,
+      task,
+      { type: 'lease', lease: { token, volunteerId: volunteer.id, leasedAtMs: nowMs, deadlineMs: nowMs + this.options.leaseMs } },
+      nowMs,
+    );
+    if (task.state.attemptsStarted > 1) run.retries++;
+    this.leases.set(token, { run, task, volunteerId: volunteer.id });
+    volunteer.leases.add(token);
+    run.running++;
+    const base = {
+      taskId: task.id,
+      jobId: run.job.id,
+      index: task.index,
+      leaseToken: token,
+      sourceDigest: run.job.sourceDigest,
+      timeoutMs: this.options.taskTimeoutMs,
+    };
+    return task.kind === 'map'
+      ? { ...base, kind: 'map', partitions: run.job.reducers, input: this.store.getMapInput(run.job.id, task.index) }
+      : { ...base, kind: 'reduce', partition: task.index, blocks: this.store.getPartitionBlocks(run.job.id, task.index) };
+  }
+
+  private requireLease(volunteerId: string, taskId: string, leaseToken: string): LeaseEntry {
+    const entry = this.leases.get(leaseToken);
+    if (!entry || entry.volunteerId !== volunteerId || entry.task.id !== taskId) {
+      throw new TabreduceError('LEASE_INVALID', `no live lease ${leaseToken} on task ${taskId} for this volunteer`);
+    }
+    return entry;
+  }
+
+  private releaseLease(token: string): void {
+    const entry = this.leases.get(token);
+    if (!entry) return;
+    this.leases.delete(token);
+    this.volunteers.get(entry.volunteerId)?.leases.delete(token);
+    entry.run.running--;
+  }
+
+  private abandon(token: string, reason: string, nowMs: number): void {
+    const entry = this.leases.get(token);
+    if (!entry) return;
+    this.settleUnsuccessful(entry.run, entry.task, token, { type: 'abandon', token, reason }, nowMs);
+  }
+
+  /** A lease ended without an answer: the task retries, or the job fails. */
+  private settleUnsuccessful(
+    run: JobRun,
+    task: TaskRecord,
+    token: string,
+    event: Extract<TaskEvent, { type: 'fail' | 'abandon' }>,
+    nowMs: number,
+  ): void {
+    this.moveTask(run, task, event, nowMs);
+    this.releaseLease(token);
+    const state = task.state;
+    if (state.status === 'failed') {
+      this.moveJob(run, { type: 'fail', error: { ...state.error, taskId: task.id } }, nowMs);
+      this.endJob(run, `job failed: task ${task.id}: ${state.error.message}`);
+    } else if (state.status === 'pending') {
+      run.queue.push(task.index);
+      this.listener.workAvailable();
+    }
+    this.listener.changed();
+  }
+
+  private startReducePhase(run: JobRun, nowMs: number): void {
+    this.moveJob(run, { type: 'maps-done' }, nowMs);
+    run.queue = run.tasks.reduce.map((task) => task.index);
+    this.listener.workAvailable();
+  }
+
+  private finishJob(run: JobRun, nowMs: number): void {
+    const result = mergeReduceOutputs(this.store.getReduceOutputs(run.job.id));
+    this.store.putResult(run.job.id, result);
+    this.moveJob(run, { type: 'reduces-done' }, nowMs);
+    this.store.deleteIntermediate(run.job.id);
+  }
+
+  /** A job ended early: revoke its running tasks everywhere and drop its queue. */
+  private endJob(run: JobRun, reason: string): void {
+    run.queue = [];
+    const byVolunteer = new Map<string, string[]>();
+    for (const [token, entry] of [...this.leases]) {
+      if (entry.run !== run) continue;
+      this.releaseLease(token);
+      byVolunteer.set(entry.volunteerId, [...(byVolunteer.get(entry.volunteerId) ?? []), entry.task.id]);
+    }
+    for (const [volunteerId, taskIds] of byVolunteer) this.listener.revoke(volunteerId, taskIds, reason);
+    this.store.deleteIntermediate(run.job.id);
+    this.listener.changed();
+  }
+
+  private moveTask(run: JobRun, task: TaskRecord, event: TaskEvent, nowMs: number): void {
+    const next = transitionTask(task.state, event, nowMs, this.policy(run.job));
+    if (next instanceof TaskTransitionError) throw new TabreduceError('LEASE_INVALID', `task ${task.id}: ${next.message}`);
+    task.state = next;
+    this.store.saveTask(task);
+  }
+
+  private moveJob(run: JobRun, event: JobEvent, nowMs: number): void {
+    const next = transitionJob(run.job.state, event, nowMs);
+    if (next instanceof Error) throw new TabreduceError('CONFLICT', `job ${run.job.id}: ${next.message}`);
+    run.job = { ...run.job, state: next };
+    this.store.updateJob(run.job);
+  }
+
+  private policy(job: JobRecord): TaskPolicy {
+    let policy = this.policyCache.get(job.maxAttempts);
+    if (!policy) {
+      policy = { maxAttempts: job.maxAttempts, backoffMs: this.options.backoffMs ?? defaultBackoffMs };
+      this.policyCache.set(job.maxAttempts, policy);
+    }
+    return policy;
+  }
+
+  private requireRun(jobId: string): JobRun {
+    const run = this.runs.get(jobId);
+    if (!run) throw new TabreduceError('NOT_FOUND', `no job ${jobId}`);
+    return run;
+  }
+
+  private summarize(run: JobRun): JobSummary {
+    const { job } = run;
+    const state = job.state;
+    return {
+      id: job.id,
+      name: job.name,
+      state: state.status,
+      progress: {
+        map: { done: run.done.map, total: job.mapTasks },
+        reduce: { done: run.done.reduce, total: job.reducers },
+      },
+      ...(state.status === 'failed' ? { error: state.error } : {}),
+      submittedAtMs: job.submittedAtMs,
+      ...('startedAtMs' in state ? { startedAtMs: state.startedAtMs } : {}),
+      ...('finishedAtMs' in state ? { finishedAtMs: state.finishedAtMs } : {}),
+      reducers: job.reducers,
+      inputBytes: job.inputBytes,
+      sourceDigest: job.sourceDigest,
+      running: run.running,
+      volunteersUsed: run.volunteersUsed.size,
+      retries: run.retries,
+    };
+  }
+}
+
+function newTask(jobId: string, kind: TaskKind, index: number): TaskRecord {
+  return { id: `${jobId}/${kind}/${index}`, jobId, kind, index, state: initialTaskState() };
+}
+
+function summarizeTask(task: TaskRecord): TaskSummary {
+  const state = task.state;
+  return {
+    id: task.id,
+    kind: task.kind,
+    index: task.index,
+    status: state.status,
+    attemptsStarted: state.attemptsStarted,
+    ...(state.status === 'leased' ? { volunteerId: state.lease.volunteerId } : {}),
+    ...(state.status === 'done' ? { volunteerId: state.volunteerId, durationMs: state.durationMs } : {}),
+    ...(state.status === 'failed' ? { lastError: state.error } : {}),
+    ...((state.status === 'pending' || state.status === 'leased') && state.lastError ? { lastError: state.lastError } : {}),
+  };
+}

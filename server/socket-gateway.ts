@@ -1,0 +1,124 @@
+/**
+ * The volunteer gateway: the only place that speaks Socket.IO to tabs. It checks every
+ * incoming payload against its schema before the scheduler sees it, answers every
+ * request with an Ack, and turns scheduler notifications into messages.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Namespace, Socket } from 'socket.io';
+import { TabreduceError, type WireError } from '../shared/errors.ts';
+import type { Ack, CoordinatorToVolunteerEvents, VolunteerToCoordinatorEvents } from '../shared/protocol.ts';
+import { describeZodError, volunteerSchemas } from '../shared/schemas.ts';
+import type { Scheduler } from './scheduler.ts';
+
+type VolunteerSocket = Socket<VolunteerToCoordinatorEvents, CoordinatorToVolunteerEvents, Record<string, never>, SocketData>;
+export type VolunteerNamespace = Namespace<VolunteerToCoordinatorEvents, CoordinatorToVolunteerEvents, Record<string, never>, SocketData>;
+
+interface SocketData {
+  /** Set once the volunteer said hello: the id the scheduler knows it by. */
+  volunteerId?: string;
+}
+
+export interface GatewayOptions {
+  leaseMs: number;
+  now: () => number;
+  log: (message: string) => void;
+}
+
+function toWireError(error: unknown): WireError {
+  if (error instanceof TabreduceError) return error.toWire();
+  return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
+}
+
+export class VolunteerGateway {
+  constructor(
+    private readonly namespace: VolunteerNamespace,
+    private readonly scheduler: Scheduler,
+    private readonly options: GatewayOptions,
+  ) {
+    namespace.on('connection', (socket) => this.attach(socket));
+  }
+
+  /** Tells every idle volunteer to ask for work. */
+  announceWork(): void {
+    this.namespace.emit('work:available');
+  }
+
+  revoke(volunteerId: string, taskIds: string[], reason: string): void {
+    this.namespace.to(volunteerId).emit('task:revoke', { taskIds, reason });
+  }
+
+  private attach(socket: VolunteerSocket): void {
+    const { scheduler, options } = this;
+    const volunteerIdOf = (): string => {
+      const id = socket.data.volunteerId;
+      if (!id) throw new TabreduceError('NOT_READY', 'say volunteer:hello before anything else');
+      return id;
+    };
+
+    this.handle(socket, 'volunteer:hello', (hello) => {
+      // One id per connection: a reconnecting tab is a new volunteer, and the leases of
+      // its old connection were released when that connection dropped.
+      const volunteerId = socket.data.volunteerId ?? `v-${randomUUID().slice(0, 8)}`;
+      socket.data.volunteerId = volunteerId;
+      void socket.join(volunteerId);
+      scheduler.connect(volunteerId, hello.agent, hello.slots, options.now());
+      return { volunteerId, leaseMs: options.leaseMs };
+    });
+    socket.on('volunteer:slots', (update) => {
+      const parsed = volunteerSchemas['volunteer:slots'].safeParse(update);
+      if (parsed.success && socket.data.volunteerId) scheduler.setSlots(socket.data.volunteerId, parsed.data.slots);
+    });
+    this.handle(socket, 'task:request', (request) => ({
+      tasks: scheduler.requestTasks(volunteerIdOf(), request.max, options.now()),
+    }));
+    this.handle(socket, 'task:complete', (completion) => {
+      scheduler.complete(volunteerIdOf(), completion.taskId, completion.leaseToken, completion.output, options.now());
+      return { accepted: true as const };
+    });
+    this.handle(socket, 'task:fail', (failure) => {
+      scheduler.fail(volunteerIdOf(), failure.taskId, failure.leaseToken, failure.error, options.now());
+      return { recorded: true as const };
+    });
+    this.handle(socket, 'task:renew', (request) => scheduler.renew(volunteerIdOf(), request.leases, options.now()));
+    this.handle(socket, 'job:source', (request) => {
+      volunteerIdOf();
+      return scheduler.getSource(request.jobId);
+    });
+    socket.on('disconnect', () => {
+      if (socket.data.volunteerId) scheduler.disconnect(socket.data.volunteerId, options.now());
+    });
+  }
+
+  /**
+   * Registers a request handler: validates the payload against the event's schema,
+   * runs the handler, and answers with an Ack. A client that sends no ack callback is
+   * ignored rather than crashing anything.
+   */
+  private handle<E extends keyof typeof volunteerSchemas & keyof VolunteerToCoordinatorEvents>(
+    socket: VolunteerSocket,
+    event: E,
+    handler: (payload: ReturnType<(typeof volunteerSchemas)[E]['parse']>) => unknown,
+  ): void {
+    const schema = volunteerSchemas[event];
+    // The event map types each handler precisely; this one generic registration needs a looser view.
+    (socket as unknown as { on(event: string, listener: (...args: unknown[]) => void): void }).on(
+      event,
+      (payload: unknown, ack: unknown) => {
+        if (typeof ack !== 'function') return;
+        const reply = ack as (answer: Ack<unknown>) => void;
+        const parsed = schema.safeParse(payload);
+        if (!parsed.success) {
+          reply({ ok: false, error: { code: 'BAD_REQUEST', message: `${event}: ${describeZodError(parsed.error)}` } });
+          return;
+        }
+        try {
+          reply({ ok: true, value: handler(parsed.data as ReturnType<(typeof volunteerSchemas)[E]['parse']>) });
+        } catch (error) {
+          const wire = toWireError(error);
+          if (wire.code === 'INTERNAL') this.options.log(`${event} failed: ${(error as Error).stack ?? wire.message}`);
+          reply({ ok: false, error: wire });
+        }
+      },
+    );
+  }
+}

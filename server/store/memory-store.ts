@@ -1,0 +1,105 @@
+import type { KeyValue } from '../../shared/job.ts';
+import type { JobRecord, JobStore, TaskRecord } from './job-store.ts';
+
+interface StoredJob {
+  job: JobRecord;
+  tasks: Map<string, TaskRecord>;
+  mapInputs: (Uint8Array | undefined)[];
+  /** mapOutputs[mapIndex][partition] */
+  mapOutputs: (Uint8Array[] | undefined)[];
+  reduceOutputs: (KeyValue[] | undefined)[];
+  result?: KeyValue[];
+}
+
+/** A JobStore in process memory: fast, and gone when the coordinator stops. */
+export class MemoryStore implements JobStore {
+  private readonly jobs = new Map<string, StoredJob>();
+
+  insertJob(job: JobRecord, tasks: TaskRecord[], mapInputs: Uint8Array[]): void {
+    if (this.jobs.has(job.id)) throw new Error(`job ${job.id} already exists`);
+    this.jobs.set(job.id, {
+      job,
+      tasks: new Map(tasks.map((task) => [task.id, task])),
+      mapInputs: [...mapInputs],
+      mapOutputs: [],
+      reduceOutputs: [],
+    });
+  }
+
+  updateJob(job: JobRecord): void {
+    this.require(job.id).job = job;
+  }
+
+  getJob(jobId: string): JobRecord | undefined {
+    return this.jobs.get(jobId)?.job;
+  }
+
+  listJobs(): JobRecord[] {
+    return [...this.jobs.values()].map((stored) => stored.job);
+  }
+
+  saveTask(task: TaskRecord): void {
+    this.require(task.jobId).tasks.set(task.id, task);
+  }
+
+  listTasks(jobId: string): TaskRecord[] {
+    return [...this.require(jobId).tasks.values()].sort(
+      (a, b) => (a.kind === b.kind ? a.index - b.index : a.kind === 'map' ? -1 : 1),
+    );
+  }
+
+  getMapInput(jobId: string, mapIndex: number): Uint8Array {
+    const input = this.require(jobId).mapInputs[mapIndex];
+    if (!input) throw new Error(`job ${jobId} has no input for map task ${mapIndex}`);
+    return input;
+  }
+
+  putMapOutput(jobId: string, mapIndex: number, partitions: Uint8Array[]): void {
+    this.require(jobId).mapOutputs[mapIndex] = partitions;
+  }
+
+  getPartitionBlocks(jobId: string, partition: number): Uint8Array[] {
+    const stored = this.require(jobId);
+    const blocks: Uint8Array[] = [];
+    for (let mapIndex = 0; mapIndex < stored.job.mapTasks; mapIndex++) {
+      const block = stored.mapOutputs[mapIndex]?.[partition];
+      if (!block) throw new Error(`job ${jobId} lacks map output ${mapIndex} for partition ${partition}`);
+      blocks.push(block);
+    }
+    return blocks;
+  }
+
+  putReduceOutput(jobId: string, partition: number, pairs: KeyValue[]): void {
+    this.require(jobId).reduceOutputs[partition] = pairs;
+  }
+
+  getReduceOutputs(jobId: string): KeyValue[][] {
+    const stored = this.require(jobId);
+    return Array.from({ length: stored.job.reducers }, (_, partition) => {
+      const pairs = stored.reduceOutputs[partition];
+      if (!pairs) throw new Error(`job ${jobId} lacks reduce output ${partition}`);
+      return pairs;
+    });
+  }
+
+  putResult(jobId: string, result: KeyValue[]): void {
+    this.require(jobId).result = result;
+  }
+
+  getResult(jobId: string): KeyValue[] | undefined {
+    return this.jobs.get(jobId)?.result;
+  }
+
+  deleteIntermediate(jobId: string): void {
+    const stored = this.require(jobId);
+    stored.mapInputs = [];
+    stored.mapOutputs = [];
+    stored.reduceOutputs = [];
+  }
+
+  private require(jobId: string): StoredJob {
+    const stored = this.jobs.get(jobId);
+    if (!stored) throw new Error(`no job ${jobId} in the store`);
+    return stored;
+  }
+}

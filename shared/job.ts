@@ -1,0 +1,192 @@
+import type { TaskError } from './errors.ts';
+import type { Key } from './keys.ts';
+
+/**
+ * The job lifecycle. `transitionJob` is the only way a job changes state.
+ *
+ *              start          maps done          reduces done
+ *    queued ─────────▶ mapping ─────────▶ reducing ─────────────▶ succeeded
+ *      │                  │                  │
+ *      ├──────────────────┴──────────────────┴── task failed ───▶ failed
+ *      └──────────────────┴──────────────────┴── cancel ────────▶ cancelled
+ *
+ * `start` happens when the first map task is leased. succeeded, failed and cancelled
+ * are terminal: every event on them is refused.
+ */
+export type JobState =
+  | { status: 'queued' }
+  | { status: 'mapping'; startedAtMs: number }
+  | { status: 'reducing'; startedAtMs: number; mapsDoneAtMs: number }
+  | { status: 'succeeded'; startedAtMs: number; finishedAtMs: number }
+  | { status: 'failed'; finishedAtMs: number; error: JobFailure }
+  | { status: 'cancelled'; finishedAtMs: number };
+
+export type JobStatus = JobState['status'];
+
+/** Why a job failed: which task, and the last error of its last attempt. */
+export interface JobFailure extends TaskError {
+  taskId?: string;
+}
+
+export type JobEvent =
+  | { type: 'start' }
+  | { type: 'maps-done' }
+  | { type: 'reduces-done' }
+  | { type: 'fail'; error: JobFailure }
+  | { type: 'cancel' };
+
+export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled'];
+export const isTerminal = (state: JobState): boolean => TERMINAL_JOB_STATUSES.includes(state.status);
+
+export class JobTransitionError extends Error {
+  constructor(from: JobStatus, event: JobEvent['type']) {
+    super(`cannot ${event} a ${from} job`);
+    this.name = 'JobTransitionError';
+  }
+}
+
+/** The next state of a job, or a JobTransitionError when the event does not apply. */
+export function transitionJob(state: JobState, event: JobEvent, nowMs: number): JobState | JobTransitionError {
+  const refuse = () => new JobTransitionError(state.status, event.type);
+  if (isTerminal(state)) return refuse();
+  switch (event.type) {
+    case 'start':
+      return state.status === 'queued' ? { status: 'mapping', startedAtMs: nowMs } : refuse();
+    case 'maps-done':
+      return state.status === 'mapping'
+        ? { status: 'reducing', startedAtMs: state.startedAtMs, mapsDoneAtMs: nowMs }
+        : refuse();
+    case 'reduces-done':
+      return state.status === 'reducing'
+        ? { status: 'succeeded', startedAtMs: state.startedAtMs, finishedAtMs: nowMs }
+        : refuse();
+    case 'fail':
+      return { status: 'failed', finishedAtMs: nowMs, error: event.error };
+    case 'cancel':
+      return { status: 'cancelled', finishedAtMs: nowMs };
+    default: {
+      const unreachable: never = event;
+      return unreachable;
+    }
+  }
+}
+
+/** One input file for a `texts` input. */
+export interface TextFile {
+  name: string;
+  text: string;
+}
+
+/** Where a job's records come from (contract: DESIGN.md, "The job model"). */
+export type JobInput =
+  | { kind: 'texts'; files: TextFile[] }
+  | { kind: 'records'; records: [Key, unknown][] }
+  | { kind: 'range'; from: number; to: number };
+
+/** A job as submitted over HTTP (contract: `POST /api/jobs`). */
+export interface JobSubmission {
+  name: string;
+  source: string;
+  input: JobInput;
+  /** Number of reduce tasks R. Default: a function of the number of map tasks, see `defaultReducers`. */
+  reducers?: number;
+  /** Target size of a `texts` split, in UTF-8 bytes. Default 1 MiB. */
+  splitBytes?: number;
+  /** Records per map task for `records` and `range` inputs. Default: see `defaultRecordsPerTask`. */
+  recordsPerTask?: number;
+  /** Distinct volunteers that must agree on each task. Only 1 is offered so far. */
+  replication?: number;
+  /** Attempts a task gets before the job fails. Default 4 (Hadoop's figure). */
+  maxAttempts?: number;
+}
+
+/** What a map task reads: a slice of records, or a numeric range expanded in the tab. */
+export type MapTaskInput =
+  | { kind: 'records'; records: [Key, unknown][] }
+  | { kind: 'range'; from: number; to: number };
+
+/** A partition block: the map output of one map task for one partition, grouped by key. */
+export type PartitionBlock = [Key, unknown[]][];
+
+/** Reduce output and job result: [key, value] pairs sorted by key. */
+export type KeyValue = [Key, unknown];
+
+export interface Progress {
+  done: number;
+  total: number;
+}
+
+/** A job as the API reports it (contract: `GET /api/jobs/:id`, extended). */
+export interface JobSummary {
+  id: string;
+  name: string;
+  state: JobStatus;
+  progress: { map: Progress; reduce: Progress };
+  error?: JobFailure;
+  submittedAtMs: number;
+  startedAtMs?: number;
+  finishedAtMs?: number;
+  reducers: number;
+  inputBytes: number;
+  sourceDigest: string;
+  /** Tasks currently leased to volunteers. */
+  running: number;
+  /** Distinct volunteers that completed at least one task. */
+  volunteersUsed: number;
+  /** Retries so far: attempts started beyond the first, over all tasks. */
+  retries: number;
+}
+
+/** One task as `GET /api/jobs/:id/tasks` reports it. */
+export interface TaskSummary {
+  id: string;
+  kind: 'map' | 'reduce';
+  index: number;
+  status: 'pending' | 'leased' | 'done' | 'failed';
+  attemptsStarted: number;
+  /** The volunteer holding the lease (leased) or that produced the accepted answer (done). */
+  volunteerId?: string;
+  durationMs?: number;
+  lastError?: TaskError;
+}
+
+/** The volunteers connected right now, for the dashboard. */
+export interface ClusterSummary {
+  volunteers: number;
+  slots: number;
+  busySlots: number;
+  volunteerList: VolunteerSummary[];
+}
+
+export interface VolunteerSummary {
+  id: string;
+  agent: string;
+  slots: number;
+  running: number;
+  tasksDone: number;
+  tasksFailed: number;
+  connectedAtMs: number;
+}
+
+export const JOB_DEFAULTS = {
+  splitBytes: 1024 * 1024,
+  maxAttempts: 4,
+  replication: 1,
+} as const;
+
+/**
+ * Default R: the square root of the map task count, between 1 and 64. Enough reduce
+ * tasks to spread the reduce phase over a room of tabs without making thousands of
+ * tiny partitions for small jobs.
+ */
+export function defaultReducers(mapTasks: number): number {
+  return Math.min(64, Math.max(1, Math.ceil(Math.sqrt(mapTasks))));
+}
+
+/**
+ * Default records per map task: aim for about 1,000 map tasks, each with at least one record
+ * and at most 10,000, so per-task overhead stays small without starving the tabs of parallelism.
+ */
+export function defaultRecordsPerTask(recordCount: number): number {
+  return Math.min(10_000, Math.max(1, Math.ceil(recordCount / 1000)));
+}

@@ -1,0 +1,105 @@
+/**
+ * Runtime schemas for everything that crosses a trust boundary: HTTP bodies from
+ * submitters and Socket.IO payloads from volunteers and the coordinator. Types say what
+ * we expect; these check what we got.
+ */
+import { z } from 'zod';
+import type { Key } from './keys.ts';
+import { LIMITS } from './limits.ts';
+import type { Bytes } from './protocol.ts';
+
+export const keySchema: z.ZodType<Key> = z.lazy(() =>
+  z.union([z.string(), z.number(), z.boolean(), z.array(keySchema)]),
+);
+
+const recordSchema = z.tuple([keySchema, z.unknown()]);
+
+export const jobInputSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('texts'),
+    files: z
+      .array(
+        z.strictObject({
+          name: z.string().min(1).max(LIMITS.fileNameChars),
+          text: z.string(),
+        }),
+      )
+      .min(1, 'a texts input needs at least one file')
+      .max(LIMITS.files),
+  }),
+  z.strictObject({
+    kind: z.literal('records'),
+    records: z.array(recordSchema).min(1, 'a records input needs at least one record').max(LIMITS.records),
+  }),
+  z
+    .strictObject({
+      kind: z.literal('range'),
+      from: z.int(),
+      to: z.int(),
+    })
+    .refine((range) => range.to > range.from, 'a range input needs to > from (the range is from <= i < to)')
+    .refine((range) => range.to - range.from <= LIMITS.rangeSize, `a range may hold at most ${LIMITS.rangeSize} numbers`),
+]);
+
+export const jobSubmissionSchema = z.strictObject({
+  name: z.string().trim().min(1, 'name must not be empty').max(LIMITS.nameChars),
+  source: z.string().min(1, 'source must not be empty').max(LIMITS.sourceChars),
+  input: jobInputSchema,
+  reducers: z.int().min(1).max(LIMITS.reducers).optional(),
+  splitBytes: z.int().min(LIMITS.minSplitBytes).max(LIMITS.maxSplitBytes).optional(),
+  recordsPerTask: z.int().min(1).max(LIMITS.recordsPerTask).optional(),
+  replication: z.int().min(1).max(16).optional(),
+  maxAttempts: z.int().min(1).max(LIMITS.maxAttempts).optional(),
+});
+
+const bytesSchema = z.custom<Bytes>(
+  (value) => value instanceof ArrayBuffer || value instanceof Uint8Array,
+  'expected binary data',
+);
+
+const idSchema = z.string().min(1).max(200);
+
+export const taskErrorSchema = z.object({
+  name: z.string().max(200),
+  message: z.string().max(LIMITS.errorMessageChars),
+  stack: z.string().max(LIMITS.errorStackChars).optional(),
+});
+
+export const leaseRefSchema = z.strictObject({ taskId: idSchema, leaseToken: idSchema });
+
+export const volunteerSchemas = {
+  'volunteer:hello': z.strictObject({
+    agent: z.string().max(500),
+    slots: z.int().min(0).max(LIMITS.slotsPerVolunteer),
+  }),
+  'volunteer:slots': z.strictObject({ slots: z.int().min(0).max(LIMITS.slotsPerVolunteer) }),
+  'task:request': z.strictObject({ max: z.int().min(1).max(LIMITS.tasksPerRequest) }),
+  'task:complete': z.strictObject({
+    taskId: idSchema,
+    leaseToken: idSchema,
+    output: z.discriminatedUnion('kind', [
+      z.strictObject({ kind: z.literal('map'), partitions: z.array(bytesSchema).max(LIMITS.reducers) }),
+      z.strictObject({ kind: z.literal('reduce'), pairs: bytesSchema }),
+    ]),
+  }),
+  'task:fail': z.strictObject({ taskId: idSchema, leaseToken: idSchema, error: taskErrorSchema }),
+  'task:renew': z.strictObject({ leases: z.array(leaseRefSchema).max(LIMITS.slotsPerVolunteer * 4) }),
+  'job:source': z.strictObject({ jobId: idSchema }),
+} as const;
+
+/** A partition block as a volunteer sends it: [key, values[]] entries. */
+export const partitionBlockSchema = z.array(z.tuple([keySchema, z.array(z.unknown())]));
+
+/** Reduce output as a volunteer sends it: [key, value] pairs. */
+export const keyValuesSchema = z.array(z.tuple([keySchema, z.unknown()]));
+
+/** One line that says what is wrong, with the path of the first problem. */
+export function describeZodError(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((issue) => {
+      const path = issue.path.length > 0 ? issue.path.join('.') : '(body)';
+      return `${path}: ${issue.message}`;
+    })
+    .join('; ');
+}
