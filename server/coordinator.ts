@@ -37,13 +37,6 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   const { store = new MemoryStore(), token, now = Date.now, log = (message: string) => console.log(message), ...overrides } = options;
   const config = loadConfig(overrides);
 
-  const httpServer = createServer();
-  const io = new SocketServer(httpServer, {
-    // Map output blocks can be large; the default 1 MB would drop the tab with "transport error".
-    maxHttpBufferSize: config.maxMessageBytes,
-    serveClient: false,
-  });
-
   let gateway: VolunteerGateway | undefined;
   let feed: DashboardFeed | undefined;
   const scheduler = new Scheduler(
@@ -60,17 +53,11 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
       changed: () => feed?.changed(),
     },
   );
-  // Socket.IO types a server's events once for all namespaces; ours differ per namespace.
-  gateway = new VolunteerGateway(io.of(VOLUNTEER_NAMESPACE) as unknown as VolunteerNamespace, scheduler, { leaseMs: config.leaseMs, now, log });
-  feed = new DashboardFeed(
-    io.of(DASHBOARD_NAMESPACE) as unknown as DashboardNamespace,
-    () => ({ jobs: scheduler.listJobs(), cluster: scheduler.cluster() }),
-    config.dashboardIntervalMs,
-  );
-
   const handleApi = createHttpApi(scheduler, { maxBodyBytes: config.maxBodyBytes, ...(token ? { token } : {}), now, log });
   const serveStatic = createStaticFiles(config.webDir);
-  httpServer.on('request', (request, response) => {
+  // Registered before Socket.IO attaches, so Socket.IO can route its own /socket.io/ requests
+  // and pass us only the rest.
+  const httpServer = createServer((request, response) => {
     response.setHeader('content-security-policy', CONTENT_SECURITY_POLICY);
     response.setHeader('x-content-type-options', 'nosniff');
     response.setHeader('referrer-policy', 'no-referrer');
@@ -82,6 +69,20 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
         response.end();
       });
   });
+
+  const io = new SocketServer(httpServer, {
+    // Map output blocks can be large; the default 1 MB would drop the tab with "transport error".
+    maxHttpBufferSize: config.maxMessageBytes,
+    serveClient: false,
+  });
+
+  // Socket.IO types a server's events once for all namespaces; ours differ per namespace.
+  gateway = new VolunteerGateway(io.of(VOLUNTEER_NAMESPACE) as unknown as VolunteerNamespace, scheduler, { leaseMs: config.leaseMs, now, log });
+  feed = new DashboardFeed(
+    io.of(DASHBOARD_NAMESPACE) as unknown as DashboardNamespace,
+    () => ({ jobs: scheduler.listJobs(), cluster: scheduler.cluster() }),
+    config.dashboardIntervalMs,
+  );
 
   const sweeper = setInterval(() => scheduler.tick(now()), config.sweepIntervalMs);
   sweeper.unref();

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { packParts } from '../shared/byte-packing.ts';
 import type { Key } from '../shared/keys.ts';
 import type { KeyValue, PartitionBlock } from '../shared/job.ts';
 import { partitionOf } from '../shared/partition.ts';
@@ -36,7 +37,7 @@ function setup(options: { leaseMs?: number } = {}) {
 }
 
 /** What an honest tab answers for the test job's map task: [value, 1] per record, grouped. */
-function honestMap(assignment: MapAssignment): Uint8Array[] {
+function honestMap(assignment: MapAssignment): { blocks: Uint8Array; offsets: number[] } {
   const input = decode(assignment.input) as { kind: 'records'; records: [Key, Key][] };
   const blocks: PartitionBlock[] = Array.from({ length: assignment.partitions }, () => []);
   for (const [, value] of input.records) {
@@ -45,13 +46,14 @@ function honestMap(assignment: MapAssignment): Uint8Array[] {
     if (entry) entry[1].push(1);
     else block.push([value, [1]]);
   }
-  return blocks.map(encode);
+  const { bytes, offsets } = packParts(blocks.map(encode));
+  return { blocks: bytes, offsets };
 }
 
 function honestReduce(assignment: ReduceAssignment): Uint8Array {
   const counts = new Map<Key, number>();
-  for (const bytes of assignment.blocks) {
-    for (const [key, values] of decode(bytes) as PartitionBlock) counts.set(key, (counts.get(key) ?? 0) + values.length);
+  for (const block of decode(assignment.blocks) as PartitionBlock[]) {
+    for (const [key, values] of block) counts.set(key, (counts.get(key) ?? 0) + values.length);
   }
   return encode([...counts].sort(([a], [b]) => String(a).localeCompare(String(b))));
 }
@@ -59,7 +61,7 @@ function honestReduce(assignment: ReduceAssignment): Uint8Array {
 function answer(scheduler: Scheduler, volunteerId: string, assignment: TaskAssignment, nowMs: number) {
   const output =
     assignment.kind === 'map'
-      ? { kind: 'map' as const, partitions: honestMap(assignment) }
+      ? { kind: 'map' as const, ...honestMap(assignment) }
       : { kind: 'reduce' as const, pairs: honestReduce(assignment) };
   scheduler.complete(volunteerId, assignment.taskId, assignment.leaseToken, output, nowMs);
 }
@@ -178,9 +180,14 @@ describe('Scheduler', () => {
     submitLetters(scheduler, 'ab');
     scheduler.connect('v1', 'test', 1, 0);
     const [task] = scheduler.requestTasks('v1', 1, 0) as MapAssignment[];
-    const complete = (partitions: Uint8Array[]) => () =>
-      scheduler.complete('v1', task!.taskId, task!.leaseToken, { kind: 'map', partitions }, 1);
+    const complete = (partitions: Uint8Array[]) => () => {
+      const { bytes, offsets } = packParts(partitions);
+      scheduler.complete('v1', task!.taskId, task!.leaseToken, { kind: 'map', blocks: bytes, offsets }, 1);
+    };
     expect(complete([encode([])])).toThrow(/needs 2 partitions/);
+    expect(() =>
+      scheduler.complete('v1', task!.taskId, task!.leaseToken, { kind: 'map', blocks: encode([]), offsets: [0, 1, 99] }, 1),
+    ).toThrow(/offsets are wrong/);
     expect(complete([encode({}), encode([])])).toThrow(/wrong shape/);
     expect(complete([new Uint8Array([0xff]), encode([])])).toThrow(/not UTF-8 JSON/);
     const wrongPartition = partitionOf('a', 2) === 0 ? [encode([]), encode([['a', [1]]])] : [encode([['a', [1]]]), encode([])];

@@ -9,6 +9,7 @@
  * fewest tasks running, the oldest job first among equals, so a huge job never starves
  * a small one.
  */
+import { joinJsonArray } from '../shared/byte-packing.ts';
 import { TabreduceError, type TaskError } from '../shared/errors.ts';
 import {
   isTerminal,
@@ -246,7 +247,7 @@ export class Scheduler {
     let reducePairs: KeyValue[] | undefined;
     if (task.kind === 'map') {
       if (output.kind !== 'map') throw new TabreduceError('BAD_RESULT', `task ${taskId} is a map task; send a map output`);
-      mapBlocks = checkMapOutput(output.partitions, run.job.reducers);
+      mapBlocks = checkMapOutput(output.blocks, output.offsets, run.job.reducers);
     } else {
       if (output.kind !== 'reduce') throw new TabreduceError('BAD_RESULT', `task ${taskId} is a reduce task; send a reduce output`);
       reducePairs = checkReduceOutput(output.pairs, task.index, run.job.reducers);
@@ -401,7 +402,7 @@ export class Scheduler {
     };
     return task.kind === 'map'
       ? { ...base, kind: 'map', partitions: run.job.reducers, input: this.store.getMapInput(run.job.id, task.index) }
-      : { ...base, kind: 'reduce', partition: task.index, blocks: this.store.getPartitionBlocks(run.job.id, task.index) };
+      : { ...base, kind: 'reduce', partition: task.index, blocks: joinJsonArray(this.store.getPartitionBlocks(run.job.id, task.index)) };
   }
 
   private requireLease(volunteerId: string, taskId: string, leaseToken: string): LeaseEntry {

@@ -3,6 +3,7 @@
  * is accepted only if it is well-formed JSON of the right shape and every key sits in
  * the partition the shared partitioner assigns it.
  */
+import { unpackParts } from '../shared/byte-packing.ts';
 import { TabreduceError } from '../shared/errors.ts';
 import type { KeyValue, PartitionBlock } from '../shared/job.ts';
 import { canonicalKey, compareKeys } from '../shared/keys.ts';
@@ -28,10 +29,16 @@ function parseJson<T>(bytes: Bytes, schema: z.ZodType<T>, what: string): T {
   return parsed.data;
 }
 
-/** Checks a map task's partition blocks; returns them as bytes, ready to store. */
-export function checkMapOutput(partitions: Bytes[], reducers: number): Uint8Array[] {
-  if (partitions.length !== reducers) {
-    throw new TabreduceError('BAD_RESULT', `a map output needs ${reducers} partitions, got ${partitions.length}`);
+/** Checks a map task's packed partition blocks; returns one block per partition, ready to store. */
+export function checkMapOutput(blocks: Bytes, offsets: number[], reducers: number): Uint8Array[] {
+  if (offsets.length !== reducers + 1) {
+    throw new TabreduceError('BAD_RESULT', `a map output needs ${reducers} partitions (${reducers + 1} offsets), got ${offsets.length} offsets`);
+  }
+  let partitions: Uint8Array[];
+  try {
+    partitions = unpackParts(toUint8Array(blocks), offsets);
+  } catch (error) {
+    throw new TabreduceError('BAD_RESULT', `the map output's offsets are wrong: ${(error as Error).message}`);
   }
   return partitions.map((bytes, partition) => {
     const block: PartitionBlock = parseJson(bytes, partitionBlockSchema, `partition ${partition}`) as PartitionBlock;
@@ -40,7 +47,8 @@ export function checkMapOutput(partitions: Bytes[], reducers: number): Uint8Arra
         throw new TabreduceError('BAD_RESULT', `key ${canonicalKey(key)} does not belong in partition ${partition}`);
       }
     }
-    return toUint8Array(bytes);
+    // A copy, so the stored block does not pin the whole received message in memory.
+    return bytes.slice();
   });
 }
 

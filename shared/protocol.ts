@@ -2,7 +2,9 @@
  * The Socket.IO wire protocol, typed once for the coordinator and the tabs. Event names
  * start with their subject; every request that expects an answer takes an ack callback
  * answering an `Ack`. Bulk data (task inputs, map output blocks, reduce output) travels
- * as binary UTF-8 JSON so neither side re-encodes what it only forwards.
+ * as binary UTF-8 JSON so neither side re-encodes what it only forwards, and each
+ * message carries at most one buffer (Socket.IO refuses packets with over 10
+ * attachments), see shared/byte-packing.ts.
  */
 import type { WireError, TaskError } from './errors.ts';
 import type { ClusterSummary, JobSummary } from './job.ts';
@@ -52,16 +54,19 @@ export interface MapAssignment extends AssignmentBase {
 export interface ReduceAssignment extends AssignmentBase {
   kind: 'reduce';
   partition: number;
-  /** One UTF-8 JSON `PartitionBlock` per map task, for this partition. */
-  blocks: Bytes[];
+  /** UTF-8 JSON of a `PartitionBlock[]`: every map task's block for this partition. */
+  blocks: Bytes;
 }
 
 export type TaskAssignment = MapAssignment | ReduceAssignment;
 
 /** A finished task's answer. */
 export type TaskOutput =
-  /** One UTF-8 JSON `PartitionBlock` per partition, in partition order. */
-  | { kind: 'map'; partitions: Bytes[] }
+  /**
+   * One UTF-8 JSON `PartitionBlock` per partition, packed: partition p is
+   * `blocks[offsets[p]..offsets[p + 1]]` (see `packParts`).
+   */
+  | { kind: 'map'; blocks: Bytes; offsets: number[] }
   /** UTF-8 JSON of the `KeyValue[]` the reduce produced, sorted by key. */
   | { kind: 'reduce'; pairs: Bytes };
 

@@ -78,7 +78,11 @@ export const volunteerSchemas = {
     taskId: idSchema,
     leaseToken: idSchema,
     output: z.discriminatedUnion('kind', [
-      z.strictObject({ kind: z.literal('map'), partitions: z.array(bytesSchema).max(LIMITS.reducers) }),
+      z.strictObject({
+        kind: z.literal('map'),
+        blocks: bytesSchema,
+        offsets: z.array(z.int().min(0)).min(2).max(LIMITS.reducers + 1),
+      }),
       z.strictObject({ kind: z.literal('reduce'), pairs: bytesSchema }),
     ]),
   }),

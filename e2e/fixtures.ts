@@ -1,0 +1,49 @@
+/**
+ * Shared Playwright fixtures: a coordinator process and volunteer tabs, each in its
+ * own browser context (a context is what a separate browser profile would be).
+ */
+import { expect, type Browser, type Page } from '@playwright/test';
+import type { ClusterSummary, JobSummary } from '../shared/job.ts';
+
+export async function openVolunteer(browser: Browser, baseUrl: string): Promise<Page> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${baseUrl}/volunteer`);
+  // goto resolves before the page's socket connects: wait for the page's own word.
+  await expect(page.getByTestId('connection-status')).toHaveText('connected');
+  return page;
+}
+
+export async function getJson<T>(url: string, init?: RequestInit): Promise<T> {
+  const response = await fetch(url, init);
+  if (!response.ok) throw new Error(`${init?.method ?? 'GET'} ${url}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+export async function submitJob(baseUrl: string, body: unknown): Promise<string> {
+  const { id } = await getJson<{ id: string }>(`${baseUrl}/api/jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return id;
+}
+
+/** Polls a job until it ends; answers its final summary. */
+export async function waitForJob(baseUrl: string, id: string): Promise<JobSummary> {
+  let job: JobSummary | undefined;
+  await expect
+    .poll(
+      async () => {
+        job = await getJson<JobSummary>(`${baseUrl}/api/jobs/${id}`);
+        return ['succeeded', 'failed', 'cancelled'].includes(job.state);
+      },
+      { timeout: 120_000, intervals: [100, 250, 500] },
+    )
+    .toBe(true);
+  return job!;
+}
+
+export async function waitForVolunteers(baseUrl: string, count: number): Promise<void> {
+  await expect.poll(async () => (await getJson<ClusterSummary>(`${baseUrl}/api/volunteers`)).volunteers).toBe(count);
+}

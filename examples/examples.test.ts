@@ -1,0 +1,70 @@
+/**
+ * Every example module, run through the real task runtime (the code a tab's worker
+ * runs) with several partition counts, must give its seed's exact answer.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { JobInput, KeyValue } from '../shared/job.ts';
+import { splitInput } from '../shared/split.ts';
+import { runMapTask, runReduceTask, toJobModule, type JobModule } from '../web/worker/task-runtime.ts';
+import { EXAMPLES } from './catalog.ts';
+import pyMapReduceStrings from './inputs/pymapreduce-strings.json' with { type: 'json' };
+
+async function loadExample(id: string): Promise<JobModule> {
+  const source = readFileSync(new URL(`./${id}.js`, import.meta.url), 'utf8');
+  return toJobModule(await import(`data:text/javascript;base64,${Buffer.from(source).toString('base64')}`));
+}
+
+/** Map every split, then reduce every partition, exactly as the coordinator sequences it. */
+function runJob(module: JobModule, input: JobInput, partitions: number, recordsPerTask?: number): KeyValue[] {
+  const encoder = new TextEncoder();
+  const splits = splitInput(input, { splitBytes: 1024, ...(recordsPerTask ? { recordsPerTask } : {}) });
+  const mapOutputs = splits.map((split) => runMapTask(module, encoder.encode(JSON.stringify(split)), partitions));
+  const result: KeyValue[] = [];
+  for (let partition = 0; partition < partitions; partition++) {
+    const pairs = JSON.parse(new TextDecoder().decode(runReduceTask(module, mapOutputs.map((blocks) => blocks[partition]!)))) as KeyValue[];
+    result.push(...pairs);
+  }
+  return result;
+}
+
+const byKey = (result: KeyValue[]) => new Map(result.map(([key, value]) => [JSON.stringify(key), value]));
+
+describe.each([1, 3])('examples with %i reduce partitions', (partitions) => {
+  it.each(EXAMPLES.map((example) => [example.id, example] as const))('%s gives the published answer', async (_id, example) => {
+    const result = byKey(runJob(await loadExample(example.id), example.input, partitions, 3));
+    for (const [key, value] of example.expected ?? []) expect(result.get(JSON.stringify(key))).toEqual(value);
+  });
+
+  it("char-count reproduces pyMapReduce's whole table: 40 characters, 1,780 in all", async () => {
+    const strings = (pyMapReduceStrings.records as [number, string][]).map(([, text]) => text);
+    const reference = new Map<string, number>();
+    for (const character of strings.join('')) reference.set(character, (reference.get(character) ?? 0) + 1);
+    const result = runJob(await loadExample('char-count'), pyMapReduceStrings as JobInput, partitions, 2);
+    expect(new Map(result as [string, number][])).toEqual(reference);
+    expect(result).toHaveLength(40);
+    expect([...reference.values()].reduce((a, b) => a + b)).toBe(1780);
+  });
+
+  it('triangular-numbers gives k(k+1)/2 for every k below 100', async () => {
+    const result = runJob(await loadExample('triangular-numbers'), { kind: 'range', from: 0, to: 100 }, partitions, 7);
+    expect(result.sort((a, b) => (a[0] as number) - (b[0] as number))).toEqual(Array.from({ length: 100 }, (_, k) => [k, (k * (k + 1)) / 2]));
+  });
+
+  it('inverted-index lists exactly the files that contain each word', async () => {
+    const files = [
+      { name: 'one.txt', text: 'Alpha beta\ngamma alpha\n' },
+      { name: 'two.txt', text: 'beta delta\n' },
+      { name: 'three.txt', text: 'GAMMA\n' },
+    ];
+    const result = byKey(runJob(await loadExample('inverted-index'), { kind: 'texts', files }, partitions));
+    expect(result).toEqual(
+      new Map([
+        ['"alpha"', ['one.txt']],
+        ['"beta"', ['one.txt', 'two.txt']],
+        ['"delta"', ['two.txt']],
+        ['"gamma"', ['one.txt', 'three.txt']],
+      ]),
+    );
+  });
+});

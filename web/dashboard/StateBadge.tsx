@@ -1,0 +1,15 @@
+import type { JobStatus } from '../../shared/job.ts';
+
+interface StateBadgeProps {
+  state: JobStatus;
+  testId?: string;
+}
+
+/** A job's state as a coloured pill; the text is exactly the state's name. */
+export function StateBadge({ state, testId }: StateBadgeProps) {
+  return (
+    <span className={`badge badge-${state}`} data-testid={testId}>
+      {state}
+    </span>
+  );
+}

@@ -1,0 +1,313 @@
+import { useDeferredValue, useId, useMemo, useState, type FormEvent } from 'react';
+import type { JobInput, JobSubmission } from '../../shared/job.ts';
+import { checkJobSource } from '../../shared/job-source.ts';
+import { LIMITS } from '../../shared/limits.ts';
+import { useApiClient } from './api-context.ts';
+import { EXAMPLES_WITH_SOURCE } from './example-sources.ts';
+import { describeInput, formatBytes } from './format.ts';
+
+type InputKind = 'text' | 'range' | 'example';
+
+/** The example select's value for "my own module". */
+const OWN_MODULE = '';
+
+/** The file name pasted text travels under in a `texts` input. */
+const PASTED_FILE_NAME = 'pasted.txt';
+
+interface SubmitPanelProps {
+  onSubmitted: (jobId: string) => void;
+}
+
+/** An empty field is NaN rather than Number('')'s 0, so the server reports it missing instead of running on 0. */
+const parseNumberField = (text: string): number => (text.trim() === '' ? Number.NaN : Number(text));
+
+/** The form that submits a job: a module (an example's or your own), its input, a name. */
+export function SubmitPanel({ onSubmitted }: SubmitPanelProps) {
+  const api = useApiClient();
+  const ids = useId();
+  const firstExample = EXAMPLES_WITH_SOURCE[0];
+  const [exampleId, setExampleId] = useState(firstExample?.id ?? OWN_MODULE);
+  const [source, setSource] = useState(firstExample?.source ?? '');
+  const [name, setName] = useState(firstExample?.title ?? '');
+  const [inputKind, setInputKind] = useState<InputKind>(firstExample ? 'example' : 'text');
+  const [pastedText, setPastedText] = useState('');
+  const [files, setFiles] = useState<File[]>([]);
+  const [rangeFrom, setRangeFrom] = useState('0');
+  const [rangeTo, setRangeTo] = useState('100');
+  const [reducers, setReducers] = useState('');
+  const [splitKiB, setSplitKiB] = useState('');
+  const [submitting, setSubmitting] = useState(false);
+  const [submitError, setSubmitError] = useState<string | undefined>(undefined);
+
+  const example = EXAMPLES_WITH_SOURCE.find((candidate) => candidate.id === exampleId);
+  // Parsing a large module on every keystroke would make typing lag: check the deferred text.
+  const checkedSource = useDeferredValue(source);
+  const check = useMemo(() => checkJobSource(checkedSource), [checkedSource]);
+  const checkIsCurrent = checkedSource === source;
+  const canSubmit = check.ok && checkIsCurrent && !submitting;
+
+  const chooseExample = (id: string) => {
+    setExampleId(id);
+    const chosen = EXAMPLES_WITH_SOURCE.find((candidate) => candidate.id === id);
+    if (chosen) {
+      setSource(chosen.source);
+      setName(chosen.title);
+      setInputKind('example');
+    } else if (inputKind === 'example') {
+      setInputKind('text');
+    }
+  };
+
+  const buildInput = async (): Promise<JobInput> => {
+    switch (inputKind) {
+      case 'example':
+        if (!example) throw new Error('choose an example to use its input');
+        return example.input;
+      case 'range':
+        return { kind: 'range', from: parseNumberField(rangeFrom), to: parseNumberField(rangeTo) };
+      case 'text': {
+        const uploaded = await Promise.all(files.map(async (file) => ({ name: file.name, text: await file.text() })));
+        const pasted = pastedText === '' ? [] : [{ name: PASTED_FILE_NAME, text: pastedText }];
+        return { kind: 'texts', files: [...pasted, ...uploaded] };
+      }
+      default: {
+        const unreachable: never = inputKind;
+        return unreachable;
+      }
+    }
+  };
+
+  const submit = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    if (!canSubmit) return;
+    setSubmitting(true);
+    setSubmitError(undefined);
+    try {
+      // Everything but the module's shape is left to the coordinator to judge, so its
+      // message (which names the limit or field) is the one the user sees.
+      const submission: JobSubmission = {
+        name,
+        source,
+        input: await buildInput(),
+        ...(reducers.trim() === '' ? {} : { reducers: parseNumberField(reducers) }),
+        ...(splitKiB.trim() === '' ? {} : { splitBytes: parseNumberField(splitKiB) * 1024 }),
+      };
+      const { id } = await api.submitJob(submission);
+      onSubmitted(id);
+    } catch (error) {
+      setSubmitError((error as Error).message);
+    } finally {
+      setSubmitting(false);
+    }
+  };
+
+  const sourceCheckId = `${ids}-source-check`;
+  return (
+    <section className="panel" aria-labelledby={`${ids}-heading`}>
+      <h2 id={`${ids}-heading`}>Submit a job</h2>
+      <form className="submit-form" onSubmit={(event) => void submit(event)} noValidate>
+        <div className="field">
+          <label htmlFor={`${ids}-example`}>Job module</label>
+          <select
+            id={`${ids}-example`}
+            data-testid="example-select"
+            value={exampleId}
+            onChange={(event) => chooseExample(event.target.value)}
+          >
+            {EXAMPLES_WITH_SOURCE.map((candidate) => (
+              <option key={candidate.id} value={candidate.id}>
+                Example: {candidate.title}
+              </option>
+            ))}
+            <option value={OWN_MODULE}>My own module</option>
+          </select>
+          {example && <p className="hint">{example.origin}</p>}
+        </div>
+
+        <div className="field">
+          <label htmlFor={`${ids}-source`}>Module source</label>
+          <textarea
+            id={`${ids}-source`}
+            className="code"
+            data-testid="source-editor"
+            rows={12}
+            spellCheck={false}
+            autoCapitalize="off"
+            autoCorrect="off"
+            value={source}
+            onChange={(event) => setSource(event.target.value)}
+            aria-describedby={sourceCheckId}
+            aria-invalid={!check.ok}
+          />
+          <p id={sourceCheckId} className={check.ok ? 'hint check-ok' : 'hint error-text'} data-testid="source-check">
+            {check.ok
+              ? `Exports ${check.exports.join(', ')}${check.hasCombine ? '' : '; no combine, so map output is not pre-aggregated'}`
+              : `${check.line === undefined ? '' : `Line ${check.line}${check.column === undefined ? '' : `, column ${check.column}`}: `}${check.message}`}
+          </p>
+        </div>
+
+        <fieldset className="field">
+          <legend>Input</legend>
+          <div className="radio-row">
+            <label>
+              <input
+                type="radio"
+                name={`${ids}-input-kind`}
+                value="text"
+                data-testid="input-kind-text"
+                checked={inputKind === 'text'}
+                onChange={() => setInputKind('text')}
+              />
+              Text
+            </label>
+            <label>
+              <input
+                type="radio"
+                name={`${ids}-input-kind`}
+                value="range"
+                data-testid="input-kind-range"
+                checked={inputKind === 'range'}
+                onChange={() => setInputKind('range')}
+              />
+              Range
+            </label>
+            <label>
+              <input
+                type="radio"
+                name={`${ids}-input-kind`}
+                value="example"
+                data-testid="input-kind-example"
+                checked={inputKind === 'example'}
+                disabled={!example}
+                onChange={() => setInputKind('example')}
+              />
+              Example input
+            </label>
+          </div>
+
+          {inputKind === 'text' && (
+            <>
+              <div className="field">
+                <label htmlFor={`${ids}-text`}>Text (sent as {PASTED_FILE_NAME})</label>
+                <textarea
+                  id={`${ids}-text`}
+                  data-testid="input-text"
+                  rows={5}
+                  value={pastedText}
+                  onChange={(event) => setPastedText(event.target.value)}
+                />
+              </div>
+              <div className="field">
+                <label htmlFor={`${ids}-files`}>Text files (each one becomes an input file)</label>
+                <input
+                  id={`${ids}-files`}
+                  type="file"
+                  multiple
+                  data-testid="input-files"
+                  onChange={(event) => setFiles([...(event.target.files ?? [])])}
+                />
+                {files.length > 0 && (
+                  <ul className="hint file-list">
+                    {files.map((file, index) => (
+                      // Two files may share a name (picked from different folders).
+                      <li key={`${index}-${file.name}`}>
+                        {file.name} ({formatBytes(file.size)})
+                      </li>
+                    ))}
+                  </ul>
+                )}
+              </div>
+            </>
+          )}
+
+          {inputKind === 'range' && (
+            <div className="field-row">
+              <div className="field">
+                <label htmlFor={`${ids}-from`}>From (included)</label>
+                <input
+                  id={`${ids}-from`}
+                  type="number"
+                  step={1}
+                  inputMode="numeric"
+                  data-testid="range-from"
+                  value={rangeFrom}
+                  onChange={(event) => setRangeFrom(event.target.value)}
+                />
+              </div>
+              <div className="field">
+                <label htmlFor={`${ids}-to`}>To (excluded)</label>
+                <input
+                  id={`${ids}-to`}
+                  type="number"
+                  step={1}
+                  inputMode="numeric"
+                  data-testid="range-to"
+                  value={rangeTo}
+                  onChange={(event) => setRangeTo(event.target.value)}
+                />
+              </div>
+            </div>
+          )}
+
+          {inputKind === 'example' && example && <p className="hint">The example's input: {describeInput(example.input)}.</p>}
+        </fieldset>
+
+        <div className="field-row">
+          <div className="field grow">
+            <label htmlFor={`${ids}-name`}>Job name</label>
+            <input
+              id={`${ids}-name`}
+              type="text"
+              data-testid="job-name"
+              maxLength={LIMITS.nameChars}
+              value={name}
+              onChange={(event) => setName(event.target.value)}
+            />
+          </div>
+          <div className="field">
+            <label htmlFor={`${ids}-reducers`}>Reducers (optional)</label>
+            <input
+              id={`${ids}-reducers`}
+              type="number"
+              min={1}
+              max={LIMITS.reducers}
+              step={1}
+              inputMode="numeric"
+              placeholder="automatic"
+              data-testid="reducers"
+              value={reducers}
+              onChange={(event) => setReducers(event.target.value)}
+            />
+          </div>
+          <div className="field">
+            <label htmlFor={`${ids}-split`}>Split size in KiB (text input)</label>
+            <input
+              id={`${ids}-split`}
+              type="number"
+              min={LIMITS.minSplitBytes / 1024}
+              max={LIMITS.maxSplitBytes / 1024}
+              step={1}
+              inputMode="numeric"
+              placeholder="1024"
+              data-testid="split-kib"
+              value={splitKiB}
+              onChange={(event) => setSplitKiB(event.target.value)}
+            />
+          </div>
+        </div>
+
+        <div className="submit-row">
+          <button type="submit" className="primary" data-testid="submit-job" disabled={!canSubmit}>
+            {submitting ? 'Submitting…' : 'Submit job'}
+          </button>
+          {!check.ok && <span className="hint">Fix the module to submit.</span>}
+        </div>
+        {submitError && (
+          <p role="alert" className="error-text submit-error" data-testid="submit-error">
+            {submitError}
+          </p>
+        )}
+      </form>
+    </section>
+  );
+}

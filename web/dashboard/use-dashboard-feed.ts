@@ -1,0 +1,82 @@
+import { useEffect, useState } from 'react';
+import { io, type Socket } from 'socket.io-client';
+import type { ClusterSummary, JobSummary } from '../../shared/job.ts';
+import {
+  DASHBOARD_NAMESPACE,
+  type CoordinatorToDashboardEvents,
+  type DashboardSnapshot,
+  type DashboardToCoordinatorEvents,
+} from '../../shared/protocol.ts';
+import type { ApiClient } from '../lib/api-client.ts';
+
+/** While live updates are down, the jobs and the cluster are polled this often. */
+export const POLL_INTERVAL_MS = 3000;
+
+export type FeedStatus = 'connecting' | 'live' | 'disconnected';
+
+export interface DashboardFeed {
+  /** Newest first; undefined until the first snapshot or poll answers. */
+  jobs: JobSummary[] | undefined;
+  cluster: ClusterSummary | undefined;
+  status: FeedStatus;
+  /** Why the last poll failed, while polling; cleared by the next success. */
+  pollError: string | undefined;
+}
+
+/**
+ * Jobs and volunteers as the coordinator last reported them. Snapshots arrive over the
+ * dashboard Socket.IO namespace; whenever that socket is not connected the same data
+ * is polled over HTTP, so the page keeps working (less promptly) without it.
+ */
+export function useDashboardFeed(api: ApiClient): DashboardFeed {
+  const [snapshot, setSnapshot] = useState<DashboardSnapshot | undefined>(undefined);
+  const [status, setStatus] = useState<FeedStatus>('connecting');
+  const [pollError, setPollError] = useState<string | undefined>(undefined);
+
+  useEffect(() => {
+    const socket: Socket<CoordinatorToDashboardEvents, DashboardToCoordinatorEvents> = io(DASHBOARD_NAMESPACE, {
+      ...(api.token ? { auth: { token: api.token } } : {}),
+    });
+    socket.on('connect', () => setStatus('live'));
+    socket.on('disconnect', () => setStatus('disconnected'));
+    socket.on('connect_error', () => setStatus('disconnected'));
+    socket.on('dashboard:snapshot', (next) => setSnapshot(next));
+    return () => {
+      socket.disconnect();
+    };
+  }, [api]);
+
+  useEffect(() => {
+    if (status === 'live') return;
+    // Aborting on cleanup keeps a poll that was in flight when the socket came back
+    // from overwriting the newer snapshot.
+    const controller = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const poll = async (): Promise<void> => {
+      try {
+        const [jobs, cluster] = await Promise.all([
+          api.listJobs(controller.signal),
+          api.getCluster(controller.signal),
+        ]);
+        setSnapshot({ jobs, cluster });
+        setPollError(undefined);
+      } catch (error) {
+        if (controller.signal.aborted) return;
+        setPollError((error as Error).message);
+      }
+      timer = setTimeout(() => void poll(), POLL_INTERVAL_MS);
+    };
+    void poll();
+    return () => {
+      controller.abort();
+      clearTimeout(timer);
+    };
+  }, [api, status]);
+
+  return {
+    jobs: snapshot?.jobs,
+    cluster: snapshot?.cluster,
+    status,
+    pollError: status === 'live' ? undefined : pollError,
+  };
+}

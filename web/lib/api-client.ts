@@ -1,0 +1,143 @@
+/**
+ * Typed wrappers for the coordinator's HTTP API (DESIGN.md, "HTTP API"). Every call
+ * resolves with the parsed body of a 2xx answer or rejects with an `ApiError`.
+ *
+ * Answers are trusted: they come from our own coordinator on the same origin, so they
+ * are typed here rather than parsed against a schema.
+ */
+import type { ClusterSummary, JobSubmission, JobSummary, KeyValue, TaskSummary } from '../../shared/job.ts';
+
+/** A failed API call: the HTTP status (0 when the request never got an answer), and the server's code and message. */
+export class ApiError extends Error {
+  /** HTTP status of the answer; 0 when the network failed before one arrived. */
+  readonly status: number;
+  /**
+   * The server's error code (see shared/errors.ts), `NETWORK` when no answer arrived,
+   * or `HTTP_<status>` when the answer carried no code (e.g. a proxy's error page).
+   */
+  readonly code: string;
+
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export type ResultFormat = 'json' | 'csv';
+
+export interface ApiClientOptions {
+  /** Sent as `Authorization: Bearer <token>` on every request when set. Default: none. */
+  token?: string;
+  /** Prefix of every API path, e.g. `http://host:3000`. Default: '' (same origin). */
+  baseUrl?: string;
+  /** The fetch to use. Default: the global one; tests pass a fake. */
+  fetch?: typeof fetch;
+}
+
+export class ApiClient {
+  readonly token: string | undefined;
+  private readonly baseUrl: string;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(options: ApiClientOptions = {}) {
+    this.token = options.token || undefined;
+    this.baseUrl = options.baseUrl ?? '';
+    // Bound so that calling it as a method of this object does not throw "Illegal invocation".
+    this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+  }
+
+  /** `POST /api/jobs`: submits a job and answers its id. */
+  async submitJob(submission: JobSubmission, signal?: AbortSignal): Promise<{ id: string }> {
+    const response = await this.request('/api/jobs', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(submission),
+      signal,
+    });
+    return (await response.json()) as { id: string };
+  }
+
+  /** `GET /api/jobs`: every job, newest first. */
+  async listJobs(signal?: AbortSignal): Promise<JobSummary[]> {
+    return (await (await this.request('/api/jobs', { signal })).json()) as JobSummary[];
+  }
+
+  /** `GET /api/jobs/:id`. */
+  async getJob(id: string, signal?: AbortSignal): Promise<JobSummary> {
+    return (await (await this.request(jobPath(id), { signal })).json()) as JobSummary;
+  }
+
+  /** `DELETE /api/jobs/:id`: cancels the job and answers its summary afterwards. */
+  async cancelJob(id: string, signal?: AbortSignal): Promise<JobSummary> {
+    return (await (await this.request(jobPath(id), { method: 'DELETE', signal })).json()) as JobSummary;
+  }
+
+  /** `GET /api/jobs/:id/result`: [key, value] pairs sorted by key. Rejects with status 409 until the job succeeded. */
+  async getResult(id: string, signal?: AbortSignal): Promise<KeyValue[]> {
+    return (await (await this.request(resultPath(id, 'json'), { signal })).json()) as KeyValue[];
+  }
+
+  /**
+   * The result file as the server sends it: JSON, or CSV with a `key,value` header
+   * (`?format=csv`). For saving to disk when a plain link cannot carry the token.
+   */
+  async getResultBlob(id: string, format: ResultFormat, signal?: AbortSignal): Promise<Blob> {
+    return (await this.request(resultPath(id, format), { signal })).blob();
+  }
+
+  /** `GET /api/jobs/:id/tasks`. */
+  async listTasks(id: string, signal?: AbortSignal): Promise<TaskSummary[]> {
+    return (await (await this.request(`${jobPath(id)}/tasks`, { signal })).json()) as TaskSummary[];
+  }
+
+  /** `GET /api/volunteers`: the volunteers connected right now. */
+  async getCluster(signal?: AbortSignal): Promise<ClusterSummary> {
+    return (await (await this.request('/api/volunteers', { signal })).json()) as ClusterSummary;
+  }
+
+  /**
+   * The URL of a job's result, for links. A plain link cannot carry the bearer token:
+   * when `token` is set, fetch the file with `getResultBlob` instead.
+   */
+  resultUrl(id: string, format: ResultFormat): string {
+    return this.baseUrl + resultPath(id, format);
+  }
+
+  private async request(path: string, init: RequestInit): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.token) headers.set('Authorization', `Bearer ${this.token}`);
+    let response: Response;
+    try {
+      response = await this.fetchImpl(this.baseUrl + path, { ...init, headers });
+    } catch (error) {
+      // An abort is the caller's own doing: let it through untouched so it can be told apart.
+      if (init.signal?.aborted) throw error;
+      throw new ApiError(0, 'NETWORK', `could not reach the coordinator: ${(error as Error).message}`);
+    }
+    if (!response.ok) throw await errorFromResponse(response);
+    return response;
+  }
+}
+
+const jobPath = (id: string): string => `/api/jobs/${encodeURIComponent(id)}`;
+const resultPath = (id: string, format: ResultFormat): string =>
+  `${jobPath(id)}/result${format === 'csv' ? '?format=csv' : ''}`;
+
+/** Reads the server's `{ error, code }` body; anything else (a proxy's HTML page, say) becomes a generic message. */
+async function errorFromResponse(response: Response): Promise<ApiError> {
+  const fallback = `${response.status} ${response.statusText}`.trim();
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch {
+    return new ApiError(response.status, `HTTP_${response.status}`, fallback);
+  }
+  const { error, code } = (body ?? {}) as { error?: unknown; code?: unknown };
+  return new ApiError(
+    response.status,
+    typeof code === 'string' ? code : `HTTP_${response.status}`,
+    typeof error === 'string' && error ? error : fallback,
+  );
+}

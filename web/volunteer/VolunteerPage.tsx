@@ -1,0 +1,92 @@
+import type { ConnectionStatus } from './volunteer-state.ts';
+import { useVolunteer } from './use-volunteer.ts';
+import { WorkerCountField } from './WorkerCountField.tsx';
+import { defaultWorkerCount, logicalCores } from './worker-pool.ts';
+
+export interface VolunteerPageProps {
+  /** The coordinator's origin; the page is served by the coordinator, so `window.location.origin`. */
+  origin: string;
+}
+
+const CONNECTION_NOTES: Record<ConnectionStatus, string> = {
+  connecting: 'Reaching the coordinator…',
+  connected: 'Ready for work.',
+  disconnected: 'Lost the coordinator; reconnecting on its own.',
+};
+
+/** The volunteer tab: what it is doing, and how much of this device it may use. */
+export function VolunteerPage({ origin }: VolunteerPageProps) {
+  const cores = logicalCores();
+  const { state, workers, setWorkers } = useVolunteer(origin, defaultWorkerCount());
+  const { connection, volunteerId, currentJobs, running, slots, tasksDone, tasksFailed, lastError } = state;
+
+  return (
+    <main className="volunteer">
+      <header>
+        <h1>tabreduce volunteer</h1>
+        <p className="intro">
+          While this tab stays open, it lends this device’s spare processing power to MapReduce jobs: it runs small
+          pieces of them in background workers and sends the results back to the coordinator. Close the tab to stop at
+          any time.
+        </p>
+      </header>
+
+      <section className="panel" aria-labelledby="status-heading">
+        <h2 id="status-heading">Status</h2>
+        <dl className="facts">
+          <div>
+            <dt>Connection</dt>
+            <dd>
+              <span className={`status-dot status-${connection}`} aria-hidden="true" />
+              <span data-testid="connection-status" aria-live="polite">
+                {connection}
+              </span>
+              <span className="hint"> {CONNECTION_NOTES[connection]}</span>
+            </dd>
+          </div>
+          <div>
+            <dt>Volunteer id</dt>
+            <dd>
+              <code data-testid="volunteer-id">{volunteerId ?? ''}</code>
+              {volunteerId === undefined && <span className="muted">none yet</span>}
+            </dd>
+          </div>
+          <div>
+            <dt>Working on</dt>
+            <dd data-testid="current-job" className="wrap-anywhere">
+              {currentJobs.length > 0 ? currentJobs.join(', ') : <span className="muted">nothing right now</span>}
+            </dd>
+          </div>
+          <div>
+            <dt>Running</dt>
+            <dd>
+              {running} of {slots} {slots === 1 ? 'worker' : 'workers'} busy
+            </dd>
+          </div>
+          <div>
+            <dt>Tasks done</dt>
+            <dd className="count" data-testid="tasks-done">
+              {tasksDone}
+            </dd>
+          </div>
+          <div>
+            <dt>Tasks failed</dt>
+            <dd className={tasksFailed > 0 ? 'count bad' : 'count'} data-testid="tasks-failed">
+              {tasksFailed}
+            </dd>
+          </div>
+        </dl>
+        {lastError !== undefined && (
+          <p className="last-error" data-testid="last-error">
+            <strong>Last problem:</strong> <span className="wrap-anywhere">{lastError}</span>
+          </p>
+        )}
+      </section>
+
+      <section className="panel" aria-labelledby="settings-heading">
+        <h2 id="settings-heading">How much to give</h2>
+        <WorkerCountField value={workers} max={cores} onChange={setWorkers} />
+      </section>
+    </main>
+  );
+}

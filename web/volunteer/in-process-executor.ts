@@ -1,0 +1,79 @@
+/**
+ * A `TaskExecutor` that runs the task runtime on the calling thread: for Node (tests,
+ * a headless volunteer). It cannot interrupt job code that never returns, so it only
+ * checks its abort signal between steps and has no deadline of its own.
+ */
+import { LIMITS } from '../../shared/limits.ts';
+import type { JobSourceReply, TaskAssignment, TaskOutput } from '../../shared/protocol.ts';
+import { TaskRunError, toTaskError } from '../worker/task-error.ts';
+import { runMapTaskPacked, runReduceTask, toJobModule, type JobModule } from '../worker/task-runtime.ts';
+import { importFromDataUrl } from './data-url-import.ts';
+import { clampSlots, executorDisposed, taskRevoked, type TaskExecutor } from './task-executor.ts';
+
+export interface InProcessExecutorOptions {
+  /** Slots announced; tasks still run one at a time. Default 1. */
+  slots?: number;
+}
+
+export class InProcessExecutor implements TaskExecutor {
+  #slots: number;
+  #disposed = false;
+  /** Loaded job modules by source digest; a failed load is dropped so the next task retries. */
+  readonly #modules = new Map<string, Promise<JobModule>>();
+
+  constructor(options: InProcessExecutorOptions = {}) {
+    this.#slots = clampSlots(options.slots ?? 1, LIMITS.slotsPerVolunteer);
+  }
+
+  get slots(): number {
+    return this.#slots;
+  }
+
+  async run(assignment: TaskAssignment, job: JobSourceReply, signal: AbortSignal): Promise<TaskOutput> {
+    const check = () => {
+      if (this.#disposed) throw executorDisposed();
+      if (signal.aborted) throw taskRevoked();
+    };
+    check();
+    let module: JobModule;
+    try {
+      module = await this.#load(job);
+    } catch (error) {
+      throw new TaskRunError(toTaskError(error));
+    }
+    check();
+    let output: TaskOutput;
+    try {
+      output =
+        assignment.kind === 'map'
+          ? { kind: 'map', ...runMapTaskPacked(module, assignment.input, assignment.partitions) }
+          : { kind: 'reduce', pairs: runReduceTask(module, assignment.blocks) };
+    } catch (error) {
+      throw new TaskRunError(toTaskError(error));
+    }
+    // Revoked while it ran: the answer is no longer wanted.
+    check();
+    return output;
+  }
+
+  resize(slots: number): void {
+    this.#slots = clampSlots(slots, LIMITS.slotsPerVolunteer);
+  }
+
+  dispose(): void {
+    this.#disposed = true;
+    this.#modules.clear();
+  }
+
+  #load(job: JobSourceReply): Promise<JobModule> {
+    let loading = this.#modules.get(job.digest);
+    if (!loading) {
+      loading = importFromDataUrl(job.source).then(toJobModule);
+      this.#modules.set(job.digest, loading);
+      loading.catch(() => {
+        if (this.#modules.get(job.digest) === loading) this.#modules.delete(job.digest);
+      });
+    }
+    return loading;
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * Where a volunteer runs its tasks. The client only needs this interface, so the same
+ * `VolunteerClient` drives a pool of Web Workers in a tab (`WorkerPool`) and plain
+ * in-process calls in Node (`InProcessExecutor`).
+ */
+import type { JobSourceReply, TaskAssignment, TaskOutput } from '../../shared/protocol.ts';
+import { TaskRunError } from '../worker/task-error.ts';
+
+export interface TaskExecutor {
+  /** How many tasks it runs at once: the slots the volunteer announces. */
+  readonly slots: number;
+  /**
+   * Runs one task of `job` (whose source is loaded once per digest). Resolves with the
+   * task's output; rejects with a `TaskRunError` (name, message, stack of a `TaskError`):
+   * the job code's failure, or 'TaskTimeout' past `assignment.timeoutMs`, or
+   * 'TaskRevoked' when `signal` aborts. Never leaves the executor unusable. May move
+   * (detach) the assignment's input buffers rather than copy them.
+   */
+  run(assignment: TaskAssignment, job: JobSourceReply, signal: AbortSignal): Promise<TaskOutput>;
+  /** Changes the slot count (0..LIMITS.slotsPerVolunteer); running tasks finish first. */
+  resize(slots: number): void;
+  /** Stops everything: running tasks reject, workers end. The executor is unusable after. */
+  dispose(): void;
+}
+
+/** The rejection of a task stopped because its signal aborted (revoked, disconnected). */
+export const taskRevoked = (): TaskRunError =>
+  new TaskRunError({ name: 'TaskRevoked', message: 'the task was stopped before it finished (revoked, or the connection dropped)' });
+
+/** The rejection of a task that ran past its deadline. */
+export const taskTimedOut = (timeoutMs: number): TaskRunError =>
+  new TaskRunError({ name: 'TaskTimeout', message: `the task ran longer than its limit of ${timeoutMs} ms and was stopped` });
+
+/** The rejection of tasks still running or waiting when their executor is disposed. */
+export const executorDisposed = (): TaskRunError =>
+  new TaskRunError({ name: 'TaskRevoked', message: 'the volunteer stopped its workers' });
+
+/** A slot count clamped to what a volunteer may announce. */
+export function clampSlots(slots: number, max: number): number {
+  return Number.isFinite(slots) ? Math.min(max, Math.max(0, Math.floor(slots))) : 0;
+}

@@ -1,0 +1,46 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { VolunteerClient } from './volunteer-client.ts';
+import { initialVolunteerState, type VolunteerState } from './volunteer-state.ts';
+import { WorkerPool } from './worker-pool.ts';
+
+export interface VolunteerControls {
+  state: VolunteerState;
+  /** The worker count chosen on the page (what the pool is resized to). */
+  workers: number;
+  /** Resizes the worker pool live and tells the coordinator. */
+  setWorkers(count: number): void;
+}
+
+/**
+ * Volunteers this tab while the component is mounted: a pool of `initialWorkers` Web
+ * Workers and a client connected to `origin`. Unmounting stops the client and ends
+ * the workers.
+ */
+export function useVolunteer(origin: string, initialWorkers: number): VolunteerControls {
+  const [workers, setWorkerCount] = useState(initialWorkers);
+  const [state, setState] = useState<VolunteerState>(() => initialVolunteerState(initialWorkers));
+  const clientRef = useRef<VolunteerClient | null>(null);
+  // Read when the client is (re)created, so a remount keeps the count the user chose.
+  const workersRef = useRef(initialWorkers);
+
+  useEffect(() => {
+    const pool = new WorkerPool({ slots: workersRef.current });
+    const client = new VolunteerClient({ url: origin, executor: pool, agent: navigator.userAgent, onChange: setState });
+    clientRef.current = client;
+    setState(client.state);
+    client.start();
+    return () => {
+      clientRef.current = null;
+      client.stop();
+      pool.dispose();
+    };
+  }, [origin]);
+
+  const setWorkers = useCallback((count: number) => {
+    workersRef.current = count;
+    setWorkerCount(count);
+    clientRef.current?.setSlots(count);
+  }, []);
+
+  return { state, workers, setWorkers };
+}

@@ -1,0 +1,440 @@
+/**
+ * The volunteer's side of the wire: connects to the coordinator, pulls tasks while it
+ * has free slots, runs them on a `TaskExecutor` and reports the results.
+ *
+ *   connect ─▶ volunteer:hello ─▶ welcomed ─▶ task:request (max = free slots) ─┐
+ *      ▲                                          ▲                            │ tasks
+ *      │ (Socket.IO reconnects)                   │ slot freed, work:available,│
+ *      │                                          │ or the slow safety poll    ▼
+ *   disconnect: abort and drop every run          └── task:complete / task:fail ◀─ run
+ *
+ * Asking for work is event-driven: after an empty answer the client waits for
+ * `work:available`, a freed slot, or the safety poll (`idlePollMs`), never a busy loop.
+ * Leases of running tasks are renewed every leaseMs/3. A task that is revoked, loses
+ * its lease or belongs to a dropped connection is aborted and never reported: the
+ * coordinator has already given it to someone else.
+ */
+import { io as defaultIo, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import type { TaskError } from '../../shared/errors.ts';
+import { LIMITS } from '../../shared/limits.ts';
+import {
+  VOLUNTEER_NAMESPACE,
+  type Ack,
+  type CoordinatorToVolunteerEvents,
+  type JobSourceReply,
+  type LeaseRef,
+  type TaskAssignment,
+  type TaskOutput,
+  type VolunteerToCoordinatorEvents,
+  type VolunteerWelcome,
+} from '../../shared/protocol.ts';
+import { toTaskError, truncate } from '../worker/task-error.ts';
+import type { TaskExecutor } from './task-executor.ts';
+import { initialVolunteerState, type VolunteerState } from './volunteer-state.ts';
+
+export type { VolunteerState, ConnectionStatus } from './volunteer-state.ts';
+
+export type VolunteerSocket = Socket<CoordinatorToVolunteerEvents, VolunteerToCoordinatorEvents>;
+
+export interface VolunteerClientOptions {
+  /** The coordinator's origin, e.g. `window.location.origin` or `http://localhost:3000`. */
+  url: string;
+  /** Runs the tasks; its `slots` is what this volunteer announces. Owned by the caller (not disposed by `stop`). */
+  executor: TaskExecutor;
+  /** Describes this volunteer to the coordinator, e.g. the user agent (cut to 500 characters). */
+  agent: string;
+  /** socket.io-client's `io`, replaceable for tests. Default: the real one. */
+  io?: typeof defaultIo;
+  /** Called with the new state after every change. */
+  onChange?: (state: VolunteerState) => void;
+  /** How long to wait for any ack from the coordinator, in ms. Default 15,000. */
+  ackTimeoutMs?: number;
+  /** Safety re-poll for work while slots are free and no `work:available` came, in ms. Default 5,000. */
+  idlePollMs?: number;
+  /** Wait before retrying a refused or unanswered hello, or reconnecting after the server closed the socket, in ms. Default 2,000. */
+  helloRetryMs?: number;
+  /** Extra Socket.IO options (transports, reconnection delays). */
+  socketOptions?: Partial<ManagerOptions & SocketOptions>;
+}
+
+const DEFAULTS = { ackTimeoutMs: 15_000, idlePollMs: 5_000, helloRetryMs: 2_000 } as const;
+/** Bounds on the renewal interval (leaseMs / 3), in ms, whatever lease the coordinator hands out. */
+const RENEW_MIN_MS = 100;
+const RENEW_MAX_MS = 60_000;
+/** Job sources kept; older jobs are fetched again if they ever come back. */
+const JOB_CACHE_SIZE = 32;
+const AGENT_CHARS = 500;
+
+interface RunningTask {
+  assignment: TaskAssignment;
+  controller: AbortController;
+  /** The connection it was leased on; a result from an older one is never reported. */
+  session: number;
+  jobName: string | undefined;
+}
+
+export class VolunteerClient {
+  readonly #socket: VolunteerSocket;
+  readonly #executor: TaskExecutor;
+  readonly #agent: string;
+  readonly #ackTimeoutMs: number;
+  readonly #idlePollMs: number;
+  readonly #helloRetryMs: number;
+  readonly #listeners = new Set<(state: VolunteerState) => void>();
+  #state: VolunteerState;
+
+  /** Bumped on every connect and disconnect: tags work with the connection it belongs to. */
+  #session = 0;
+  /** Welcomed on the current connection: only then may it ask for work. */
+  #ready = false;
+  #stopped = false;
+  #leaseMs = 0;
+  readonly #running = new Map<string, RunningTask>();
+  /** The session whose `task:request` is awaiting its answer, if any: one request at a time. */
+  #requestInFlight: number | undefined;
+  /** Counts `work:available` hints, so a hint that arrives during a request is not lost. */
+  #workHints = 0;
+  #renewing = false;
+  /** Job sources by job id; a pending fetch is shared by every task that needs it. */
+  readonly #jobs = new Map<string, Promise<JobSourceReply>>();
+  #renewTimer: ReturnType<typeof setInterval> | undefined;
+  #pollTimer: ReturnType<typeof setInterval> | undefined;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(options: VolunteerClientOptions) {
+    this.#executor = options.executor;
+    this.#agent = truncate(options.agent, AGENT_CHARS);
+    this.#ackTimeoutMs = options.ackTimeoutMs ?? DEFAULTS.ackTimeoutMs;
+    this.#idlePollMs = options.idlePollMs ?? DEFAULTS.idlePollMs;
+    this.#helloRetryMs = options.helloRetryMs ?? DEFAULTS.helloRetryMs;
+    this.#state = initialVolunteerState(this.#executor.slots);
+    if (options.onChange) this.#listeners.add(options.onChange);
+    const io = options.io ?? defaultIo;
+    this.#socket = io(options.url + VOLUNTEER_NAMESPACE, {
+      autoConnect: false,
+      // Each client gets its own connection (socket.io would otherwise share one per
+      // origin), so several volunteers in one process stay independent.
+      forceNew: true,
+      ...options.socketOptions,
+    });
+    this.#socket.on('connect', () => this.#onConnect());
+    this.#socket.on('disconnect', (reason) => this.#onDisconnect(reason));
+    this.#socket.on('connect_error', (error) => this.#onConnectError(error));
+    this.#socket.on('work:available', () => {
+      this.#workHints++;
+      this.#pump();
+    });
+    this.#socket.on('task:revoke', ({ taskIds }) => {
+      if (!Array.isArray(taskIds)) return;
+      for (const taskId of taskIds) this.#drop(taskId);
+      this.#pump();
+    });
+  }
+
+  /** The current state; a new object after every change (fit for React's useSyncExternalStore). */
+  get state(): VolunteerState {
+    return this.#state;
+  }
+
+  /** Calls `listener` after every state change; returns the function that unsubscribes it. */
+  subscribe(listener: (state: VolunteerState) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Connects and starts volunteering. Calling it again does nothing. */
+  start(): void {
+    if (this.#stopped || this.#socket.active) return;
+    this.#socket.connect();
+    this.#pollTimer ??= setInterval(() => this.#pump(), this.#idlePollMs);
+  }
+
+  /** Changes how many tasks run at once, live: resizes the executor and tells the coordinator. */
+  setSlots(slots: number): void {
+    this.#executor.resize(slots);
+    this.#update({ slots: this.#executor.slots });
+    if (this.#ready) this.#socket.emit('volunteer:slots', { slots: this.#executor.slots });
+    this.#pump();
+  }
+
+  /** Disconnects for good: running tasks are aborted and not reported. The executor is left to its owner. */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#endSession();
+    clearInterval(this.#pollTimer);
+    this.#socket.disconnect();
+    this.#socket.removeAllListeners();
+    this.#update({ connection: 'disconnected', connected: false, volunteerId: undefined });
+    this.#listeners.clear();
+  }
+
+  #onConnect(): void {
+    this.#session++;
+    this.#ready = false;
+    this.#update({ connection: 'connecting', connected: false });
+    void this.#hello();
+  }
+
+  #onDisconnect(reason: string): void {
+    this.#endSession();
+    this.#update({ connection: 'disconnected', connected: false, volunteerId: undefined });
+    // Socket.IO reconnects by itself except when the server closed the socket on purpose.
+    // Come back anyway, after a pause: an open volunteer tab should keep volunteering,
+    // and whatever made the coordinator drop us (a restart, a refused message) may pass.
+    if (reason === 'io server disconnect') this.#reconnectLater();
+  }
+
+  #onConnectError(error: Error): void {
+    this.#setError(`cannot reach the coordinator: ${error.message}`);
+    // `active` is false when the server refused the connection (not a network failure):
+    // Socket.IO then gives up, so retry here.
+    if (!this.#socket.active) this.#reconnectLater();
+  }
+
+  #reconnectLater(): void {
+    if (this.#stopped) return;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = setTimeout(() => {
+      if (!this.#stopped && !this.#socket.active) this.#socket.connect();
+    }, this.#helloRetryMs);
+  }
+
+  /** Forgets everything tied to the current connection: its runs, its lease renewals. */
+  #endSession(): void {
+    this.#session++;
+    this.#ready = false;
+    this.#requestInFlight = undefined;
+    clearInterval(this.#renewTimer);
+    clearTimeout(this.#retryTimer);
+    this.#renewTimer = undefined;
+    for (const taskId of [...this.#running.keys()]) this.#drop(taskId);
+  }
+
+  async #hello(): Promise<void> {
+    const session = this.#session;
+    let welcome: VolunteerWelcome;
+    try {
+      const reply: Ack<VolunteerWelcome> = await this.#socket
+        .timeout(this.#ackTimeoutMs)
+        .emitWithAck('volunteer:hello', { agent: this.#agent, slots: this.#executor.slots });
+      if (!reply.ok) throw new Error(`${reply.error.code}: ${reply.error.message}`);
+      welcome = reply.value;
+    } catch (error) {
+      if (session !== this.#session) return;
+      this.#setError(`the coordinator did not welcome this volunteer: ${describe(error)}`);
+      clearTimeout(this.#retryTimer);
+      this.#retryTimer = setTimeout(() => {
+        if (session === this.#session) void this.#hello();
+      }, this.#helloRetryMs);
+      return;
+    }
+    if (session !== this.#session) return;
+    this.#ready = true;
+    this.#leaseMs = welcome.leaseMs;
+    this.#update({ connection: 'connected', connected: true, volunteerId: welcome.volunteerId, lastError: undefined });
+    clearInterval(this.#renewTimer);
+    const renewEveryMs = Math.min(RENEW_MAX_MS, Math.max(RENEW_MIN_MS, Math.floor(this.#leaseMs / 3) || RENEW_MIN_MS));
+    this.#renewTimer = setInterval(() => void this.#renew(), renewEveryMs);
+    this.#pump();
+  }
+
+  /** Asks for as many tasks as there are free slots, unless a request is already out. */
+  #pump(): void {
+    if (!this.#ready || this.#stopped || this.#requestInFlight === this.#session) return;
+    const free = this.#executor.slots - this.#running.size;
+    if (free <= 0) return;
+    void this.#request(Math.min(free, LIMITS.tasksPerRequest));
+  }
+
+  async #request(max: number): Promise<void> {
+    const session = this.#session;
+    const hintsBefore = this.#workHints;
+    this.#requestInFlight = session;
+    let tasks: TaskAssignment[];
+    try {
+      const reply: Ack<{ tasks: TaskAssignment[] }> = await this.#socket
+        .timeout(this.#ackTimeoutMs)
+        .emitWithAck('task:request', { max });
+      if (session !== this.#session) return;
+      if (!reply.ok) {
+        this.#setError(`the coordinator refused a request for work: ${reply.error.code}: ${reply.error.message}`);
+        if (reply.error.code === 'NOT_READY') {
+          // It forgot us (a restart): introduce ourselves again before asking.
+          this.#ready = false;
+          void this.#hello();
+        }
+        return;
+      }
+      tasks = Array.isArray(reply.value.tasks) ? reply.value.tasks : [];
+    } catch (error) {
+      if (session === this.#session) this.#setError(`a request for work went unanswered: ${describe(error)}`);
+      return;
+    } finally {
+      if (this.#requestInFlight === session) this.#requestInFlight = undefined;
+    }
+    for (const assignment of tasks) this.#start(assignment, session);
+    // Got work, or new work was announced while asking: ask again for what is still free.
+    // An empty answer ends the loop until the next hint, freed slot or safety poll.
+    if (tasks.length > 0 || this.#workHints !== hintsBefore) this.#pump();
+  }
+
+  #start(assignment: TaskAssignment, session: number): void {
+    if (this.#running.has(assignment.taskId)) return;
+    const task: RunningTask = { assignment, controller: new AbortController(), session, jobName: undefined };
+    this.#running.set(assignment.taskId, task);
+    this.#update({});
+    void this.#run(task).finally(() => this.#release(task));
+  }
+
+  /** Frees the task's slot (once) and asks for more work to fill it. */
+  #release(task: RunningTask): void {
+    if (this.#running.get(task.assignment.taskId) !== task) return;
+    this.#running.delete(task.assignment.taskId);
+    this.#update({});
+    this.#pump();
+  }
+
+  async #run(task: RunningTask): Promise<void> {
+    const { assignment, controller } = task;
+    let job: JobSourceReply;
+    try {
+      job = await this.#jobSource(assignment.jobId);
+    } catch (error) {
+      if (!this.#wanted(task)) return;
+      await this.#reportFailure(task, {
+        name: 'JobSourceUnavailable',
+        message: `could not fetch the source of job ${assignment.jobId}: ${describe(error)}`,
+      });
+      return;
+    }
+    task.jobName = job.name;
+    this.#update({});
+
+    let output: TaskOutput;
+    try {
+      output = await this.#executor.run(assignment, job, controller.signal);
+    } catch (error) {
+      if (!this.#wanted(task)) return;
+      this.#release(task);
+      await this.#reportFailure(task, toTaskError(error));
+      return;
+    }
+    if (!this.#wanted(task)) return;
+    // The executor's slot is free now: ask for the next task while this result travels,
+    // which saves a round trip per task. The coordinator reads this socket's messages in
+    // order, so it sees the result before the request.
+    this.#release(task);
+    try {
+      const reply: Ack<{ accepted: true }> = await this.#socket
+        .timeout(this.#ackTimeoutMs)
+        .emitWithAck('task:complete', { taskId: assignment.taskId, leaseToken: assignment.leaseToken, output });
+      if (!this.#wanted(task)) return;
+      if (reply.ok) this.#update({ tasksDone: this.#state.tasksDone + 1 });
+      else this.#setError(`the result of task ${assignment.taskId} was refused: ${reply.error.code}: ${reply.error.message}`);
+    } catch (error) {
+      if (this.#wanted(task)) this.#setError(`the result of task ${assignment.taskId} went unacknowledged: ${describe(error)}`);
+    }
+  }
+
+  async #reportFailure(task: RunningTask, error: TaskError): Promise<void> {
+    const { taskId, leaseToken } = task.assignment;
+    this.#update({
+      tasksFailed: this.#state.tasksFailed + 1,
+      lastError: truncate(`task ${taskId}${task.jobName ? ` of ${task.jobName}` : ''} failed: ${error.name}: ${error.message}`, 500),
+    });
+    try {
+      const reply: Ack<{ recorded: true }> = await this.#socket
+        .timeout(this.#ackTimeoutMs)
+        .emitWithAck('task:fail', { taskId, leaseToken, error });
+      if (!reply.ok && this.#wanted(task)) {
+        this.#setError(`the failure of task ${taskId} was not recorded: ${reply.error.code}: ${reply.error.message}`);
+      }
+    } catch (thrown) {
+      if (this.#wanted(task)) this.#setError(`the failure of task ${taskId} went unacknowledged: ${describe(thrown)}`);
+    }
+  }
+
+  /** Still ours to report: not revoked, not lost, and leased on the live connection. */
+  #wanted(task: RunningTask): boolean {
+    return !task.controller.signal.aborted && task.session === this.#session && !this.#stopped;
+  }
+
+  /** Aborts a run and forgets it; whatever it produces is never reported. */
+  #drop(taskId: string): void {
+    const task = this.#running.get(taskId);
+    if (!task) return;
+    this.#running.delete(taskId);
+    task.controller.abort();
+    this.#update({});
+  }
+
+  #jobSource(jobId: string): Promise<JobSourceReply> {
+    const cached = this.#jobs.get(jobId);
+    if (cached) return cached;
+    const fetching = (async () => {
+      const reply: Ack<JobSourceReply> = await this.#socket.timeout(this.#ackTimeoutMs).emitWithAck('job:source', { jobId });
+      if (!reply.ok) throw new Error(`${reply.error.code}: ${reply.error.message}`);
+      return reply.value;
+    })();
+    this.#jobs.set(jobId, fetching);
+    // A failed fetch is forgotten so the next task of the job asks again.
+    fetching.catch(() => {
+      if (this.#jobs.get(jobId) === fetching) this.#jobs.delete(jobId);
+    });
+    if (this.#jobs.size > JOB_CACHE_SIZE) this.#jobs.delete(this.#jobs.keys().next().value!);
+    return fetching;
+  }
+
+  async #renew(): Promise<void> {
+    if (!this.#ready || this.#renewing) return;
+    const session = this.#session;
+    const leases: LeaseRef[] = [];
+    for (const task of this.#running.values()) {
+      if (task.session === session) leases.push({ taskId: task.assignment.taskId, leaseToken: task.assignment.leaseToken });
+    }
+    if (leases.length === 0) return;
+    this.#renewing = true;
+    try {
+      const reply: Ack<{ renewed: string[]; lost: string[] }> = await this.#socket
+        .timeout(this.#ackTimeoutMs)
+        .emitWithAck('task:renew', { leases: leases.slice(0, LIMITS.slotsPerVolunteer * 4) });
+      if (session !== this.#session) return;
+      if (!reply.ok) {
+        this.#setError(`lease renewal was refused: ${reply.error.code}: ${reply.error.message}`);
+        return;
+      }
+      // A lost lease means someone else may already be running the task: stop ours.
+      for (const taskId of reply.value.lost) this.#drop(taskId);
+      if (reply.value.lost.length > 0) this.#pump();
+    } catch (error) {
+      if (session === this.#session) this.#setError(`lease renewal went unanswered: ${describe(error)}`);
+    } finally {
+      this.#renewing = false;
+    }
+  }
+
+  #setError(message: string): void {
+    this.#update({ lastError: truncate(message, 500) });
+  }
+
+  /** Publishes a new state: the patch plus the fields derived from the running tasks. */
+  #update(patch: Partial<VolunteerState>): void {
+    const currentJobs: string[] = [];
+    for (const task of this.#running.values()) {
+      if (task.jobName !== undefined && !currentJobs.includes(task.jobName)) currentJobs.push(task.jobName);
+    }
+    this.#state = {
+      ...this.#state,
+      ...patch,
+      slots: this.#executor.slots,
+      running: this.#running.size,
+      currentJobs,
+    };
+    for (const listener of this.#listeners) listener(this.#state);
+  }
+}
+
+function describe(error: unknown): string {
+  return toTaskError(error).message;
+}

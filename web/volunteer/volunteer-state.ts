@@ -1,0 +1,40 @@
+/** What a volunteer tab shows about itself; `VolunteerClient` publishes a new object on every change. */
+
+/**
+ * - `connecting`: started, not yet welcomed by the coordinator.
+ * - `connected`: welcomed; tasks flow.
+ * - `disconnected`: the connection dropped (Socket.IO is reconnecting) or the client stopped.
+ */
+export type ConnectionStatus = 'connecting' | 'connected' | 'disconnected';
+
+export interface VolunteerState {
+  connection: ConnectionStatus;
+  /** Shorthand for `connection === 'connected'`. */
+  connected: boolean;
+  /** The id the coordinator gave this connection; undefined until welcomed and after a drop. */
+  volunteerId: string | undefined;
+  /** Worker slots: tasks this tab runs at once. */
+  slots: number;
+  /** Tasks running right now. */
+  running: number;
+  /** Tasks whose result the coordinator accepted, since the client started. */
+  tasksDone: number;
+  /** Tasks whose job code failed or timed out here and were reported as failed. */
+  tasksFailed: number;
+  /** Names of the jobs whose tasks are running, in the order they started. */
+  currentJobs: string[];
+  /** The last thing that went wrong, as one readable line; undefined if nothing did since the last welcome. */
+  lastError: string | undefined;
+}
+
+export const initialVolunteerState = (slots: number): VolunteerState => ({
+  connection: 'connecting',
+  connected: false,
+  volunteerId: undefined,
+  slots,
+  running: 0,
+  tasksDone: 0,
+  tasksFailed: 0,
+  currentJobs: [],
+  lastError: undefined,
+});

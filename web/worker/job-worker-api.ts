@@ -1,0 +1,79 @@
+/**
+ * What a job worker offers over Comlink, separate from `Comlink.expose` so Node tests can
+ * call it directly with another module loader. Every method answers a `WorkerResult`
+ * and never rejects: a throw in module set-up, map, combine or reduce is a failed task,
+ * reported as data, and the worker stays usable.
+ */
+import * as Comlink from 'comlink';
+import type { TaskError } from '../../shared/errors.ts';
+import type { Bytes } from '../../shared/protocol.ts';
+import { runMapTaskPacked, runReduceTask, toJobModule, toTaskError, type JobModule, type PackedMapOutput } from './task-runtime.ts';
+
+/** A worker call's answer: the value, or the job code's failure. */
+export type WorkerResult<T> = { ok: true; value: T } | { ok: false; error: TaskError };
+
+/** Evaluates a job module's source text and resolves to its namespace. */
+export type ModuleImporter = (source: string) => Promise<unknown>;
+
+/** The worker API as a plain object; `job-worker.ts` exposes it with the blob importer. */
+export interface JobWorkerApi {
+  /**
+   * Imports the module with this digest once: its top-level code (the job's set-up)
+   * runs here, the first time. A failed load is not cached, so a later call retries.
+   */
+  load(digest: string, source: string): Promise<WorkerResult<null>>;
+  /** Runs a map task of a loaded module: its R partition blocks packed in one buffer, transferred, not copied. */
+  runMap(digest: string, input: Bytes, partitions: number): Promise<WorkerResult<PackedMapOutput>>;
+  /** Runs a reduce task of a loaded module (`blocks` as `ReduceAssignment.blocks`): the sorted pairs, transferred. */
+  runReduce(digest: string, blocks: Bytes): Promise<WorkerResult<Uint8Array>>;
+}
+
+export function createJobWorkerApi(importModule: ModuleImporter): JobWorkerApi {
+  // One entry per job digest for the worker's lifetime. Evicting would not free much:
+  // the engine keeps every imported module in its module map anyway.
+  const modules = new Map<string, Promise<JobModule>>();
+
+  const moduleFor = (digest: string): Promise<JobModule> =>
+    modules.get(digest) ?? Promise.reject(new Error(`no job module with digest ${digest} is loaded in this worker`));
+
+  const fail = (thrown: unknown): { ok: false; error: TaskError } => ({ ok: false, error: toTaskError(thrown) });
+
+  return {
+    async load(digest, source) {
+      let loading = modules.get(digest);
+      if (!loading) {
+        loading = importModule(source).then(toJobModule);
+        modules.set(digest, loading);
+      }
+      try {
+        await loading;
+        return { ok: true, value: null };
+      } catch (error) {
+        if (modules.get(digest) === loading) modules.delete(digest);
+        return fail(error);
+      }
+    },
+
+    async runMap(digest, input, partitions) {
+      try {
+        const output = runMapTaskPacked(await moduleFor(digest), input, partitions);
+        return Comlink.transfer({ ok: true, value: output }, [ownBuffer(output.blocks)]);
+      } catch (error) {
+        return fail(error);
+      }
+    },
+
+    async runReduce(digest, blocks) {
+      try {
+        const pairs = runReduceTask(await moduleFor(digest), blocks);
+        return Comlink.transfer({ ok: true, value: pairs }, [ownBuffer(pairs)]);
+      } catch (error) {
+        return fail(error);
+      }
+    },
+  };
+}
+
+// TextEncoder and packParts output own a plain ArrayBuffer of exactly their size (never
+// a SharedArrayBuffer), which is what makes it safe to transfer.
+const ownBuffer = (bytes: Uint8Array): ArrayBuffer => bytes.buffer as ArrayBuffer;

@@ -1,0 +1,321 @@
+/**
+ * The task runtime: runs one map or reduce task of a job module over its binary input
+ * and produces the binary output the coordinator expects. Pure logic with no DOM and no
+ * Node APIs, so the same code runs in a Web Worker and in Node (tests, a Node volunteer).
+ *
+ *   map task:    UTF-8 JSON MapTaskInput ─▶ map per record ─▶ group by key ─▶ combine?
+ *                ─▶ R × UTF-8 JSON PartitionBlock (partition = partitionOf(key, R))
+ *                   (`runMapTaskPacked`: the R blocks packed into one buffer, as sent)
+ *   reduce task: blocks of one partition ─▶ merge values per key ─▶ reduce per key
+ *                ─▶ UTF-8 JSON KeyValue[] sorted by compareKeys
+ *
+ * Throws on any failure: job code that throws (re-thrown with its name and stack, the
+ * message saying where it happened), output that breaks the job model (a bad pair, an
+ * undefined value, a value JSON cannot hold) and malformed input. Callers turn the throw
+ * into a task failure with `toTaskError`.
+ */
+import { packParts } from '../../shared/byte-packing.ts';
+import type { KeyValue, MapTaskInput, PartitionBlock } from '../../shared/job.ts';
+import { canonicalKey, compareKeys, isKey, type Key } from '../../shared/keys.ts';
+import { partitionOf } from '../../shared/partition.ts';
+import type { Bytes } from '../../shared/protocol.ts';
+import { preview, TaskRunError, toTaskError } from './task-error.ts';
+
+export { toTaskError } from './task-error.ts';
+
+/** A job's `map`: returns any iterable (usually a generator) of `[key, value]` pairs. */
+export type MapFunction = (key: Key, value: unknown) => Iterable<unknown>;
+
+/** A job's `reduce` (and `combine`): every value emitted for `key` in, one value out. */
+export type ReduceFunction = (key: Key, values: unknown[]) => unknown;
+
+/** The functions a job module exports (contract: DESIGN.md, "The job model"). */
+export interface JobModule {
+  map: MapFunction;
+  reduce: ReduceFunction;
+  /** Optional map-side pre-aggregation with reduce's shape. Default: none. */
+  combine?: ReduceFunction;
+}
+
+/**
+ * Checks an imported module namespace and returns its job functions. Throws a TypeError
+ * naming the export that is missing or not a function.
+ */
+export function toJobModule(namespace: unknown): JobModule {
+  if (typeof namespace !== 'object' || namespace === null) {
+    throw new TypeError(`a job module must be an ES module namespace, got ${preview(namespace)}`);
+  }
+  const { map, reduce, combine } = namespace as Record<string, unknown>;
+  for (const [name, value] of [['map', map], ['reduce', reduce]] as const) {
+    if (typeof value !== 'function') {
+      throw new TypeError(
+        `the job module must export a function \`${name}\` (e.g. \`export function ${name}(...) {...}\`), ` +
+          `but its \`${name}\` is ${value === undefined ? 'missing' : describeType(value)}`,
+      );
+    }
+  }
+  if (combine !== undefined && typeof combine !== 'function') {
+    throw new TypeError(`the job module's optional \`combine\` export must be a function, but it is ${describeType(combine)}`);
+  }
+  return {
+    map: map as MapFunction,
+    reduce: reduce as ReduceFunction,
+    ...(combine !== undefined ? { combine: combine as ReduceFunction } : {}),
+  };
+}
+
+/** One key's values while a task collects them. */
+interface Group {
+  key: Key;
+  values: unknown[];
+}
+
+interface MapGroup extends Group {
+  /** partitionOf(key, R), computed once when the key is first seen. */
+  partition: number;
+}
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+/**
+ * Runs a map task: `map` over every record of `input` (UTF-8 JSON of a `MapTaskInput`),
+ * values grouped by key, `combine` per key when the module has one, and the groups cut
+ * into `partitions` partition blocks. Returns exactly `partitions` UTF-8 JSON
+ * `PartitionBlock`s in partition order; an empty partition is `[]`.
+ */
+export function runMapTask(module: JobModule, input: Bytes, partitions: number): Uint8Array[] {
+  if (!Number.isInteger(partitions) || partitions < 1) {
+    throw new RangeError(`a map task needs a whole number of partitions >= 1, got ${preview(partitions)}`);
+  }
+  const task = parseMapTaskInput(input);
+  const groups = new Map<string, MapGroup>();
+  if (task.kind === 'records') {
+    const { records } = task;
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i];
+      if (!Array.isArray(record) || record.length !== 2) {
+        throw new TypeError(`map task input record #${i} is not a [key, value] pair: ${preview(record)}`);
+      }
+      mapRecord(module, groups, partitions, i, record[0] as Key, record[1]);
+    }
+  } else {
+    for (let n = task.from; n < task.to; n++) mapRecord(module, groups, partitions, n - task.from, n, n);
+  }
+
+  const blocks: PartitionBlock[] = Array.from({ length: partitions }, () => []);
+  const { combine } = module;
+  for (const group of groups.values()) {
+    if (combine) group.values = [combineGroup(combine, group)];
+    blocks[group.partition]!.push([group.key, group.values]);
+  }
+  return blocks.map((block, partition) => encodeJson(block, `map output for partition ${partition}`));
+}
+
+/** A map task's output as the wire carries it: partition p is `blocks[offsets[p]..offsets[p + 1]]`. */
+export interface PackedMapOutput {
+  blocks: Uint8Array;
+  /** R + 1 byte offsets into `blocks`, from 0 to its length. */
+  offsets: number[];
+}
+
+/**
+ * `runMapTask` with its R blocks packed into one buffer (shared/byte-packing.ts), the
+ * form `task:complete` sends: one Socket.IO attachment, one buffer to transfer.
+ */
+export function runMapTaskPacked(module: JobModule, input: Bytes, partitions: number): PackedMapOutput {
+  const { bytes, offsets } = packParts(runMapTask(module, input, partitions));
+  return { blocks: bytes, offsets };
+}
+
+/** Calls `map` on one record and files every pair it yields under its key. */
+function mapRecord(
+  module: JobModule,
+  groups: Map<string, MapGroup>,
+  partitions: number,
+  recordIndex: number,
+  recordKey: Key,
+  recordValue: unknown,
+): void {
+  const where = () => `map of record #${recordIndex} (key ${preview(recordKey)})`;
+  let result: unknown;
+  try {
+    result = module.map(recordKey, recordValue);
+  } catch (error) {
+    throw inJobCode(error, where());
+  }
+  const iterate = result === null || result === undefined ? undefined : (result as Partial<Iterable<unknown>>)[Symbol.iterator];
+  if (typeof iterate !== 'function') {
+    throw new TypeError(
+      `${where()} returned ${preview(result)}; map must return an iterable of [key, value] pairs, ` +
+        'e.g. be a generator (`export function* map(key, value) { yield [k, v]; }`)',
+    );
+  }
+  let iterator: Iterator<unknown>;
+  try {
+    iterator = iterate.call(result);
+  } catch (error) {
+    throw inJobCode(error, where());
+  }
+
+  for (let pairIndex = 0; ; pairIndex++) {
+    let step: IteratorResult<unknown>;
+    // A manual loop rather than for-of: only the iterator's own code (the user's
+    // generator body) is job code; the checks below are ours and must not be relabelled.
+    try {
+      step = iterator.next();
+    } catch (error) {
+      throw inJobCode(error, where());
+    }
+    if (step.done) return;
+    const pair = step.value;
+    if (!Array.isArray(pair) || pair.length !== 2 || !isKey(pair[0]) || pair[1] === undefined) {
+      throw new TypeError(`${where()} yielded a bad pair #${pairIndex}: ${describeBadPair(pair)}`);
+    }
+    const key = pair[0] as Key;
+    const canonical = canonicalKey(key);
+    let group = groups.get(canonical);
+    if (group === undefined) {
+      group = {
+        // An array key is copied so that job code reusing its array cannot change a
+        // key after it was filed under its canonical form.
+        key: typeof key === 'object' ? (JSON.parse(canonical) as Key) : key,
+        values: [],
+        partition: partitionOf(key, partitions),
+      };
+      groups.set(canonical, group);
+    }
+    group.values.push(pair[1]);
+  }
+}
+
+function combineGroup(combine: ReduceFunction, group: Group): unknown {
+  const where = `combine of key ${preview(group.key)}`;
+  let combined: unknown;
+  try {
+    combined = combine(group.key, group.values);
+  } catch (error) {
+    throw inJobCode(error, where);
+  }
+  if (combined === undefined) {
+    throw new TypeError(`${where} returned undefined; combine must return one value (did it forget \`return\`?)`);
+  }
+  return combined;
+}
+
+/**
+ * Runs a reduce task: merges the partition blocks (one per map task) by key, values in
+ * block order, calls `reduce` once per key and returns the UTF-8 JSON `KeyValue[]`
+ * sorted by `compareKeys`. `blocks` is either what `ReduceAssignment.blocks` carries
+ * (one UTF-8 JSON `PartitionBlock[]`) or a list of UTF-8 JSON `PartitionBlock`s.
+ */
+export function runReduceTask(module: JobModule, blocks: Bytes | readonly Bytes[]): Uint8Array {
+  const groups = new Map<string, Group>();
+  const addBlock = (block: unknown, b: number) => {
+    if (!Array.isArray(block)) throw new TypeError(`reduce input block #${b} is not an array of [key, values] entries`);
+    for (let e = 0; e < block.length; e++) {
+      const entry: unknown = block[e];
+      if (!Array.isArray(entry) || entry.length !== 2 || !isKey(entry[0]) || !Array.isArray(entry[1])) {
+        throw new TypeError(`reduce input block #${b} entry #${e} is not a [key, values[]] pair: ${preview(entry)}`);
+      }
+      const key = entry[0] as Key;
+      const values = entry[1] as unknown[];
+      const canonical = canonicalKey(key);
+      const group = groups.get(canonical);
+      if (group === undefined) {
+        // The parsed array is ours alone, so the first block's values are adopted, not copied.
+        groups.set(canonical, { key, values });
+      } else {
+        // A loop, not push(...values): spreading a huge array overflows the call stack.
+        for (let v = 0; v < values.length; v++) group.values.push(values[v]);
+      }
+    }
+  };
+  if (Array.isArray(blocks)) {
+    const list = blocks as readonly Bytes[];
+    for (let b = 0; b < list.length; b++) addBlock(parseJson(list[b]!, `reduce input block #${b}`), b);
+  } else {
+    const all = parseJson(blocks as Bytes, 'reduce input');
+    if (!Array.isArray(all)) throw new TypeError('the reduce input is not an array of partition blocks');
+    for (let b = 0; b < all.length; b++) addBlock(all[b], b);
+  }
+
+  const pairs: KeyValue[] = [];
+  for (const { key, values } of groups.values()) {
+    const where = `reduce of key ${preview(key)}`;
+    let reduced: unknown;
+    try {
+      reduced = module.reduce(key, values);
+    } catch (error) {
+      throw inJobCode(error, where);
+    }
+    if (reduced === undefined) {
+      throw new TypeError(`${where} returned undefined; reduce must return one value (did it forget \`return\`?)`);
+    }
+    pairs.push([key, reduced]);
+  }
+  pairs.sort((a, b) => compareKeys(a[0], b[0]));
+  return encodeJson(pairs, 'reduce output');
+}
+
+function parseMapTaskInput(input: Bytes): MapTaskInput {
+  const task = parseJson(input, 'map task input') as Partial<{ kind: unknown; records: unknown; from: unknown; to: unknown }>;
+  if (task?.kind === 'records' && Array.isArray(task.records)) return task as MapTaskInput;
+  if (task?.kind === 'range' && Number.isSafeInteger(task.from) && Number.isSafeInteger(task.to)) {
+    return task as MapTaskInput;
+  }
+  throw new TypeError(`map task input is neither {kind:"records",records:[...]} nor {kind:"range",from,to}: ${preview(task)}`);
+}
+
+function parseJson(bytes: Bytes, what: string): unknown {
+  try {
+    return JSON.parse(decoder.decode(bytes));
+  } catch (error) {
+    throw new TypeError(`the ${what} is not valid UTF-8 JSON: ${toTaskError(error).message}`);
+  }
+}
+
+/**
+ * UTF-8 JSON of a block or of reduce output. When JSON.stringify refuses (a BigInt, a
+ * cycle, a string too long), the error names the first key whose value is at fault;
+ * that search runs only on the failure path.
+ */
+function encodeJson(entries: readonly (readonly [Key, unknown])[], what: string): Uint8Array {
+  let text: string;
+  try {
+    text = JSON.stringify(entries);
+  } catch (error) {
+    const culprit = entries.find((entry) => {
+      try {
+        JSON.stringify(entry);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    const at = culprit ? ` (the value for key ${preview(culprit[0])})` : '';
+    throw new TypeError(
+      `the ${what} cannot be encoded as JSON${at}: ${toTaskError(error).message}. ` +
+        'Values must be JSON-representable: no BigInt, no cycles.',
+    );
+  }
+  return encoder.encode(text);
+}
+
+/** Re-throws a failure of job code with its name and stack, the message saying where it happened. */
+function inJobCode(thrown: unknown, where: string): TaskRunError {
+  const error = toTaskError(thrown);
+  return new TaskRunError({ ...error, message: `${error.message} (in ${where})` });
+}
+
+function describeBadPair(pair: unknown): string {
+  const expected = 'expected [key, value] where key is a string, finite number, boolean or array of those';
+  if (!Array.isArray(pair)) return `${expected}, got ${preview(pair)} (not an array)`;
+  if (pair.length !== 2) return `${expected}, got an array of length ${pair.length}: ${preview(pair)}`;
+  if (!isKey(pair[0])) return `the key ${preview(pair[0])} is not a valid key (${expected})`;
+  return `the value for key ${preview(pair[0])} is undefined, which JSON cannot represent`;
+}
+
+function describeType(value: unknown): string {
+  return value === null ? 'null' : `a ${typeof value} (${preview(value, 40)})`;
+}
