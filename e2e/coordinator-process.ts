@@ -3,11 +3,12 @@
  * port and a fresh data directory: tests can then kill it like a crash would.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
+const TEMP_PREFIX = path.join(tmpdir(), 'tabreduce-e2e-');
 
 export interface CoordinatorProcess {
   url: string;
@@ -15,11 +16,12 @@ export interface CoordinatorProcess {
   child: ChildProcess;
   /** Everything the coordinator printed so far. */
   output(): string;
+  /** Stops the coordinator and removes its data directory if it is one of ours in /tmp. */
   stop(): Promise<void>;
 }
 
 export async function startCoordinatorProcess(env: Record<string, string> = {}): Promise<CoordinatorProcess> {
-  const dataDir = env.TABREDUCE_DATA_DIR ?? mkdtempSync(path.join(tmpdir(), 'tabreduce-e2e-'));
+  const dataDir = env.TABREDUCE_DATA_DIR ?? mkdtempSync(TEMP_PREFIX);
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: repoRoot,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', TABREDUCE_DATA_DIR: dataDir, ...env },
@@ -50,10 +52,12 @@ export async function startCoordinatorProcess(env: Record<string, string> = {}):
     child,
     output: () => output,
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      if (dataDir.startsWith(TEMP_PREFIX)) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

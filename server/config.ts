@@ -11,6 +11,12 @@ export interface CoordinatorConfig {
   host: string;
   /** Directory for the coordinator's state. Env TABREDUCE_DATA_DIR, default ./data. */
   dataDir: string;
+  /**
+   * Where jobs live: 'sqlite' keeps them in `<dataDir>/tabreduce.db` across restarts and
+   * crashes; 'memory' loses them when the coordinator stops. Env TABREDUCE_STORE,
+   * default 'sqlite'.
+   */
+  store: StoreKind;
   /** Directory of the built web app. Default dist/web beside the repo root. */
   webDir: string;
   /** Lease length in ms; volunteers renew within it. Env TABREDUCE_LEASE_MS, default 30 s. */
@@ -25,7 +31,16 @@ export interface CoordinatorConfig {
   maxMessageBytes: number;
   /** Shortest gap between two dashboard snapshots, in ms. Default 250. */
   dashboardIntervalMs: number;
+  /**
+   * How long a finished job and its result are kept, in ms; 0 keeps them forever.
+   * Env TABREDUCE_RESULT_RETENTION_HOURS, default 7 days.
+   */
+  resultRetentionMs: number;
 }
+
+/** The JobStore implementations the coordinator can open by name. */
+export const STORE_KINDS = ['sqlite', 'memory'] as const;
+export type StoreKind = (typeof STORE_KINDS)[number];
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
 
@@ -37,11 +52,19 @@ function intFromEnv(name: string, fallback: number): number {
   return value;
 }
 
+function storeFromEnv(): StoreKind {
+  const raw = process.env.TABREDUCE_STORE;
+  if (raw === undefined || raw === '') return 'sqlite';
+  if (!(STORE_KINDS as readonly string[]).includes(raw)) throw new Error(`TABREDUCE_STORE must be one of ${STORE_KINDS.join(', ')}, got "${raw}"`);
+  return raw as StoreKind;
+}
+
 export function loadConfig(overrides: Partial<CoordinatorConfig> = {}): CoordinatorConfig {
   return {
     port: intFromEnv('PORT', 3000),
     host: process.env.HOST || '127.0.0.1',
     dataDir: path.resolve(process.env.TABREDUCE_DATA_DIR || 'data'),
+    store: storeFromEnv(),
     webDir: path.join(repoRoot, 'dist', 'web'),
     leaseMs: intFromEnv('TABREDUCE_LEASE_MS', 30_000),
     taskTimeoutMs: intFromEnv('TABREDUCE_TASK_TIMEOUT_MS', 5 * 60_000),
@@ -49,6 +72,7 @@ export function loadConfig(overrides: Partial<CoordinatorConfig> = {}): Coordina
     maxBodyBytes: intFromEnv('TABREDUCE_MAX_BODY_BYTES', 512 * 1024 * 1024),
     maxMessageBytes: intFromEnv('TABREDUCE_MAX_MESSAGE_BYTES', 64 * 1024 * 1024),
     dashboardIntervalMs: 250,
+    resultRetentionMs: intFromEnv('TABREDUCE_RESULT_RETENTION_HOURS', 7 * 24) * 3_600_000,
     ...overrides,
   };
 }

@@ -7,7 +7,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server as SocketServer } from 'socket.io';
 import { DASHBOARD_NAMESPACE, VOLUNTEER_NAMESPACE } from '../shared/protocol.ts';
-import { loadConfig, type CoordinatorConfig } from './config.ts';
+import { loadConfig, type CoordinatorConfig, type StoreKind } from './config.ts';
 import { DashboardFeed, type DashboardNamespace } from './dashboard-feed.ts';
 import { createHttpApi } from './http-api.ts';
 import { Scheduler } from './scheduler.ts';
@@ -15,9 +15,15 @@ import { VolunteerGateway, type VolunteerNamespace } from './socket-gateway.ts';
 import { CONTENT_SECURITY_POLICY, createStaticFiles } from './static-files.ts';
 import type { JobStore } from './store/job-store.ts';
 import { MemoryStore } from './store/memory-store.ts';
+import { SqliteStore } from './store/sqlite-store.ts';
 
-export interface CoordinatorOptions extends Partial<CoordinatorConfig> {
-  store?: JobStore;
+export interface CoordinatorOptions extends Partial<Omit<CoordinatorConfig, 'store'>> {
+  /**
+   * The job store: a kind to open (config `store`, env TABREDUCE_STORE, default
+   * 'sqlite' in `dataDir`), which the coordinator then closes on `close()`; or a store
+   * opened by the caller, which stays the caller's to close.
+   */
+  store?: StoreKind | JobStore;
   /** Submit token; when set, job endpoints need it. */
   token?: string;
   now?: () => number;
@@ -34,9 +40,32 @@ export interface Coordinator {
 }
 
 export async function startCoordinator(options: CoordinatorOptions = {}): Promise<Coordinator> {
-  const { store = new MemoryStore(), token, now = Date.now, log = (message: string) => console.log(message), ...overrides } = options;
-  const config = loadConfig(overrides);
+  const { store: storeOption, token, now = Date.now, log = (message: string) => console.log(message), ...overrides } = options;
+  const config = loadConfig(typeof storeOption === 'string' ? { ...overrides, store: storeOption } : overrides);
+  const ownsStore = typeof storeOption !== 'object';
+  const store = typeof storeOption === 'object' ? storeOption : openStore(config);
+  try {
+    return await startAround(store, config, { ownsStore, token, now, log });
+  } catch (error) {
+    // A coordinator that never started must not keep its database open.
+    if (ownsStore) store.close();
+    throw error;
+  }
+}
 
+function openStore(config: CoordinatorConfig): JobStore {
+  return config.store === 'memory' ? new MemoryStore() : new SqliteStore(config.dataDir);
+}
+
+interface Wiring {
+  /** Whether close() closes the store: only a store the coordinator opened itself. */
+  ownsStore: boolean;
+  token: string | undefined;
+  now: () => number;
+  log: (message: string) => void;
+}
+
+async function startAround(store: JobStore, config: CoordinatorConfig, { ownsStore, token, now, log }: Wiring): Promise<Coordinator> {
   let gateway: VolunteerGateway | undefined;
   let feed: DashboardFeed | undefined;
   const scheduler = new Scheduler(
@@ -44,6 +73,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     {
       leaseMs: config.leaseMs,
       taskTimeoutMs: config.taskTimeoutMs,
+      resultRetentionMs: config.resultRetentionMs,
       newJobId: () => `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`,
       newLeaseToken: () => randomUUID(),
     },
@@ -84,9 +114,6 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     config.dashboardIntervalMs,
   );
 
-  const sweeper = setInterval(() => scheduler.tick(now()), config.sweepIntervalMs);
-  sweeper.unref();
-
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.port, config.host, () => {
@@ -94,6 +121,9 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
       resolve();
     });
   });
+  // Started once listening: a coordinator that failed to listen leaves no timer behind.
+  const sweeper = setInterval(() => scheduler.tick(now()), config.sweepIntervalMs);
+  sweeper.unref();
   const address = httpServer.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
@@ -107,6 +137,8 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
       feed?.close();
       await io.close();
       httpServer.closeAllConnections();
+      // Last: closing the sockets above still writes through the store (abandoned leases).
+      if (ownsStore) store.close();
     },
   };
 }

@@ -13,7 +13,7 @@ const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value
 const decode = (bytes: Uint8Array | ArrayBuffer) => JSON.parse(new TextDecoder().decode(bytes)) as unknown;
 
 /** A scheduler on a fake clock, with everything it announces recorded. */
-function setup(options: { leaseMs?: number } = {}) {
+function setup(options: { leaseMs?: number; store?: MemoryStore; resultRetentionMs?: number } = {}) {
   const events = { workAvailable: 0, revoked: [] as { volunteerId: string; taskIds: string[] }[] };
   const listener: SchedulerListener = {
     workAvailable: () => events.workAvailable++,
@@ -22,18 +22,21 @@ function setup(options: { leaseMs?: number } = {}) {
   };
   let ids = 0;
   let tokens = 0;
+  const store = options.store ?? new MemoryStore();
   const scheduler = new Scheduler(
-    new MemoryStore(),
+    store,
     {
       leaseMs: options.leaseMs ?? 1000,
       taskTimeoutMs: 5000,
       backoffMs: () => 100,
+      backups: { enabled: true, minRunningMs: 500, slowdownFactor: 2 },
+      resultRetentionMs: options.resultRetentionMs ?? 0,
       newJobId: () => `job${++ids}`,
       newLeaseToken: () => `lease${++tokens}`,
     },
     listener,
   );
-  return { scheduler, events };
+  return { scheduler, events, store };
 }
 
 /** What an honest tab answers for the test job's map task: [value, 1] per record, grouped. */
@@ -210,5 +213,80 @@ describe('Scheduler', () => {
   it('asks for hello before work', () => {
     const { scheduler } = setup();
     expect(() => scheduler.requestTasks('stranger', 1, 0)).toThrow(/hello/);
+  });
+
+  it('runs a backup copy of a slow task on an idle volunteer; the first answer wins and the other is revoked', () => {
+    const { scheduler, events } = setup({ leaseMs: 60_000 });
+    const job = submitLetters(scheduler, 'abcd');
+    scheduler.connect('slow', 'test', 1, 0);
+    scheduler.connect('fast', 'test', 2, 0);
+    const [straggler] = scheduler.requestTasks('slow', 1, 0);
+    const [quick] = scheduler.requestTasks('fast', 1, 0);
+    answer(scheduler, 'fast', quick!, 100);
+    // Nothing pending is left; the straggler is not slow yet (500 ms minimum, 2x the 100 ms mean).
+    expect(scheduler.requestTasks('fast', 1, 400)).toEqual([]);
+    const [backup] = scheduler.requestTasks('fast', 1, 600);
+    expect(backup).toMatchObject({ taskId: straggler!.taskId });
+    expect(scheduler.requestTasks('fast', 1, 700)).toEqual([]); // one backup per task
+    expect(scheduler.getTasks(job.id)[0]).toMatchObject({ status: 'leased', copies: 2 });
+    answer(scheduler, 'fast', backup!, 800);
+    expect(events.revoked).toEqual([{ volunteerId: 'slow', taskIds: [straggler!.taskId] }]);
+    expect(() => answer(scheduler, 'slow', straggler!, 900)).toThrow(/no live lease/);
+    expect(scheduler.getJob(job.id)).toMatchObject({ backups: { started: 1, won: 1 }, state: 'reducing' });
+    expect(scheduler.getTasks(job.id)[0]).toMatchObject({ status: 'done', byBackup: true, volunteerId: 'fast' });
+  });
+
+  it('never runs a backup on the volunteer that runs the original', () => {
+    const { scheduler } = setup({ leaseMs: 60_000 });
+    submitLetters(scheduler, 'ab');
+    scheduler.connect('only', 'test', 2, 0);
+    expect(scheduler.requestTasks('only', 1, 0)).toHaveLength(1);
+    expect(scheduler.requestTasks('only', 1, 10_000)).toEqual([]);
+  });
+
+  it('keeps the task running when the original copy is lost but the backup lives', () => {
+    const { scheduler } = setup({ leaseMs: 60_000 });
+    const job = submitLetters(scheduler, 'ab');
+    scheduler.connect('slow', 'test', 1, 0);
+    scheduler.connect('fast', 'test', 1, 0);
+    const [original] = scheduler.requestTasks('slow', 1, 0);
+    const [backup] = scheduler.requestTasks('fast', 1, 1000);
+    scheduler.disconnect('slow', 1100);
+    expect(scheduler.getTasks(job.id)[0]).toMatchObject({ status: 'leased', copies: 1 });
+    answer(scheduler, 'fast', backup!, 1200);
+    expect(scheduler.getTasks(job.id)[0]).toMatchObject({ status: 'done' });
+    expect(original!.taskId).toBe(backup!.taskId);
+  });
+
+  it('recovers after a restart: done work stays done, leased work runs again', () => {
+    const store = new MemoryStore();
+    const first = setup({ store });
+    const job = submitLetters(first.scheduler, 'abcdef');
+    first.scheduler.connect('v1', 'test', 2, 0);
+    const [done, lost] = first.scheduler.requestTasks('v1', 2, 0);
+    answer(first.scheduler, 'v1', done!, 10);
+
+    const second = setup({ store });
+    expect(second.scheduler.getJob(job.id)).toMatchObject({ state: 'mapping', progress: { map: { done: 1, total: 3 } } });
+    second.scheduler.connect('v2', 'test', 4, 20);
+    const again = second.scheduler.requestTasks('v2', 4, 20);
+    expect(again.map((task) => task.taskId)).toEqual([lost!.taskId, `${job.id}/map/2`]);
+    for (const task of again) answer(second.scheduler, 'v2', task, 30);
+    for (const task of second.scheduler.requestTasks('v2', 4, 40)) answer(second.scheduler, 'v2', task, 50);
+    expect(second.scheduler.getResult(job.id)).toEqual([['a', 1], ['b', 1], ['c', 1], ['d', 1], ['e', 1], ['f', 1]]);
+  });
+
+  it('forgets finished jobs once their retention has passed, and keeps running ones', () => {
+    const store = new MemoryStore();
+    const { scheduler } = setup({ store, resultRetentionMs: 1000 });
+    const finished = submitLetters(scheduler, 'ab', 0, { maxAttempts: 1 });
+    const running = submitLetters(scheduler, 'cd');
+    scheduler.cancel(finished.id, 100);
+    scheduler.tick(1100);
+    expect(scheduler.getJob(finished.id)).toBeDefined();
+    scheduler.tick(1101);
+    expect(scheduler.getJob(finished.id)).toBeUndefined();
+    expect(store.getJob(finished.id)).toBeUndefined();
+    expect(scheduler.getJob(running.id)?.state).toBe('queued');
   });
 });

@@ -23,6 +23,7 @@ import {
 import type { TaskAssignment, TaskOutput, JobSourceReply } from '../shared/protocol.ts';
 import {
   defaultBackoffMs,
+  findLease,
   initialTaskState,
   transitionTask,
   TaskTransitionError,
@@ -33,6 +34,7 @@ import {
 import type { JobPlan } from './job-planner.ts';
 import type { JobRecord, JobStore, TaskRecord } from './store/job-store.ts';
 import { checkMapOutput, checkReduceOutput, mergeReduceOutputs } from './task-output.ts';
+import { TaskQueue } from './task-queue.ts';
 
 export interface SchedulerOptions {
   /** How long a lease lasts without renewal, in ms. */
@@ -41,9 +43,26 @@ export interface SchedulerOptions {
   taskTimeoutMs: number;
   /** Delay before a failed task may run again, by attempts started so far. */
   backoffMs?: (attemptsStarted: number) => number;
+  /** When idle slots may run backup copies of slow tasks (speculative execution). */
+  backups?: BackupPolicy;
+  /** How long a finished job (and its result) is kept, in ms; 0 keeps it forever. */
+  resultRetentionMs?: number;
   newJobId: () => string;
   newLeaseToken: () => string;
 }
+
+/**
+ * Backup copies: once a phase has nothing left to hand out, a volunteer with a free slot
+ * may get a second copy of the task that has run longest, if it has run for at least
+ * `minRunningMs` and `slowdownFactor` times the phase's mean task time so far.
+ */
+export interface BackupPolicy {
+  enabled: boolean;
+  minRunningMs: number;
+  slowdownFactor: number;
+}
+
+export const DEFAULT_BACKUP_POLICY: BackupPolicy = { enabled: true, minRunningMs: 5000, slowdownFactor: 1.5 };
 
 /** What the scheduler tells the outside world; the gateway turns these into messages. */
 export interface SchedulerListener {
@@ -70,10 +89,16 @@ interface JobRun {
   job: JobRecord;
   tasks: { map: TaskRecord[]; reduce: TaskRecord[] };
   /** Indices of pending tasks of the current phase, in the order they should run. */
-  queue: number[];
+  queue: TaskQueue;
+  /** Leases held on this job's tasks, backups included. */
   running: number;
+  /** Tasks of the current phase with at least one live lease. */
+  leased: Set<TaskRecord>;
   done: { map: number; reduce: number };
+  /** Total and count of the winning attempts' durations, per phase, for backup decisions. */
+  doneMs: { map: number; reduce: number };
   retries: number;
+  backups: { started: number; won: number };
   volunteersUsed: Set<string>;
 }
 
@@ -96,7 +121,8 @@ export class Scheduler {
     private readonly options: SchedulerOptions,
     private readonly listener: SchedulerListener,
   ) {
-    for (const job of store.listJobs()) this.runs.set(job.id, this.indexJob(job, store.listTasks(job.id)));
+    const nowMs = Date.now();
+    for (const job of store.listJobs()) this.recover(job, store.listTasks(job.id), nowMs);
   }
 
   // ── Jobs ────────────────────────────────────────────────────────────────────────
@@ -230,8 +256,13 @@ export class Scheduler {
     const assignments: TaskAssignment[] = [];
     while (assignments.length < max) {
       const picked = this.pickTask(nowMs);
-      if (!picked) break;
-      assignments.push(this.lease(picked.run, picked.task, volunteer, nowMs));
+      if (picked) {
+        assignments.push(this.lease(picked.run, picked.task, volunteer, nowMs, false));
+        continue;
+      }
+      const slow = this.pickBackup(volunteer.id, nowMs);
+      if (!slow) break;
+      assignments.push(this.lease(slow.run, slow.task, volunteer, nowMs, true));
     }
     if (assignments.length > 0) this.listener.changed();
     return assignments;
@@ -252,20 +283,28 @@ export class Scheduler {
       if (output.kind !== 'reduce') throw new TabreduceError('BAD_RESULT', `task ${taskId} is a reduce task; send a reduce output`);
       reducePairs = checkReduceOutput(output.pairs, task.index, run.job.reducers);
     }
+    // The output is stored before the task is marked done, so a crash in between leaves a
+    // task that runs again rather than a done task without its output.
+    if (mapBlocks) this.store.putMapOutput(run.job.id, task.index, mapBlocks);
+    if (reducePairs) this.store.putReduceOutput(run.job.id, task.index, reducePairs);
+    const lease = findLease(task.state, leaseToken);
     this.moveTask(run, task, { type: 'complete', token: leaseToken }, nowMs);
-    this.releaseLease(leaseToken);
+    if (lease?.backup) run.backups.won++;
+    // First answer wins: every other copy of this task is stopped.
+    for (const [token, entry] of [...this.leases]) {
+      if (entry.task === task) {
+        this.releaseLease(token);
+        if (token !== leaseToken) this.listener.revoke(entry.volunteerId, [task.id], 'another copy of this task finished first');
+      }
+    }
+    run.leased.delete(task);
     const volunteer = this.volunteers.get(volunteerId);
     if (volunteer) volunteer.tasksDone++;
     run.volunteersUsed.add(volunteerId);
-    if (mapBlocks) {
-      this.store.putMapOutput(run.job.id, task.index, mapBlocks);
-      run.done.map++;
-      if (run.done.map === run.job.mapTasks) this.startReducePhase(run, nowMs);
-    } else if (reducePairs) {
-      this.store.putReduceOutput(run.job.id, task.index, reducePairs);
-      run.done.reduce++;
-      if (run.done.reduce === run.job.reducers) this.finishJob(run, nowMs);
-    }
+    if (task.state.status === 'done') run.doneMs[task.kind] += task.state.durationMs;
+    run.done[task.kind]++;
+    if (task.kind === 'map' && run.done.map === run.job.mapTasks) this.startReducePhase(run, nowMs);
+    if (task.kind === 'reduce' && run.done.reduce === run.job.reducers) this.finishJob(run, nowMs);
     this.listener.changed();
   }
 
@@ -304,22 +343,36 @@ export class Scheduler {
   }
 
   /**
-   * Housekeeping, called on a timer: abandons leases past their deadline and says
-   * whether tasks that were backing off can now run.
+   * Housekeeping, called on a timer: abandons leases past their deadline, says whether
+   * tasks that were backing off can now run, and forgets finished jobs past retention.
    */
   tick(nowMs: number): void {
     for (const [token, entry] of [...this.leases]) {
-      const state = entry.task.state;
-      if (state.status === 'leased' && nowMs > state.lease.deadlineMs) {
-        this.abandon(token, 'the lease expired without an answer', nowMs);
-      }
+      const lease = findLease(entry.task.state, token);
+      if (lease && nowMs > lease.deadlineMs) this.abandon(token, 'the lease expired without an answer', nowMs);
     }
+    this.dropExpiredJobs(nowMs);
     for (const run of this.runs.values()) {
-      if (this.firstLeasable(run, nowMs) !== undefined && !isTerminal(run.job.state)) {
+      if (!isTerminal(run.job.state) && run.queue.some(this.leasableNow(run, nowMs))) {
         this.listener.workAvailable();
         return;
       }
     }
+  }
+
+  private dropExpiredJobs(nowMs: number): void {
+    const retentionMs = this.options.resultRetentionMs ?? 0;
+    if (retentionMs <= 0) return;
+    let dropped = false;
+    for (const [jobId, run] of this.runs) {
+      const state = run.job.state;
+      if ('finishedAtMs' in state && nowMs - state.finishedAtMs > retentionMs) {
+        this.store.deleteJob(jobId);
+        this.runs.delete(jobId);
+        dropped = true;
+      }
+    }
+    if (dropped) this.listener.changed();
   }
 
   // ── Internals ───────────────────────────────────────────────────────────────────
@@ -328,22 +381,48 @@ export class Scheduler {
     const run: JobRun = {
       job,
       tasks: { map: [], reduce: [] },
-      queue: [],
+      queue: new TaskQueue(),
       running: 0,
+      leased: new Set(),
       done: { map: 0, reduce: 0 },
+      doneMs: { map: 0, reduce: 0 },
       retries: 0,
+      backups: { started: 0, won: 0 },
       volunteersUsed: new Set(),
     };
     for (const task of tasks) {
       run.tasks[task.kind][task.index] = task;
       if (task.state.status === 'done') {
         run.done[task.kind]++;
+        run.doneMs[task.kind] += task.state.durationMs;
         run.volunteersUsed.add(task.state.volunteerId);
+        if (task.state.byBackup) run.backups.won++;
       }
       run.retries += Math.max(0, task.state.attemptsStarted - 1);
     }
-    if (!isTerminal(job.state)) run.queue = this.pendingIndices(run);
+    if (!isTerminal(job.state)) run.queue = new TaskQueue(this.pendingIndices(run));
     return run;
+  }
+
+  /**
+   * Re-indexes a job found in the store at start-up. Leases did not survive the restart,
+   * so leased tasks go back to pending; a phase whose last task finished just before the
+   * crash, but whose job state was not yet moved on, is moved on now.
+   */
+  private recover(job: JobRecord, tasks: TaskRecord[], nowMs: number): void {
+    if (!isTerminal(job.state)) {
+      for (const task of tasks) {
+        if (task.state.status !== 'leased') continue;
+        const next = transitionTask(task.state, { type: 'requeue' }, nowMs, this.policy(job));
+        if (next instanceof TaskTransitionError) throw next;
+        task.state = next;
+        this.store.saveTask(task);
+      }
+    }
+    const run = this.indexJob(job, tasks);
+    this.runs.set(job.id, run);
+    if (run.job.state.status === 'mapping' && run.done.map === job.mapTasks) this.startReducePhase(run, nowMs);
+    if (run.job.state.status === 'reducing' && run.done.reduce === job.reducers) this.finishJob(run, nowMs);
   }
 
   private currentPhase(run: JobRun): TaskKind {
@@ -356,39 +435,60 @@ export class Scheduler {
       .map((task) => task.index);
   }
 
-  /** Position in the queue of the first task leasable now, or undefined. */
-  private firstLeasable(run: JobRun, nowMs: number): number | undefined {
+  /** Whether a pending task of the current phase may be leased now (not backing off). */
+  private leasableNow(run: JobRun, nowMs: number): (index: number) => boolean {
     const tasks = run.tasks[this.currentPhase(run)];
-    for (let position = 0; position < run.queue.length; position++) {
-      const state = tasks[run.queue[position]!]!.state;
-      if (state.status === 'pending' && nowMs >= state.notBeforeMs) return position;
-    }
-    return undefined;
+    return (index) => {
+      const state = tasks[index]!.state;
+      return state.status === 'pending' && nowMs >= state.notBeforeMs;
+    };
   }
 
   private pickTask(nowMs: number): { run: JobRun; task: TaskRecord } | undefined {
-    let best: { run: JobRun; position: number } | undefined;
+    let best: JobRun | undefined;
     for (const run of this.runs.values()) {
-      if (isTerminal(run.job.state) || run.queue.length === 0) continue;
-      if (best && run.running >= best.run.running) continue;
-      const position = this.firstLeasable(run, nowMs);
-      if (position !== undefined) best = { run, position };
+      if (isTerminal(run.job.state) || run.queue.size === 0) continue;
+      if (best && run.running >= best.running) continue;
+      if (run.queue.some(this.leasableNow(run, nowMs))) best = run;
     }
     if (!best) return undefined;
-    const [index] = best.run.queue.splice(best.position, 1);
-    return { run: best.run, task: best.run.tasks[this.currentPhase(best.run)][index!]! };
+    const index = best.queue.takeFirst(this.leasableNow(best, nowMs))!;
+    return { run: best, task: best.tasks[this.currentPhase(best)][index]! };
   }
 
-  private lease(run: JobRun, task: TaskRecord, volunteer: Volunteer, nowMs: number): TaskAssignment {
+  /**
+   * The task most worth a backup copy on this volunteer: in a job whose current phase
+   * has nothing left to hand out, the single-copy task that has run longest, if it is
+   * slow by the backup policy and runs elsewhere.
+   */
+  private pickBackup(volunteerId: string, nowMs: number): { run: JobRun; task: TaskRecord } | undefined {
+    const policy = this.options.backups ?? DEFAULT_BACKUP_POLICY;
+    if (!policy.enabled) return undefined;
+    let best: { run: JobRun; task: TaskRecord; leasedAtMs: number } | undefined;
+    for (const run of this.runs.values()) {
+      if (isTerminal(run.job.state) || run.queue.size > 0) continue;
+      const phase = this.currentPhase(run);
+      const meanMs = run.done[phase] > 0 ? run.doneMs[phase] / run.done[phase] : 0;
+      const slowAfterMs = Math.max(policy.minRunningMs, meanMs * policy.slowdownFactor);
+      for (const task of run.leased) {
+        const state = task.state;
+        if (state.status !== 'leased' || state.leases.length !== 1) continue;
+        const [only] = state.leases;
+        if (only!.volunteerId === volunteerId || nowMs - only!.leasedAtMs < slowAfterMs) continue;
+        if (!best || only!.leasedAtMs < best.leasedAtMs) best = { run, task, leasedAtMs: only!.leasedAtMs };
+      }
+    }
+    return best;
+  }
+
+  private lease(run: JobRun, task: TaskRecord, volunteer: Volunteer, nowMs: number, backup: boolean): TaskAssignment {
     const token = this.options.newLeaseToken();
     if (run.job.state.status === 'queued') this.moveJob(run, { type: 'start' }, nowMs);
-    this.moveTask(
-      run,
-      task,
-      { type: 'lease', lease: { token, volunteerId: volunteer.id, leasedAtMs: nowMs, deadlineMs: nowMs + this.options.leaseMs } },
-      nowMs,
-    );
-    if (task.state.attemptsStarted > 1) run.retries++;
+    const lease = { token, volunteerId: volunteer.id, leasedAtMs: nowMs, deadlineMs: nowMs + this.options.leaseMs, backup };
+    this.moveTask(run, task, backup ? { type: 'backup', lease } : { type: 'lease', lease }, nowMs);
+    if (backup) run.backups.started++;
+    else if (task.state.attemptsStarted > 1) run.retries++;
+    run.leased.add(task);
     this.leases.set(token, { run, task, volunteerId: volunteer.id });
     volunteer.leases.add(token);
     run.running++;
@@ -438,6 +538,7 @@ export class Scheduler {
     this.moveTask(run, task, event, nowMs);
     this.releaseLease(token);
     const state = task.state;
+    if (state.status !== 'leased') run.leased.delete(task);
     if (state.status === 'failed') {
       this.moveJob(run, { type: 'fail', error: { ...state.error, taskId: task.id } }, nowMs);
       this.endJob(run, `job failed: task ${task.id}: ${state.error.message}`);
@@ -450,7 +551,7 @@ export class Scheduler {
 
   private startReducePhase(run: JobRun, nowMs: number): void {
     this.moveJob(run, { type: 'maps-done' }, nowMs);
-    run.queue = run.tasks.reduce.map((task) => task.index);
+    run.queue = new TaskQueue(this.pendingIndices(run));
     this.listener.workAvailable();
   }
 
@@ -463,7 +564,8 @@ export class Scheduler {
 
   /** A job ended early: revoke its running tasks everywhere and drop its queue. */
   private endJob(run: JobRun, reason: string): void {
-    run.queue = [];
+    run.queue.clear();
+    run.leased.clear();
     const byVolunteer = new Map<string, string[]>();
     for (const [token, entry] of [...this.leases]) {
       if (entry.run !== run) continue;
@@ -525,6 +627,7 @@ export class Scheduler {
       running: run.running,
       volunteersUsed: run.volunteersUsed.size,
       retries: run.retries,
+      backups: { ...run.backups },
     };
   }
 }
@@ -541,8 +644,8 @@ function summarizeTask(task: TaskRecord): TaskSummary {
     index: task.index,
     status: state.status,
     attemptsStarted: state.attemptsStarted,
-    ...(state.status === 'leased' ? { volunteerId: state.lease.volunteerId } : {}),
-    ...(state.status === 'done' ? { volunteerId: state.volunteerId, durationMs: state.durationMs } : {}),
+    ...(state.status === 'leased' ? { volunteerId: state.leases[0]!.volunteerId, copies: state.leases.length } : {}),
+    ...(state.status === 'done' ? { volunteerId: state.volunteerId, durationMs: state.durationMs, byBackup: state.byBackup } : {}),
     ...(state.status === 'failed' ? { lastError: state.error } : {}),
     ...((state.status === 'pending' || state.status === 'leased') && state.lastError ? { lastError: state.lastError } : {}),
   };

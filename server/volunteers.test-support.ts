@@ -10,8 +10,9 @@ import type { TaskExecutor } from '../web/volunteer/task-executor.ts';
 import { VolunteerClient, type VolunteerState } from '../web/volunteer/volunteer-client.ts';
 import { startCoordinator, type Coordinator, type CoordinatorOptions } from './coordinator.ts';
 
+/** A coordinator on a free port; in memory unless `store` says otherwise, which keeps tests fast. */
 export async function testCoordinator(options: CoordinatorOptions = {}): Promise<Coordinator> {
-  return startCoordinator({ port: 0, host: '127.0.0.1', log: () => {}, ...options });
+  return startCoordinator({ port: 0, host: '127.0.0.1', store: 'memory', log: () => {}, ...options });
 }
 
 export interface TestVolunteer {

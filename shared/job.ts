@@ -133,8 +133,10 @@ export interface JobSummary {
   running: number;
   /** Distinct volunteers that completed at least one task. */
   volunteersUsed: number;
-  /** Retries so far: attempts started beyond the first, over all tasks. */
+  /** Retries so far: attempts started again after a failure or a lost lease. */
   retries: number;
+  /** Backup copies of slow tasks (speculative execution): started, and how many answered first. */
+  backups: { started: number; won: number };
 }
 
 /** One task as `GET /api/jobs/:id/tasks` reports it. */
@@ -144,9 +146,13 @@ export interface TaskSummary {
   index: number;
   status: 'pending' | 'leased' | 'done' | 'failed';
   attemptsStarted: number;
-  /** The volunteer holding the lease (leased) or that produced the accepted answer (done). */
+  /** The volunteer holding the first lease (leased) or that produced the accepted answer (done). */
   volunteerId?: string;
+  /** Copies running now (leased): more than 1 while a backup runs. */
+  copies?: number;
   durationMs?: number;
+  /** True when a backup copy's answer won (done). */
+  byBackup?: boolean;
   lastError?: TaskError;
 }
 

@@ -26,6 +26,7 @@ export interface JobRecord {
   state: JobState;
 }
 
+/** One map or reduce task of a job; `id` is unique across jobs. */
 export interface TaskRecord {
   id: string;
   jobId: string;
@@ -34,6 +35,11 @@ export interface TaskRecord {
   state: TaskState;
 }
 
+/**
+ * The store's contract, checked against every implementation by
+ * job-store.contract.test.ts. A method about a job the store does not hold throws,
+ * except the getters that answer undefined (getJob, getResult).
+ */
 export interface JobStore {
   /** Saves a new job with its tasks and the encoded input of each map task. */
   insertJob(job: JobRecord, tasks: TaskRecord[], mapInputs: Uint8Array[]): void;
@@ -58,4 +64,12 @@ export interface JobStore {
   getResult(jobId: string): KeyValue[] | undefined;
   /** Drops a job's map inputs, map outputs and reduce outputs (its result stays). */
   deleteIntermediate(jobId: string): void;
+  /** Removes a job and everything of it: tasks, intermediate data, result (result retention). */
+  deleteJob(jobId: string): void;
+
+  /**
+   * Releases the store (a database handle, a file lock). Idempotent; nothing may be
+   * called after it. The store's owner calls it: whoever opened it.
+   */
+  close(): void;
 }

@@ -97,6 +97,14 @@ export class MemoryStore implements JobStore {
     stored.reduceOutputs = [];
   }
 
+  deleteJob(jobId: string): void {
+    this.require(jobId);
+    this.jobs.delete(jobId);
+  }
+
+  /** Nothing to release: the data goes with the process. */
+  close(): void {}
+
   private require(jobId: string): StoredJob {
     const stored = this.jobs.get(jobId);
     if (!stored) throw new Error(`no job ${jobId} in the store`);

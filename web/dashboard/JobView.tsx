@@ -127,6 +127,12 @@ export function JobView({ jobId, feedJob }: JobViewProps) {
           <dt>Retries</dt>
           <dd>{job.retries}</dd>
         </div>
+        <div>
+          <dt>Backup copies</dt>
+          <dd data-testid="job-backups">
+            {job.backups.started} started, {job.backups.won} won
+          </dd>
+        </div>
       </dl>
 
       {!terminal && (

@@ -70,7 +70,11 @@ export function TaskList({ jobId }: TaskListProps) {
                     <td>
                       {task.kind} {task.index}
                     </td>
-                    <td>{task.status}</td>
+                    <td>
+                      {task.status}
+                      {task.copies !== undefined && task.copies > 1 && ` (${task.copies} copies: backup running)`}
+                      {task.byBackup && ' (by backup)'}
+                    </td>
                     <td>{task.attemptsStarted}</td>
                     <td>{task.durationMs === undefined ? '' : formatDuration(task.durationMs)}</td>
                     <td className="wrap-anywhere">

@@ -1,0 +1,386 @@
+/**
+ * The JobStore contract, run against every implementation: what the scheduler relies
+ * on (orderings, what a delete removes, what an unknown job does), and for a durable
+ * store, that closing and opening it again gives everything back.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { KeyValue } from '../../shared/job.ts';
+import { initialTaskState, type TaskKind, type TaskState } from '../../shared/task.ts';
+import type { JobRecord, JobStore, TaskRecord } from './job-store.ts';
+import { MemoryStore } from './memory-store.ts';
+import { SqliteStore } from './sqlite-store.ts';
+
+interface Harness {
+  store: JobStore;
+  /** Closes the store and opens it again on the same data; only durable stores have it. */
+  reopen?: () => JobStore;
+  dispose(): void;
+}
+
+const implementations: { name: string; durable: boolean; open: () => Harness }[] = [
+  {
+    name: 'MemoryStore',
+    durable: false,
+    open: () => ({ store: new MemoryStore(), dispose: () => {} }),
+  },
+  {
+    name: 'SqliteStore',
+    durable: true,
+    open: () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'tabreduce-store-'));
+      let store = new SqliteStore(dir);
+      return {
+        store,
+        reopen: () => {
+          store.close();
+          store = new SqliteStore(dir);
+          return store;
+        },
+        dispose: () => {
+          store.close();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  },
+];
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const bytes = (text: string) => encoder.encode(text);
+const text = (data: Uint8Array) => decoder.decode(data);
+
+function job(id: string, mapTasks = 3, reducers = 2, submittedAtMs = 1000): JobRecord {
+  return {
+    id,
+    name: `job ${id}`,
+    source: 'export function* map(k, v) { yield [v, 1]; }\nexport function reduce(k, vs) { return vs.length; }',
+    sourceDigest: `digest-${id}`,
+    submittedAtMs,
+    reducers,
+    mapTasks,
+    maxAttempts: 3,
+    replication: 1,
+    inputBytes: 42,
+    state: { status: 'queued' },
+  };
+}
+
+function task(jobId: string, kind: TaskKind, index: number, state: TaskState = initialTaskState()): TaskRecord {
+  return { id: `${jobId}/${kind}/${index}`, jobId, kind, index, state };
+}
+
+function tasksOf(record: JobRecord): TaskRecord[] {
+  return [
+    ...Array.from({ length: record.mapTasks }, (_, index) => task(record.id, 'map', index)),
+    ...Array.from({ length: record.reducers }, (_, index) => task(record.id, 'reduce', index)),
+  ];
+}
+
+const inputsOf = (record: JobRecord) => Array.from({ length: record.mapTasks }, (_, index) => bytes(`${record.id} input ${index}`));
+
+/** Inserts a job with its tasks and inputs, and returns it. */
+function insert(store: JobStore, record: JobRecord): JobRecord {
+  store.insertJob(record, tasksOf(record), inputsOf(record));
+  return record;
+}
+
+/** Gives every map task of a job its output: block "m<map>p<partition>". */
+function mapAll(store: JobStore, record: JobRecord): void {
+  for (let mapIndex = 0; mapIndex < record.mapTasks; mapIndex++) {
+    store.putMapOutput(record.id, mapIndex, Array.from({ length: record.reducers }, (_, partition) => bytes(`"m${mapIndex}p${partition}"`)));
+  }
+}
+
+const retried: TaskState = {
+  status: 'pending',
+  attemptsStarted: 2,
+  notBeforeMs: 1500,
+  lastError: { name: 'LeaseLost', message: 'the volunteer disconnected' },
+};
+const failed: TaskState = { status: 'failed', attemptsStarted: 3, error: { name: 'TypeError', message: 'x is undefined', stack: 'at map (job.js:1:2)' } };
+
+describe.each(implementations)('JobStore contract: $name', ({ open }) => {
+  let harness: Harness;
+  let store: JobStore;
+  beforeEach(() => {
+    harness = open();
+    store = harness.store;
+  });
+  afterEach(() => harness.dispose());
+
+  describe('jobs', () => {
+    it('gives back a job as it was inserted, and undefined for one it does not hold', () => {
+      const record = insert(store, job('job-1'));
+      expect(store.getJob('job-1')).toEqual(record);
+      expect(store.getJob('job-nope')).toBeUndefined();
+    });
+
+    it('refuses a job id it already holds', () => {
+      insert(store, job('job-1'));
+      expect(() => insert(store, job('job-1'))).toThrow(/already exists/);
+    });
+
+    it('lists jobs oldest first, in the order they were inserted', () => {
+      for (const id of ['job-c', 'job-a', 'job-b']) insert(store, job(id));
+      expect(store.listJobs().map((record) => record.id)).toEqual(['job-c', 'job-a', 'job-b']);
+    });
+
+    it('updates a job state, and refuses to update a job it does not hold', () => {
+      const record = insert(store, job('job-1'));
+      const mapping: JobRecord = { ...record, state: { status: 'mapping', startedAtMs: 2000 } };
+      store.updateJob(mapping);
+      expect(store.getJob('job-1')).toEqual(mapping);
+      expect(store.listJobs()).toEqual([mapping]);
+      expect(() => store.updateJob(job('job-nope'))).toThrow();
+    });
+  });
+
+  describe('tasks', () => {
+    it('lists map tasks by index, then reduce tasks by index, whatever the insertion order', () => {
+      const record = job('job-1', 12, 11);
+      const tasks = tasksOf(record).reverse();
+      store.insertJob(record, tasks, inputsOf(record));
+      const listed = store.listTasks('job-1');
+      expect(listed.map((t) => `${t.kind}${t.index}`)).toEqual([
+        ...Array.from({ length: 12 }, (_, i) => `map${i}`),
+        ...Array.from({ length: 11 }, (_, i) => `reduce${i}`),
+      ]);
+      expect(listed[0]).toEqual(task('job-1', 'map', 0));
+    });
+
+    it('saves task states, each task on its own', () => {
+      insert(store, job('job-1'));
+      store.saveTask(task('job-1', 'map', 1, retried));
+      store.saveTask(task('job-1', 'reduce', 0, failed));
+      const byId = new Map(store.listTasks('job-1').map((t) => [t.id, t.state]));
+      expect(byId.get('job-1/map/1')).toEqual(retried);
+      expect(byId.get('job-1/reduce/0')).toEqual(failed);
+      expect(byId.get('job-1/map/0')).toEqual(initialTaskState());
+      expect(byId.get('job-1/reduce/1')).toEqual(initialTaskState());
+    });
+
+    it('keeps the tasks of different jobs apart', () => {
+      insert(store, job('job-1'));
+      insert(store, job('job-2', 1, 1));
+      store.saveTask(task('job-2', 'map', 0, retried));
+      expect(store.listTasks('job-1').every((t) => t.jobId === 'job-1' && t.state.status === 'pending' && t.state.attemptsStarted === 0)).toBe(true);
+      expect(store.listTasks('job-2').map((t) => t.id)).toEqual(['job-2/map/0', 'job-2/reduce/0']);
+    });
+
+    it('refuses tasks of a job it does not hold', () => {
+      expect(() => store.saveTask(task('job-nope', 'map', 0))).toThrow();
+      expect(() => store.listTasks('job-nope')).toThrow();
+    });
+  });
+
+  describe('map inputs and outputs', () => {
+    it('gives back each map task input, bytes exactly', () => {
+      const record = job('job-1', 3, 1);
+      // A view into a larger buffer, and bytes that are not text: only the view is stored.
+      const binary = new Uint8Array([0xff, 0, 1, 2, 0, 0xfe, 0xff]).subarray(1, 6);
+      store.insertJob(record, tasksOf(record), [bytes('first'), binary, new Uint8Array(0)]);
+      expect(text(store.getMapInput('job-1', 0))).toBe('first');
+      expect([...store.getMapInput('job-1', 1)]).toEqual([0, 1, 2, 0, 0xfe]);
+      expect(store.getMapInput('job-1', 2).length).toBe(0);
+      expect(() => store.getMapInput('job-1', 3)).toThrow();
+      expect(() => store.getMapInput('job-nope', 0)).toThrow();
+    });
+
+    it('gives back a partition blocks in map order, whatever order the maps finished in', () => {
+      const record = insert(store, job('job-1', 11, 3));
+      for (const mapIndex of [10, 3, 0, 7, 1, 2, 9, 4, 6, 5, 8]) {
+        store.putMapOutput('job-1', mapIndex, [0, 1, 2].map((partition) => bytes(`"m${mapIndex}p${partition}"`)));
+      }
+      for (let partition = 0; partition < record.reducers; partition++) {
+        expect(store.getPartitionBlocks('job-1', partition).map(text)).toEqual(Array.from({ length: 11 }, (_, m) => `"m${m}p${partition}"`));
+      }
+    });
+
+    it('refuses to read a partition while a map output is missing', () => {
+      insert(store, job('job-1', 3, 2));
+      store.putMapOutput('job-1', 0, [bytes('[]'), bytes('[]')]);
+      store.putMapOutput('job-1', 2, [bytes('[]'), bytes('[]')]);
+      expect(() => store.getPartitionBlocks('job-1', 0)).toThrow(/map output 1/);
+      expect(() => store.getPartitionBlocks('job-nope', 0)).toThrow();
+    });
+
+    it('replaces a map output written again (a retried or backup copy)', () => {
+      insert(store, job('job-1', 1, 2));
+      store.putMapOutput('job-1', 0, [bytes('"old0"'), bytes('"old1"')]);
+      store.putMapOutput('job-1', 0, [bytes('"new0"'), bytes('"new1"')]);
+      expect(store.getPartitionBlocks('job-1', 0).map(text)).toEqual(['"new0"']);
+      expect(store.getPartitionBlocks('job-1', 1).map(text)).toEqual(['"new1"']);
+    });
+
+    it('refuses map output for a job it does not hold', () => {
+      expect(() => store.putMapOutput('job-nope', 0, [bytes('[]')])).toThrow();
+    });
+  });
+
+  describe('reduce outputs and results', () => {
+    it('gives back reduce outputs in partition order, and refuses while one is missing', () => {
+      insert(store, job('job-1', 1, 3));
+      store.putReduceOutput('job-1', 2, [['c', 3]]);
+      store.putReduceOutput('job-1', 0, [['a', 1], ['d', { nested: [1, 'x', null] }]]);
+      expect(() => store.getReduceOutputs('job-1')).toThrow(/reduce output 1/);
+      store.putReduceOutput('job-1', 1, []);
+      expect(store.getReduceOutputs('job-1')).toEqual([[['a', 1], ['d', { nested: [1, 'x', null] }]], [], [['c', 3]]]);
+      expect(() => store.getReduceOutputs('job-nope')).toThrow();
+    });
+
+    it('keeps a result exactly: order, key types, nested values', () => {
+      insert(store, job('job-1'));
+      const result: KeyValue[] = [
+        [false, 1],
+        [true, 'yes'],
+        [-2.5, [1, 2]],
+        [7, { a: { b: [null, 'é', '\u0000'] } }],
+        ['', 0],
+        ['z', 'last'],
+        [['tuple', 1, true], 9],
+      ];
+      expect(store.getResult('job-1')).toBeUndefined();
+      store.putResult('job-1', result);
+      expect(store.getResult('job-1')).toEqual(result);
+    });
+
+    it('tells an empty result from no result', () => {
+      insert(store, job('job-1'));
+      store.putResult('job-1', []);
+      expect(store.getResult('job-1')).toEqual([]);
+    });
+
+    it('keeps a large result whole and in order', () => {
+      insert(store, job('job-1'));
+      // About 4 MB of JSON: several of the SQLite store's chunks.
+      const result: KeyValue[] = Array.from({ length: 16_000 }, (_, i) => [`key-${String(i).padStart(6, '0')}`, { count: i, text: 'x'.repeat(220) }]);
+      store.putResult('job-1', result);
+      expect(store.getResult('job-1')).toEqual(result);
+    });
+
+    it('answers undefined for the result of a job it does not hold, and refuses to store one', () => {
+      expect(store.getResult('job-nope')).toBeUndefined();
+      expect(() => store.putResult('job-nope', [])).toThrow();
+      expect(() => store.putReduceOutput('job-nope', 0, [])).toThrow();
+    });
+  });
+
+  describe('deleting', () => {
+    function filled(id: string): JobRecord {
+      const record = insert(store, job(id, 2, 2));
+      mapAll(store, record);
+      store.putReduceOutput(id, 0, [['a', 1]]);
+      store.putReduceOutput(id, 1, [['b', 2]]);
+      store.putResult(id, [['a', 1], ['b', 2]]);
+      store.saveTask(task(id, 'map', 0, retried));
+      return record;
+    }
+
+    it('deleteIntermediate drops inputs, map outputs and reduce outputs, and keeps the job, its tasks and its result', () => {
+      const record = filled('job-1');
+      filled('job-2');
+      const tasksBefore = store.listTasks('job-1');
+      store.deleteIntermediate('job-1');
+      expect(() => store.getMapInput('job-1', 0)).toThrow();
+      expect(() => store.getPartitionBlocks('job-1', 0)).toThrow();
+      expect(() => store.getReduceOutputs('job-1')).toThrow();
+      expect(store.getJob('job-1')).toEqual(record);
+      expect(store.listTasks('job-1')).toEqual(tasksBefore);
+      expect(store.getResult('job-1')).toEqual([['a', 1], ['b', 2]]);
+      // The other job is untouched.
+      expect(text(store.getMapInput('job-2', 1))).toBe('job-2 input 1');
+      expect(store.getPartitionBlocks('job-2', 1).map(text)).toEqual(['"m0p1"', '"m1p1"']);
+      expect(store.getReduceOutputs('job-2')).toEqual([[['a', 1]], [['b', 2]]]);
+      expect(() => store.deleteIntermediate('job-nope')).toThrow();
+    });
+
+    it('deleteIntermediate is safe to repeat', () => {
+      filled('job-1');
+      store.deleteIntermediate('job-1');
+      store.deleteIntermediate('job-1');
+      expect(store.getResult('job-1')).toEqual([['a', 1], ['b', 2]]);
+    });
+
+    it('deleteJob removes the job and everything of it, and nothing of another job', () => {
+      filled('job-1');
+      const other = filled('job-2');
+      store.deleteJob('job-1');
+      expect(store.getJob('job-1')).toBeUndefined();
+      expect(store.listJobs()).toEqual([other]);
+      expect(store.getResult('job-1')).toBeUndefined();
+      expect(() => store.listTasks('job-1')).toThrow();
+      expect(() => store.getMapInput('job-1', 0)).toThrow();
+      expect(() => store.getPartitionBlocks('job-1', 0)).toThrow();
+      expect(() => store.deleteJob('job-1')).toThrow();
+      expect(store.listTasks('job-2')).toHaveLength(4);
+      expect(store.getPartitionBlocks('job-2', 0).map(text)).toEqual(['"m0p0"', '"m1p0"']);
+      expect(store.getResult('job-2')).toEqual([['a', 1], ['b', 2]]);
+    });
+
+    it('takes a job id again once that job was deleted', () => {
+      filled('job-1');
+      store.deleteJob('job-1');
+      const again = insert(store, job('job-1', 1, 1));
+      expect(store.getJob('job-1')).toEqual(again);
+      expect(store.listTasks('job-1')).toHaveLength(2);
+      expect(store.getResult('job-1')).toBeUndefined();
+    });
+  });
+
+  it('closes, more than once', () => {
+    store.close();
+    store.close();
+  });
+});
+
+describe.each(implementations.filter((implementation) => implementation.durable))('JobStore contract, durable: $name', ({ open }) => {
+  let harness: Harness;
+  let store: JobStore;
+  beforeEach(() => {
+    harness = open();
+    store = harness.store;
+  });
+  afterEach(() => harness.dispose());
+
+  it('after close and reopen, gives back jobs, task states, blocks, reduce outputs and results', () => {
+    const finished = insert(store, { ...job('job-done', 2, 2), state: { status: 'succeeded', startedAtMs: 1100, finishedAtMs: 1900 } });
+    store.putResult('job-done', [['a', 1], [2, 'b']]);
+    const running = insert(store, { ...job('job-running', 3, 2, 2000), state: { status: 'mapping', startedAtMs: 2100 } });
+    store.saveTask(task('job-running', 'map', 0, retried));
+    store.saveTask(task('job-running', 'map', 2, failed));
+    mapAll(store, running);
+    store.putReduceOutput('job-running', 1, [['k', [1, 2]]]);
+    const tasksBefore = store.listTasks('job-running');
+
+    const reopened = harness.reopen!();
+    expect(reopened.listJobs()).toEqual([finished, running]);
+    expect(reopened.getResult('job-done')).toEqual([['a', 1], [2, 'b']]);
+    expect(reopened.listTasks('job-running')).toEqual(tasksBefore);
+    expect(text(reopened.getMapInput('job-running', 2))).toBe('job-running input 2');
+    expect(reopened.getPartitionBlocks('job-running', 1).map(text)).toEqual(['"m0p1"', '"m1p1"', '"m2p1"']);
+    reopened.putReduceOutput('job-running', 0, []);
+    expect(reopened.getReduceOutputs('job-running')).toEqual([[], [['k', [1, 2]]]]);
+  });
+
+  it('after close and reopen, deleted data stays deleted', () => {
+    const kept = insert(store, job('job-kept', 1, 1));
+    kept.state = { status: 'succeeded', startedAtMs: 1, finishedAtMs: 2 };
+    store.updateJob(kept);
+    mapAll(store, kept);
+    store.putResult('job-kept', [['x', 1]]);
+    store.deleteIntermediate('job-kept');
+    insert(store, job('job-gone'));
+    store.deleteJob('job-gone');
+
+    const reopened = harness.reopen!();
+    expect(reopened.listJobs()).toEqual([kept]);
+    expect(reopened.getResult('job-kept')).toEqual([['x', 1]]);
+    expect(() => reopened.getMapInput('job-kept', 0)).toThrow();
+    expect(() => reopened.getPartitionBlocks('job-kept', 0)).toThrow();
+    expect(reopened.getJob('job-gone')).toBeUndefined();
+  });
+});

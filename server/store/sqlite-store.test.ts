@@ -1,0 +1,93 @@
+/**
+ * What only the SQLite store has: its file, its schema version, and surviving a process
+ * that dies with SIGKILL in the middle of its work. The JobStore behaviour itself is in
+ * job-store.contract.test.ts.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DATABASE_FILE, SCHEMA_VERSION, SchemaTooNewError, SqliteStore } from './sqlite-store.ts';
+
+const repoRoot = path.resolve(import.meta.dirname, '../..');
+
+describe('SqliteStore', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'tabreduce-sqlite-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('creates its directory and a WAL database at the current schema version', () => {
+    const dataDir = path.join(dir, 'nested', 'data');
+    const store = new SqliteStore(dataDir);
+    store.close();
+    expect(store.file).toBe(path.join(dataDir, DATABASE_FILE));
+    const db = new Database(store.file, { readonly: true });
+    try {
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('opens a database it created before without migrating it again', () => {
+    new SqliteStore(dir).close();
+    const store = new SqliteStore(dir);
+    expect(store.listJobs()).toEqual([]);
+    store.close();
+  });
+
+  it('refuses a database written by a newer schema, and lets go of the file', () => {
+    const db = new Database(path.join(dir, DATABASE_FILE));
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    expect(() => new SqliteStore(dir)).toThrow(SchemaTooNewError);
+    // Had the failed open kept its handle, WAL files would linger next to the database.
+    expect(existsSync(path.join(dir, `${DATABASE_FILE}-wal`))).toBe(false);
+  });
+
+  it('refuses a second store on a directory that one already holds, until it is closed', () => {
+    const first = new SqliteStore(dir);
+    expect(() => new SqliteStore(dir, { busyTimeoutMs: 50 })).toThrow(/in use by another tabreduce coordinator/);
+    first.close();
+    new SqliteStore(dir).close();
+  });
+
+  it('keeps every committed write of a process killed with SIGKILL', async () => {
+    // A child process writes a job, a task state and a map output, then kills itself
+    // without closing the database: what a crash of the coordinator looks like.
+    const script = `
+      import { SqliteStore } from './server/store/sqlite-store.ts';
+      const store = new SqliteStore(${JSON.stringify(dir)});
+      const job = { id: 'job-1', name: 'crash', source: '', sourceDigest: 'd', submittedAtMs: 1, reducers: 2,
+        mapTasks: 2, maxAttempts: 3, replication: 1, inputBytes: 0, state: { status: 'mapping', startedAtMs: 2 } };
+      const task = (kind, index) => ({ id: 'job-1/' + kind + '/' + index, jobId: 'job-1', kind, index,
+        state: { status: 'pending', attemptsStarted: 0, notBeforeMs: 0 } });
+      store.insertJob(job, [task('map', 0), task('map', 1), task('reduce', 0), task('reduce', 1)], [new Uint8Array([1]), new Uint8Array([2])]);
+      const failed = { ...task('map', 1), state: { status: 'failed', attemptsStarted: 3, error: { name: 'E', message: 'm' } } };
+      store.saveTask(failed);
+      store.putMapOutput('job-1', 0, [new TextEncoder().encode('"a"'), new TextEncoder().encode('"b"')]);
+      process.kill(process.pid, 'SIGKILL');
+    `;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const signal = await new Promise((resolve) => child.once('exit', (_code, exitSignal) => resolve(exitSignal)));
+    expect(signal, stderr).toBe('SIGKILL');
+
+    const store = new SqliteStore(dir);
+    try {
+      expect(store.getJob('job-1')?.state).toEqual({ status: 'mapping', startedAtMs: 2 });
+      expect(store.listTasks('job-1').map((task) => task.state.status)).toEqual(['pending', 'failed', 'pending', 'pending']);
+      expect([...store.getMapInput('job-1', 1)]).toEqual([2]);
+      store.putMapOutput('job-1', 1, [new TextEncoder().encode('"c"'), new TextEncoder().encode('"d"')]);
+      expect(store.getPartitionBlocks('job-1', 1).map((block) => new TextDecoder().decode(block))).toEqual(['"b"', '"d"']);
+    } finally {
+      store.close();
+    }
+  });
+});
