@@ -5,9 +5,15 @@
 import { expect, type Browser, type Page } from '@playwright/test';
 import type { ClusterSummary, JobSummary } from '../shared/job.ts';
 
-export async function openVolunteer(browser: Browser, baseUrl: string): Promise<Page> {
+/**
+ * Opens a volunteer tab in a browser context of its own and waits until it is welcomed.
+ * `beforeLoad` runs on the blank page first: the place for init scripts and listeners
+ * that must see the page from its first moment (its WebSocket, say).
+ */
+export async function openVolunteer(browser: Browser, baseUrl: string, beforeLoad?: (page: Page) => Promise<void> | void): Promise<Page> {
   const context = await browser.newContext();
   const page = await context.newPage();
+  await beforeLoad?.(page);
   await page.goto(`${baseUrl}/volunteer`);
   // goto resolves before the page's socket connects: wait for the page's own word.
   await expect(page.getByTestId('connection-status')).toHaveText('connected');

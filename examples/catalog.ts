@@ -3,7 +3,7 @@
  * printed. The dashboard's gallery, the tests and the README all read this list; the
  * module sources are the .js files beside it.
  */
-import type { JobInput, KeyValue } from '../shared/job.ts';
+import type { InlineJobInput, KeyValue } from '../shared/job.ts';
 import pyMapReduceStrings from './inputs/pymapreduce-strings.json' with { type: 'json' };
 import scoopPairs from './inputs/scoop-pairs.json' with { type: 'json' };
 
@@ -13,7 +13,7 @@ export interface ExampleJob {
   title: string;
   /** One sentence: where the example comes from and what it computes. */
   origin: string;
-  input: JobInput;
+  input: InlineJobInput;
   /** Some [key, value] pairs the result must contain, from the seed's published output. */
   expected?: KeyValue[];
 }
@@ -34,7 +34,7 @@ export const EXAMPLES: ExampleJob[] = [
     id: 'char-count',
     title: 'Character count',
     origin: "pyMapReduce's example: every character of its seven strings counted; 40 distinct characters, 1,780 in all.",
-    input: pyMapReduceStrings as JobInput,
+    input: pyMapReduceStrings as InlineJobInput,
     expected: [[' ', 265], ['e', 198], ['a', 149], ['t', 122], ['s', 108], ['\u2019', 2], ['q', 1]],
   },
   {
@@ -48,14 +48,14 @@ export const EXAMPLES: ExampleJob[] = [
     id: 'sum-of-products',
     title: 'Sum of products',
     origin: "SCOOP's futures.mapReduce example: the pairs (i, 100 + i) for i = 1..100, multiplied and summed.",
-    input: scoopPairs as JobInput,
+    input: scoopPairs as InlineJobInput,
     expected: [['sum', 843350]],
   },
   {
     id: 'sum-of-sums',
     title: 'Sum of sums',
     origin: "The variant SCOOP's tutorial prints: the same pairs added instead of multiplied.",
-    input: scoopPairs as JobInput,
+    input: scoopPairs as InlineJobInput,
     expected: [['sum', 20100]],
   },
   {

@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { JobInput, KeyValue } from '../shared/job.ts';
+import type { InlineJobInput, KeyValue } from '../shared/job.ts';
+import { toMapInputPayload } from '../shared/map-input-payload.ts';
 import { splitInput } from '../shared/split.ts';
 import { runMapTask, runReduceTask, toJobModule, type JobModule } from '../web/worker/task-runtime.ts';
 import { EXAMPLES } from './catalog.ts';
@@ -16,10 +17,9 @@ async function loadExample(id: string): Promise<JobModule> {
 }
 
 /** Map every split, then reduce every partition, exactly as the coordinator sequences it. */
-function runJob(module: JobModule, input: JobInput, partitions: number, recordsPerTask?: number): KeyValue[] {
-  const encoder = new TextEncoder();
+function runJob(module: JobModule, input: InlineJobInput, partitions: number, recordsPerTask?: number): KeyValue[] {
   const splits = splitInput(input, { splitBytes: 1024, ...(recordsPerTask ? { recordsPerTask } : {}) });
-  const mapOutputs = splits.map((split) => runMapTask(module, encoder.encode(JSON.stringify(split)), partitions));
+  const mapOutputs = splits.map((split) => runMapTask(module, toMapInputPayload(split), partitions));
   const result: KeyValue[] = [];
   for (let partition = 0; partition < partitions; partition++) {
     const pairs = JSON.parse(new TextDecoder().decode(runReduceTask(module, mapOutputs.map((blocks) => blocks[partition]!)))) as KeyValue[];
@@ -40,7 +40,7 @@ describe.each([1, 3])('examples with %i reduce partitions', (partitions) => {
     const strings = (pyMapReduceStrings.records as [number, string][]).map(([, text]) => text);
     const reference = new Map<string, number>();
     for (const character of strings.join('')) reference.set(character, (reference.get(character) ?? 0) + 1);
-    const result = runJob(await loadExample('char-count'), pyMapReduceStrings as JobInput, partitions, 2);
+    const result = runJob(await loadExample('char-count'), pyMapReduceStrings as InlineJobInput, partitions, 2);
     expect(new Map(result as [string, number][])).toEqual(reference);
     expect(result).toHaveLength(40);
     expect([...reference.values()].reduce((a, b) => a + b)).toBe(1780);

@@ -27,6 +27,8 @@ export interface CoordinatorConfig {
   sweepIntervalMs: number;
   /** Largest HTTP request body, in bytes. Env TABREDUCE_MAX_BODY_BYTES, default 512 MiB. */
   maxBodyBytes: number;
+  /** Largest uploaded input file, in bytes. Env TABREDUCE_MAX_FILE_BYTES, default 16 GiB. */
+  maxFileBytes: number;
   /** Largest Socket.IO message from a volunteer, in bytes. Env TABREDUCE_MAX_MESSAGE_BYTES, default 64 MiB. */
   maxMessageBytes: number;
   /** Shortest gap between two dashboard snapshots, in ms. Default 250. */
@@ -70,6 +72,7 @@ export function loadConfig(overrides: Partial<CoordinatorConfig> = {}): Coordina
     taskTimeoutMs: intFromEnv('TABREDUCE_TASK_TIMEOUT_MS', 5 * 60_000),
     sweepIntervalMs: 500,
     maxBodyBytes: intFromEnv('TABREDUCE_MAX_BODY_BYTES', 512 * 1024 * 1024),
+    maxFileBytes: intFromEnv('TABREDUCE_MAX_FILE_BYTES', 16 * 1024 ** 3),
     maxMessageBytes: intFromEnv('TABREDUCE_MAX_MESSAGE_BYTES', 64 * 1024 * 1024),
     dashboardIntervalMs: 250,
     resultRetentionMs: intFromEnv('TABREDUCE_RESULT_RETENTION_HOURS', 7 * 24) * 3_600_000,

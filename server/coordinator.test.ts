@@ -89,12 +89,13 @@ describe('coordinator with real volunteers', () => {
       method: 'POST',
       json: { name: 'tri', source: source('triangular-numbers'), input: { kind: 'range', from: 0, to: 100 }, recordsPerTask: 10, reducers: 2 },
     });
-    await waitFor('the frozen volunteer to hold two tasks', () => frozen.started.length === 2);
+    // Two slots: two tasks running and two more held ready.
+    await waitFor('the frozen volunteer to hold four tasks', () => frozen.started.length === 4);
     const healthy = startVolunteer(coordinator.url);
     volunteers.push(healthy);
     stuck.stop();
     const job = await waitForJobEnd(coordinator.url, body.id);
-    expect(job).toMatchObject({ state: 'succeeded', retries: 2 });
+    expect(job).toMatchObject({ state: 'succeeded', retries: 4 });
     const { body: result } = await api<KeyValue[]>(coordinator.url, `/api/jobs/${body.id}/result`);
     expect(result).toEqual(Array.from({ length: 100 }, (_, k) => [k, (k * (k + 1)) / 2]));
   });

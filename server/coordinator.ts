@@ -3,6 +3,9 @@
  * Socket.IO (volunteers and dashboards), around one scheduler and one store.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server as SocketServer } from 'socket.io';
@@ -10,6 +13,7 @@ import { DASHBOARD_NAMESPACE, VOLUNTEER_NAMESPACE } from '../shared/protocol.ts'
 import { loadConfig, type CoordinatorConfig, type StoreKind } from './config.ts';
 import { DashboardFeed, type DashboardNamespace } from './dashboard-feed.ts';
 import { createHttpApi } from './http-api.ts';
+import { InputFiles } from './input-files.ts';
 import { Scheduler } from './scheduler.ts';
 import { VolunteerGateway, type VolunteerNamespace } from './socket-gateway.ts';
 import { CONTENT_SECURITY_POLICY, createStaticFiles } from './static-files.ts';
@@ -66,6 +70,10 @@ interface Wiring {
 }
 
 async function startAround(store: JobStore, config: CoordinatorConfig, { ownsStore, token, now, log }: Wiring): Promise<Coordinator> {
+  // Uploaded files live beside a durable store; a memory store gets a scratch directory
+  // that goes away with it, so nothing it held outlives it.
+  const scratchDir = store instanceof MemoryStore ? mkdtempSync(path.join(tmpdir(), 'tabreduce-files-')) : undefined;
+  const files = new InputFiles(scratchDir ?? config.dataDir);
   let gateway: VolunteerGateway | undefined;
   let feed: DashboardFeed | undefined;
   const scheduler = new Scheduler(
@@ -74,16 +82,25 @@ async function startAround(store: JobStore, config: CoordinatorConfig, { ownsSto
       leaseMs: config.leaseMs,
       taskTimeoutMs: config.taskTimeoutMs,
       resultRetentionMs: config.resultRetentionMs,
-      newJobId: () => `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`,
       newLeaseToken: () => randomUUID(),
     },
     {
-      workAvailable: () => gateway?.announceWork(),
+      workAvailable: (volunteerIds) => gateway?.announceWork(volunteerIds),
       revoke: (volunteerId, taskIds, reason) => gateway?.revoke(volunteerId, taskIds, reason),
       changed: () => feed?.changed(),
+      jobEnded: (jobId) => files.release(jobId),
     },
   );
-  const handleApi = createHttpApi(scheduler, { maxBodyBytes: config.maxBodyBytes, ...(token ? { token } : {}), now, log });
+  files.releaseAllBut(new Set(store.listJobs().map((job) => job.id)));
+  const handleApi = createHttpApi(scheduler, {
+    maxBodyBytes: config.maxBodyBytes,
+    maxFileBytes: config.maxFileBytes,
+    files,
+    newJobId: () => `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`,
+    ...(token ? { token } : {}),
+    now,
+    log,
+  });
   const serveStatic = createStaticFiles(config.webDir);
   // Registered before Socket.IO attaches, so Socket.IO can route its own /socket.io/ requests
   // and pass us only the rest.
@@ -139,6 +156,7 @@ async function startAround(store: JobStore, config: CoordinatorConfig, { ownsSto
       httpServer.closeAllConnections();
       // Last: closing the sockets above still writes through the store (abandoned leases).
       if (ownsStore) store.close();
+      if (scratchDir) rmSync(scratchDir, { recursive: true, force: true });
     },
   };
 }

@@ -7,12 +7,19 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TabreduceError } from '../shared/errors.ts';
 import { describeZodError, jobSubmissionSchema } from '../shared/schemas.ts';
+import { LIMITS } from '../shared/limits.ts';
+import type { InputFiles } from './input-files.ts';
 import { planJob } from './job-planner.ts';
 import { resultToCsv } from './result-format.ts';
 import type { Scheduler } from './scheduler.ts';
 
 export interface HttpApiOptions {
   maxBodyBytes: number;
+  /** Largest uploaded input file, in bytes. */
+  maxFileBytes: number;
+  /** Where uploaded input files go. */
+  files: InputFiles;
+  newJobId: () => string;
   /** When set, job endpoints need `Authorization: Bearer <token>`. */
   token?: string;
   now: () => number;
@@ -76,9 +83,35 @@ export function createHttpApi(scheduler: Scheduler, options: HttpApiOptions) {
     const body = await readJsonBody(request, options.maxBodyBytes);
     const parsed = jobSubmissionSchema.safeParse(body);
     if (!parsed.success) throw new TabreduceError('BAD_REQUEST', describeZodError(parsed.error));
-    const job = scheduler.submit(planJob(parsed.data), options.now());
+    const jobId = options.newJobId();
+    let plan;
+    try {
+      plan = planJob(parsed.data, { jobId, files: options.files });
+    } catch (error) {
+      options.files.release(jobId);
+      throw error;
+    }
+    const job = scheduler.submit(plan, options.now());
     options.log(`job ${job.id} "${job.name}" submitted: ${job.mapTasks} map tasks, ${job.reducers} reduce tasks`);
     sendJson(response, 201, { id: job.id });
+  });
+
+  // Raw upload of one input file, streamed to disk: for inputs too large for a JSON body.
+  route('POST', /^\/api\/files$/, async (request, response, { query }) => {
+    const name = query.get('name') ?? '';
+    if (name === '' || name.length > LIMITS.fileNameChars) {
+      throw new TabreduceError('BAD_REQUEST', `give the file's name as ?name=..., 1 to ${LIMITS.fileNameChars} characters`);
+    }
+    const type = request.headers['content-type'] ?? 'application/octet-stream';
+    if (/^(application\/json|multipart\/)/i.test(type)) {
+      throw new TabreduceError('UNSUPPORTED_MEDIA_TYPE', 'send the file itself as the body (text/plain or application/octet-stream), not JSON or a form');
+    }
+    const declared = Number(request.headers['content-length'] ?? 0);
+    if (declared > options.maxFileBytes) {
+      throw new TabreduceError('PAYLOAD_TOO_LARGE', `the file is ${declared} bytes; the limit is ${options.maxFileBytes} (TABREDUCE_MAX_FILE_BYTES)`);
+    }
+    const file = await options.files.save(name, request, options.maxFileBytes);
+    sendJson(response, 201, file);
   });
 
   route('GET', /^\/api\/jobs$/, (_request, response) => sendJson(response, 200, scheduler.listJobs()));

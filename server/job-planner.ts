@@ -1,15 +1,26 @@
 /**
- * Turns a submission into a plan: its map tasks' encoded inputs and R. Everything a
- * submitter can get wrong beyond the schema is caught here, before anything is stored.
+ * Turns a submission into a plan: its map tasks' inputs and R. Everything a submitter
+ * can get wrong beyond the schema is caught here, before anything is stored.
  */
 import { createHash } from 'node:crypto';
 import { TabreduceError } from '../shared/errors.ts';
-import { JOB_DEFAULTS, defaultRecordsPerTask, defaultReducers, type JobSubmission } from '../shared/job.ts';
+import {
+  JOB_DEFAULTS,
+  defaultRecordsPerTask,
+  defaultReducers,
+  type JobSubmission,
+  type MapTaskInput,
+  type UploadedFileRef,
+} from '../shared/job.ts';
 import { checkJobSource } from '../shared/job-source.ts';
 import { LIMITS } from '../shared/limits.ts';
+import { toMapInputPayload } from '../shared/map-input-payload.ts';
 import { inputBytes, splitInput } from '../shared/split.ts';
+import { sliceAtLines, type InputFiles } from './input-files.ts';
+import { encodeMapInput, type MapInputSource } from './map-input.ts';
 
 export interface JobPlan {
+  id: string;
   name: string;
   source: string;
   sourceDigest: string;
@@ -17,7 +28,7 @@ export interface JobPlan {
   maxAttempts: number;
   replication: number;
   inputBytes: number;
-  /** UTF-8 JSON of each map task's `MapTaskInput`, in task order. */
+  /** Each map task's input in its stored form (see map-input.ts), in task order. */
   mapInputs: Uint8Array[];
 }
 
@@ -26,7 +37,13 @@ export function digestSource(source: string): string {
   return createHash('sha256').update(source).digest('hex');
 }
 
-export function planJob(submission: JobSubmission): JobPlan {
+export interface PlanContext {
+  jobId: string;
+  /** Where uploaded input files are; needed only for `files` inputs. */
+  files?: InputFiles;
+}
+
+export function planJob(submission: JobSubmission, context: PlanContext): JobPlan {
   const check = checkJobSource(submission.source);
   if (!check.ok) {
     const where = check.line ? ` (line ${check.line}, column ${check.column})` : '';
@@ -36,36 +53,68 @@ export function planJob(submission: JobSubmission): JobPlan {
   if (replication !== 1) {
     throw new TabreduceError('NOT_SUPPORTED', 'replication above 1 is not offered by this coordinator yet; omit it or send 1');
   }
-  if (submission.input.kind === 'range') {
+  const splitBytes = submission.splitBytes ?? JOB_DEFAULTS.splitBytes;
+  const { sources, bytes } =
+    submission.input.kind === 'files'
+      ? planFiles(submission.input.files, splitBytes, context)
+      : planInline(submission, splitBytes);
+  if (sources.length === 0) {
+    throw new TabreduceError('BAD_INPUT', 'the input is empty: every file has no text');
+  }
+  if (sources.length > LIMITS.mapTasks) {
+    throw new TabreduceError(
+      'BAD_INPUT',
+      `the input makes ${sources.length} map tasks; the limit is ${LIMITS.mapTasks}: raise splitBytes or recordsPerTask`,
+    );
+  }
+  return {
+    id: context.jobId,
+    name: submission.name,
+    source: submission.source,
+    sourceDigest: digestSource(submission.source),
+    reducers: submission.reducers ?? defaultReducers(sources.length),
+    maxAttempts: submission.maxAttempts ?? JOB_DEFAULTS.maxAttempts,
+    replication,
+    inputBytes: bytes,
+    mapInputs: sources.map(encodeMapInput),
+  };
+}
+
+function planInline(submission: JobSubmission, splitBytes: number): { sources: MapInputSource[]; bytes: number } {
+  const input = submission.input;
+  if (input.kind === 'files') throw new Error('planInline takes inline inputs only');
+  if (input.kind === 'range') {
     // Checked before splitting so an absurd range is refused without allocating its tasks.
-    const count = submission.input.to - submission.input.from;
+    const count = input.to - input.from;
     const tasks = Math.ceil(count / (submission.recordsPerTask ?? defaultRecordsPerTask(count)));
     if (tasks > LIMITS.mapTasks) {
       throw new TabreduceError('BAD_INPUT', `this range makes ${tasks} map tasks; the limit is ${LIMITS.mapTasks}: raise recordsPerTask`);
     }
   }
-  const taskInputs = splitInput(submission.input, {
-    splitBytes: submission.splitBytes ?? JOB_DEFAULTS.splitBytes,
+  const taskInputs = splitInput(input, {
+    splitBytes,
     ...(submission.recordsPerTask !== undefined ? { recordsPerTask: submission.recordsPerTask } : {}),
   });
-  if (taskInputs.length === 0) {
-    throw new TabreduceError('BAD_INPUT', 'the input is empty: every file has no text');
-  }
-  if (taskInputs.length > LIMITS.mapTasks) {
-    throw new TabreduceError(
-      'BAD_INPUT',
-      `the input makes ${taskInputs.length} map tasks; the limit is ${LIMITS.mapTasks}: raise splitBytes or recordsPerTask`,
-    );
-  }
-  const encoder = new TextEncoder();
-  return {
-    name: submission.name,
-    source: submission.source,
-    sourceDigest: digestSource(submission.source),
-    reducers: submission.reducers ?? defaultReducers(taskInputs.length),
-    maxAttempts: submission.maxAttempts ?? JOB_DEFAULTS.maxAttempts,
-    replication,
-    inputBytes: inputBytes(submission.input),
-    mapInputs: taskInputs.map((taskInput) => encoder.encode(JSON.stringify(taskInput))),
-  };
+  const sources = taskInputs.map((taskInput: MapTaskInput): MapInputSource => toMapInputPayload(taskInput));
+  return { sources, bytes: inputBytes(input) };
+}
+
+/** Claims the uploads for this job and cuts each at line ends, reading only around the cuts. */
+function planFiles(refs: UploadedFileRef[], splitBytes: number, context: PlanContext): { sources: MapInputSource[]; bytes: number } {
+  const files = context.files;
+  if (!files) throw new TabreduceError('NOT_SUPPORTED', 'this coordinator takes no uploaded files');
+  // Every upload is checked before any is claimed, so a typo does not consume the others.
+  const missing = refs.find((ref) => !files.exists(ref.fileId));
+  if (missing) throw new TabreduceError('BAD_INPUT', `no uploaded file ${missing.fileId}: upload it with POST /api/files (each upload feeds one job)`);
+  const sources: MapInputSource[] = [];
+  let bytes = 0;
+  refs.forEach((ref, index) => {
+    const claimed = files.claim(ref.fileId, context.jobId, index);
+    bytes += claimed.bytes;
+    const key = ref.name ?? claimed.name;
+    for (const slice of sliceAtLines(claimed.path, splitBytes)) {
+      sources.push({ format: 'file', key, path: claimed.path, offset: slice.offset, length: slice.length });
+    }
+  });
+  return { sources, bytes };
 }

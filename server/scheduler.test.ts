@@ -16,11 +16,10 @@ const decode = (bytes: Uint8Array | ArrayBuffer) => JSON.parse(new TextDecoder()
 function setup(options: { leaseMs?: number; store?: MemoryStore; resultRetentionMs?: number } = {}) {
   const events = { workAvailable: 0, revoked: [] as { volunteerId: string; taskIds: string[] }[] };
   const listener: SchedulerListener = {
-    workAvailable: () => events.workAvailable++,
+    workAvailable: (volunteerIds) => (events.workAvailable += volunteerIds.length),
     revoke: (volunteerId, taskIds) => events.revoked.push({ volunteerId, taskIds }),
     changed: () => {},
   };
-  let ids = 0;
   let tokens = 0;
   const store = options.store ?? new MemoryStore();
   const scheduler = new Scheduler(
@@ -31,7 +30,6 @@ function setup(options: { leaseMs?: number; store?: MemoryStore; resultRetention
       backoffMs: () => 100,
       backups: { enabled: true, minRunningMs: 500, slowdownFactor: 2 },
       resultRetentionMs: options.resultRetentionMs ?? 0,
-      newJobId: () => `job${++ids}`,
       newLeaseToken: () => `lease${++tokens}`,
     },
     listener,
@@ -41,7 +39,7 @@ function setup(options: { leaseMs?: number; store?: MemoryStore; resultRetention
 
 /** What an honest tab answers for the test job's map task: [value, 1] per record, grouped. */
 function honestMap(assignment: MapAssignment): { blocks: Uint8Array; offsets: number[] } {
-  const input = decode(assignment.input) as { kind: 'records'; records: [Key, Key][] };
+  const input = decode(assignment.input.bytes) as { kind: 'records'; records: [Key, Key][] };
   const blocks: PartitionBlock[] = Array.from({ length: assignment.partitions }, () => []);
   for (const [, value] of input.records) {
     const block = blocks[partitionOf(value, assignment.partitions)]!;
@@ -69,11 +67,15 @@ function answer(scheduler: Scheduler, volunteerId: string, assignment: TaskAssig
   scheduler.complete(volunteerId, assignment.taskId, assignment.leaseToken, output, nowMs);
 }
 
+let jobs = 0;
 const letters = (text: string): [Key, unknown][] => [...text].map((letter, i) => [i, letter]);
 
 function submitLetters(scheduler: Scheduler, text: string, nowMs = 0, extra: { maxAttempts?: number; reducers?: number } = {}) {
   return scheduler.submit(
-    planJob({ name: 'letters', source: SOURCE, input: { kind: 'records', records: letters(text) }, recordsPerTask: 2, reducers: 2, ...extra }),
+    planJob(
+      { name: 'letters', source: SOURCE, input: { kind: 'records', records: letters(text) }, recordsPerTask: 2, reducers: 2, ...extra },
+      { jobId: `job${++jobs}` },
+    ),
     nowMs,
   );
 }
@@ -136,7 +138,7 @@ describe('Scheduler', () => {
   });
 
   it('expires silent leases, retries them, and fails the job after maxAttempts', () => {
-    const { scheduler, events } = setup({ leaseMs: 1000 });
+    const { scheduler } = setup({ leaseMs: 1000 });
     const job = submitLetters(scheduler, 'abcd', 0, { maxAttempts: 2 });
     scheduler.connect('v1', 'test', 2, 0);
     const [stuck, other] = scheduler.requestTasks('v1', 2, 0);
@@ -147,7 +149,6 @@ describe('Scheduler', () => {
     expect(retry?.taskId).toBe(stuck?.taskId);
     scheduler.tick(2201);
     expect(scheduler.getJob(job.id)).toMatchObject({ state: 'failed', error: { name: 'LeaseLost', taskId: stuck?.taskId } });
-    expect(events.workAvailable).toBeGreaterThan(0);
   });
 
   it('keeps the lease alive while the volunteer renews it', () => {
@@ -288,5 +289,24 @@ describe('Scheduler', () => {
     expect(scheduler.getJob(finished.id)).toBeUndefined();
     expect(store.getJob(finished.id)).toBeUndefined();
     expect(scheduler.getJob(running.id)?.state).toBe('queued');
+  });
+
+  it('wakes only volunteers that wait for work, and only as many as the work needs', () => {
+    const woken: string[][] = [];
+    const scheduler = new Scheduler(
+      new MemoryStore(),
+      { leaseMs: 1000, taskTimeoutMs: 5000, backoffMs: () => 100, newLeaseToken: () => `lease${Math.random()}` },
+      { workAvailable: (ids) => woken.push(ids), revoke: () => {}, changed: () => {} },
+    );
+    for (const id of ['a', 'b', 'c']) scheduler.connect(id, 'test', 2, 0);
+    expect(scheduler.requestTasks('a', 2, 0)).toEqual([]);
+    expect(scheduler.requestTasks('b', 2, 0)).toEqual([]);
+    submitLetters(scheduler, 'xy'); // one map task: one waiting volunteer is enough
+    expect(woken).toEqual([['a']]);
+    const [task] = scheduler.requestTasks('a', 2, 1);
+    scheduler.fail('a', task!.taskId, task!.leaseToken, { name: 'E', message: 'm' }, 2);
+    expect(woken).toHaveLength(1); // the retry backs off for 100 ms
+    scheduler.tick(150);
+    expect(woken).toEqual([['a'], ['a', 'b']]);
   });
 });

@@ -35,6 +35,7 @@ import type { JobPlan } from './job-planner.ts';
 import type { JobRecord, JobStore, TaskRecord } from './store/job-store.ts';
 import { checkMapOutput, checkReduceOutput, mergeReduceOutputs } from './task-output.ts';
 import { TaskQueue } from './task-queue.ts';
+import { decodeMapInput, toPayload } from './map-input.ts';
 
 export interface SchedulerOptions {
   /** How long a lease lasts without renewal, in ms. */
@@ -47,7 +48,6 @@ export interface SchedulerOptions {
   backups?: BackupPolicy;
   /** How long a finished job (and its result) is kept, in ms; 0 keeps it forever. */
   resultRetentionMs?: number;
-  newJobId: () => string;
   newLeaseToken: () => string;
 }
 
@@ -66,12 +66,14 @@ export const DEFAULT_BACKUP_POLICY: BackupPolicy = { enabled: true, minRunningMs
 
 /** What the scheduler tells the outside world; the gateway turns these into messages. */
 export interface SchedulerListener {
-  /** Tasks became leasable: idle volunteers should ask. */
-  workAvailable(): void;
+  /** Tasks became leasable: these idle volunteers should ask. */
+  workAvailable(volunteerIds: string[]): void;
   /** A volunteer must stop these tasks (job cancelled or failed). */
   revoke(volunteerId: string, taskIds: string[], reason: string): void;
   /** Something the dashboard shows changed. */
   changed(): void;
+  /** A job ended (succeeded, failed or cancelled): its intermediate data is gone. */
+  jobEnded?(jobId: string): void;
 }
 
 interface Volunteer {
@@ -82,6 +84,11 @@ interface Volunteer {
   leases: Set<string>;
   tasksDone: number;
   tasksFailed: number;
+  /**
+   * Slots it asked work for and did not get at its last request: it waits for a
+   * `work:available` before asking again, so only such volunteers are woken, not all.
+   */
+  hungry: number;
 }
 
 /** The live index of one job: its tasks, its queue of leasable tasks, its counters. */
@@ -128,8 +135,9 @@ export class Scheduler {
   // ── Jobs ────────────────────────────────────────────────────────────────────────
 
   submit(plan: JobPlan, nowMs: number): JobRecord {
+    if (this.runs.has(plan.id)) throw new TabreduceError('CONFLICT', `job ${plan.id} exists already`);
     const job: JobRecord = {
-      id: this.options.newJobId(),
+      id: plan.id,
       name: plan.name,
       source: plan.source,
       sourceDigest: plan.sourceDigest,
@@ -147,7 +155,7 @@ export class Scheduler {
     ];
     this.store.insertJob(job, tasks, plan.mapInputs);
     this.runs.set(job.id, this.indexJob(job, tasks));
-    this.listener.workAvailable();
+    this.wake(plan.mapInputs.length);
     this.listener.changed();
     return job;
   }
@@ -208,6 +216,7 @@ export class Scheduler {
         leases: new Set(),
         tasksDone: 0,
         tasksFailed: 0,
+        hungry: 0,
       });
     }
     this.listener.changed();
@@ -264,6 +273,7 @@ export class Scheduler {
       if (!slow) break;
       assignments.push(this.lease(slow.run, slow.task, volunteer, nowMs, true));
     }
+    volunteer.hungry = max - assignments.length;
     if (assignments.length > 0) this.listener.changed();
     return assignments;
   }
@@ -352,12 +362,25 @@ export class Scheduler {
       if (lease && nowMs > lease.deadlineMs) this.abandon(token, 'the lease expired without an answer', nowMs);
     }
     this.dropExpiredJobs(nowMs);
-    for (const run of this.runs.values()) {
-      if (!isTerminal(run.job.state) && run.queue.some(this.leasableNow(run, nowMs))) {
-        this.listener.workAvailable();
-        return;
-      }
+    // Retries coming out of backoff, and tasks turning slow enough for a backup copy,
+    // appear with the passing of time alone: wake whoever waits for work.
+    const hungry = [...this.volunteers.values()].find((volunteer) => volunteer.hungry > 0);
+    if (!hungry) return;
+    const leasable = [...this.runs.values()].some((run) => !isTerminal(run.job.state) && run.queue.some(this.leasableNow(run, nowMs)));
+    if (leasable || this.pickBackup(hungry.id, nowMs)) this.wake(Number.POSITIVE_INFINITY);
+  }
+
+  /** Wakes waiting volunteers, enough of them to take `leasable` tasks. */
+  private wake(leasable: number): void {
+    const woken: string[] = [];
+    for (const volunteer of this.volunteers.values()) {
+      if (leasable <= 0) break;
+      if (volunteer.hungry <= 0) continue;
+      woken.push(volunteer.id);
+      leasable -= volunteer.hungry;
+      volunteer.hungry = 0;
     }
+    if (woken.length > 0) this.listener.workAvailable(woken);
   }
 
   private dropExpiredJobs(nowMs: number): void {
@@ -501,7 +524,7 @@ export class Scheduler {
       timeoutMs: this.options.taskTimeoutMs,
     };
     return task.kind === 'map'
-      ? { ...base, kind: 'map', partitions: run.job.reducers, input: this.store.getMapInput(run.job.id, task.index) }
+      ? { ...base, kind: 'map', partitions: run.job.reducers, input: toPayload(decodeMapInput(this.store.getMapInput(run.job.id, task.index))) }
       : { ...base, kind: 'reduce', partition: task.index, blocks: joinJsonArray(this.store.getPartitionBlocks(run.job.id, task.index)) };
   }
 
@@ -544,7 +567,8 @@ export class Scheduler {
       this.endJob(run, `job failed: task ${task.id}: ${state.error.message}`);
     } else if (state.status === 'pending') {
       run.queue.push(task.index);
-      this.listener.workAvailable();
+      // A retry waits out its backoff; tick() wakes volunteers once it may run.
+      if (state.notBeforeMs <= nowMs) this.wake(1);
     }
     this.listener.changed();
   }
@@ -552,14 +576,19 @@ export class Scheduler {
   private startReducePhase(run: JobRun, nowMs: number): void {
     this.moveJob(run, { type: 'maps-done' }, nowMs);
     run.queue = new TaskQueue(this.pendingIndices(run));
-    this.listener.workAvailable();
+    this.wake(run.queue.size);
   }
 
   private finishJob(run: JobRun, nowMs: number): void {
     const result = mergeReduceOutputs(this.store.getReduceOutputs(run.job.id));
     this.store.putResult(run.job.id, result);
     this.moveJob(run, { type: 'reduces-done' }, nowMs);
+    this.dropIntermediate(run);
+  }
+
+  private dropIntermediate(run: JobRun): void {
     this.store.deleteIntermediate(run.job.id);
+    this.listener.jobEnded?.(run.job.id);
   }
 
   /** A job ended early: revoke its running tasks everywhere and drop its queue. */
@@ -573,7 +602,7 @@ export class Scheduler {
       byVolunteer.set(entry.volunteerId, [...(byVolunteer.get(entry.volunteerId) ?? []), entry.task.id]);
     }
     for (const [volunteerId, taskIds] of byVolunteer) this.listener.revoke(volunteerId, taskIds, reason);
-    this.store.deleteIntermediate(run.job.id);
+    this.dropIntermediate(run);
     this.listener.changed();
   }
 

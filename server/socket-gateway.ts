@@ -38,9 +38,9 @@ export class VolunteerGateway {
     namespace.on('connection', (socket) => this.attach(socket));
   }
 
-  /** Tells every idle volunteer to ask for work. */
-  announceWork(): void {
-    this.namespace.emit('work:available');
+  /** Tells these idle volunteers to ask for work. */
+  announceWork(volunteerIds: string[]): void {
+    this.namespace.to(volunteerIds).emit('work:available');
   }
 
   revoke(volunteerId: string, taskIds: string[], reason: string): void {
@@ -71,13 +71,19 @@ export class VolunteerGateway {
     this.handle(socket, 'task:request', (request) => ({
       tasks: scheduler.requestTasks(volunteerIdOf(), request.max, options.now()),
     }));
+    // A result and the request for the next work share one round trip: for small tasks
+    // the round trip, not the work, is what limits the rate.
+    const nextTasks = (volunteerId: string, next: number | undefined) =>
+      next ? scheduler.requestTasks(volunteerId, next, options.now()) : [];
     this.handle(socket, 'task:complete', (completion) => {
-      scheduler.complete(volunteerIdOf(), completion.taskId, completion.leaseToken, completion.output, options.now());
-      return { accepted: true as const };
+      const volunteerId = volunteerIdOf();
+      scheduler.complete(volunteerId, completion.taskId, completion.leaseToken, completion.output, options.now());
+      return { tasks: nextTasks(volunteerId, completion.next) };
     });
     this.handle(socket, 'task:fail', (failure) => {
-      scheduler.fail(volunteerIdOf(), failure.taskId, failure.leaseToken, failure.error, options.now());
-      return { recorded: true as const };
+      const volunteerId = volunteerIdOf();
+      scheduler.fail(volunteerId, failure.taskId, failure.leaseToken, failure.error, options.now());
+      return { tasks: nextTasks(volunteerId, failure.next) };
     });
     this.handle(socket, 'task:renew', (request) => scheduler.renew(volunteerIdOf(), request.leases, options.now()));
     this.handle(socket, 'job:source', (request) => {

@@ -77,11 +77,22 @@ export interface TextFile {
   text: string;
 }
 
-/** Where a job's records come from (contract: DESIGN.md, "The job model"). */
+/** An input file uploaded beforehand with `POST /api/files`; `name` overrides the upload's name. */
+export interface UploadedFileRef {
+  fileId: string;
+  name?: string;
+}
+
+/**
+ * Where a job's records come from (contract: DESIGN.md, "The job model"). `files` is an
+ * extension: text files uploaded as raw bytes first, for inputs too large for JSON; it
+ * splits and keys exactly like `texts`.
+ */
 export type JobInput =
   | { kind: 'texts'; files: TextFile[] }
   | { kind: 'records'; records: [Key, unknown][] }
-  | { kind: 'range'; from: number; to: number };
+  | { kind: 'range'; from: number; to: number }
+  | { kind: 'files'; files: UploadedFileRef[] };
 
 /** A job as submitted over HTTP (contract: `POST /api/jobs`). */
 export interface JobSubmission {
@@ -100,10 +111,17 @@ export interface JobSubmission {
   maxAttempts?: number;
 }
 
-/** What a map task reads: a slice of records, or a numeric range expanded in the tab. */
+/** Job inputs given whole in the request, as opposed to uploaded files. */
+export type InlineJobInput = Exclude<JobInput, { kind: 'files' }>;
+
+/**
+ * What a map task reads: a slice of records, a numeric range expanded in the tab, or one
+ * text record (a split of a text file, keyed by the file's name).
+ */
 export type MapTaskInput =
   | { kind: 'records'; records: [Key, unknown][] }
-  | { kind: 'range'; from: number; to: number };
+  | { kind: 'range'; from: number; to: number }
+  | { kind: 'text'; key: string; text: string };
 
 /** A partition block: the map output of one map task for one partition, grouped by key. */
 export type PartitionBlock = [Key, unknown[]][];

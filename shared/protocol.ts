@@ -43,12 +43,19 @@ interface AssignmentBase {
   timeoutMs: number;
 }
 
+/**
+ * A map task's input: records or a range as UTF-8 JSON of a `MapTaskInput`, or one
+ * text record (a split of a text file) as raw UTF-8, so text is never JSON-escaped.
+ */
+export type MapInputPayload =
+  | { format: 'json'; bytes: Bytes }
+  | { format: 'text'; key: string; bytes: Bytes };
+
 export interface MapAssignment extends AssignmentBase {
   kind: 'map';
   /** R: how many partitions to cut the map output into. */
   partitions: number;
-  /** UTF-8 JSON of a `MapTaskInput`. */
-  input: Bytes;
+  input: MapInputPayload;
 }
 
 export interface ReduceAssignment extends AssignmentBase {
@@ -77,10 +84,19 @@ export interface LeaseRef {
 
 export interface TaskCompletion extends LeaseRef {
   output: TaskOutput;
+  /** Ask for up to this many new tasks in the same round trip (default 0). */
+  next?: number;
 }
 
 export interface TaskFailure extends LeaseRef {
   error: TaskError;
+  /** Ask for up to this many new tasks in the same round trip (default 0). */
+  next?: number;
+}
+
+/** The answer to a result: recorded, plus the new tasks asked for with `next`. */
+export interface ResultReceipt {
+  tasks: TaskAssignment[];
 }
 
 export interface JobSourceReply {
@@ -94,8 +110,8 @@ export interface VolunteerToCoordinatorEvents {
   'volunteer:hello': (hello: VolunteerHello, ack: (reply: Ack<VolunteerWelcome>) => void) => void;
   'volunteer:slots': (update: { slots: number }) => void;
   'task:request': (request: { max: number }, ack: (reply: Ack<{ tasks: TaskAssignment[] }>) => void) => void;
-  'task:complete': (completion: TaskCompletion, ack: (reply: Ack<{ accepted: true }>) => void) => void;
-  'task:fail': (failure: TaskFailure, ack: (reply: Ack<{ recorded: true }>) => void) => void;
+  'task:complete': (completion: TaskCompletion, ack: (reply: Ack<ResultReceipt>) => void) => void;
+  'task:fail': (failure: TaskFailure, ack: (reply: Ack<ResultReceipt>) => void) => void;
   'task:renew': (
     request: { leases: LeaseRef[] },
     ack: (reply: Ack<{ renewed: string[]; lost: string[] }>) => void,

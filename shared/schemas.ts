@@ -31,6 +31,18 @@ export const jobInputSchema = z.discriminatedUnion('kind', [
     kind: z.literal('records'),
     records: z.array(recordSchema).min(1, 'a records input needs at least one record').max(LIMITS.records),
   }),
+  z.strictObject({
+    kind: z.literal('files'),
+    files: z
+      .array(
+        z.strictObject({
+          fileId: z.string().min(1).max(100),
+          name: z.string().min(1).max(LIMITS.fileNameChars).optional(),
+        }),
+      )
+      .min(1, 'a files input needs at least one uploaded file')
+      .max(LIMITS.files),
+  }),
   z
     .strictObject({
       kind: z.literal('range'),
@@ -77,6 +89,7 @@ export const volunteerSchemas = {
   'task:complete': z.strictObject({
     taskId: idSchema,
     leaseToken: idSchema,
+    next: z.int().min(0).max(LIMITS.tasksPerRequest).optional(),
     output: z.discriminatedUnion('kind', [
       z.strictObject({
         kind: z.literal('map'),
@@ -86,7 +99,12 @@ export const volunteerSchemas = {
       z.strictObject({ kind: z.literal('reduce'), pairs: bytesSchema }),
     ]),
   }),
-  'task:fail': z.strictObject({ taskId: idSchema, leaseToken: idSchema, error: taskErrorSchema }),
+  'task:fail': z.strictObject({
+    taskId: idSchema,
+    leaseToken: idSchema,
+    error: taskErrorSchema,
+    next: z.int().min(0).max(LIMITS.tasksPerRequest).optional(),
+  }),
   'task:renew': z.strictObject({ leases: z.array(leaseRefSchema).max(LIMITS.slotsPerVolunteer * 4) }),
   'job:source': z.strictObject({ jobId: idSchema }),
 } as const;

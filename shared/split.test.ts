@@ -40,7 +40,7 @@ describe('splitInput', () => {
   it('makes one task per text piece, keyed by file name', () => {
     const tasks = splitInput({ kind: 'texts', files: [{ name: 'a.txt', text: 'x\n'.repeat(1000) }, { name: 'b.txt', text: '' }] }, { splitBytes: 1024 });
     expect(tasks).toHaveLength(2);
-    expect(tasks[0]).toEqual({ kind: 'records', records: [['a.txt', 'x\n'.repeat(512)]] });
+    expect(tasks[0]).toEqual({ kind: 'text', key: 'a.txt', text: 'x\n'.repeat(512) });
   });
 
   it('chunks records by recordsPerTask', () => {

@@ -1,4 +1,4 @@
-import { defaultRecordsPerTask, type JobInput, type MapTaskInput } from './job.ts';
+import { defaultRecordsPerTask, type InlineJobInput, type MapTaskInput } from './job.ts';
 
 /** UTF-8 length of one UTF-16 code unit (a surrogate half counts 2, so a pair counts 4). */
 const utf8UnitBytes = (unit: number): number => (unit < 0x80 ? 1 : unit < 0x800 || (unit >= 0xd800 && unit <= 0xdfff) ? 2 : 3);
@@ -42,13 +42,11 @@ export interface SplitOptions {
 }
 
 /** The map tasks' inputs for a job input, in order. An empty input gives no tasks. */
-export function splitInput(input: JobInput, options: SplitOptions): MapTaskInput[] {
+export function splitInput(input: InlineJobInput, options: SplitOptions): MapTaskInput[] {
   switch (input.kind) {
     case 'texts':
       return input.files.flatMap((file) =>
-        splitAtLines(file.text, options.splitBytes).map(
-          (piece): MapTaskInput => ({ kind: 'records', records: [[file.name, piece]] }),
-        ),
+        splitAtLines(file.text, options.splitBytes).map((piece): MapTaskInput => ({ kind: 'text', key: file.name, text: piece })),
       );
     case 'records': {
       const perTask = options.recordsPerTask ?? defaultRecordsPerTask(input.records.length);
@@ -75,7 +73,7 @@ export function splitInput(input: JobInput, options: SplitOptions): MapTaskInput
 }
 
 /** Size of an input in UTF-8 bytes as the dashboard reports it (texts: the files; else: its JSON). */
-export function inputBytes(input: JobInput): number {
+export function inputBytes(input: InlineJobInput): number {
   switch (input.kind) {
     case 'texts':
       return input.files.reduce((sum, file) => sum + utf8Length(file.text), 0);

@@ -57,9 +57,10 @@ describe('SqliteStore', () => {
     new SqliteStore(dir).close();
   });
 
-  it('keeps every committed write of a process killed with SIGKILL', async () => {
-    // A child process writes a job, a task state and a map output, then kills itself
-    // without closing the database: what a crash of the coordinator looks like.
+  it('keeps every committed write of a process killed with SIGKILL, and loses only the uncommitted ones', async () => {
+    // A child process writes a job, a task state and a map output and commits them,
+    // writes more, then kills itself before that commit, without closing the database:
+    // what a crash of the coordinator looks like.
     const script = `
       import { SqliteStore } from './server/store/sqlite-store.ts';
       const store = new SqliteStore(${JSON.stringify(dir)});
@@ -71,6 +72,8 @@ describe('SqliteStore', () => {
       const failed = { ...task('map', 1), state: { status: 'failed', attemptsStarted: 3, error: { name: 'E', message: 'm' } } };
       store.saveTask(failed);
       store.putMapOutput('job-1', 0, [new TextEncoder().encode('"a"'), new TextEncoder().encode('"b"')]);
+      store.commitTurn();
+      store.saveTask({ ...task('map', 0), state: { status: 'failed', attemptsStarted: 1, error: { name: 'Lost', message: 'in the crash' } } });
       process.kill(process.pid, 'SIGKILL');
     `;
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });

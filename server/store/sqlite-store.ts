@@ -110,6 +110,9 @@ const MIGRATIONS: readonly string[] = [
 /** The schema version this code writes and reads. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
+/** How long writes gather before they are committed together, in ms. */
+const COMMIT_EVERY_MS = 20;
+
 /** Thrown when the database was written by a newer tabreduce than this one. */
 export class SchemaTooNewError extends Error {
   constructor(file: string, found: number) {
@@ -149,6 +152,7 @@ export class SqliteStore implements JobStore {
   private readonly putResultTx: Database.Transaction<(jobId: string, result: KeyValue[]) => void>;
   private readonly deleteIntermediateTx: Database.Transaction<(jobId: string) => void>;
   private readonly deleteJobTx: Database.Transaction<(jobId: string) => void>;
+  private readonly saveTasksTx: Database.Transaction<(tasks: TaskRecord[]) => void>;
 
   /**
    * Opens (creating it and the directory if need be) `<directory>/tabreduce.db`.
@@ -196,9 +200,12 @@ export class SqliteStore implements JobStore {
     const s = this.statements;
     // One transaction per job: one WAL append instead of one per task, and a job that is
     // either wholly there after a crash or not at all.
+    this.saveTasksTx = db.transaction((tasks: TaskRecord[]) => {
+      for (const task of tasks) s.saveTask.run(task.jobId, task.kind, task.index, task.id, task.state.status, JSON.stringify(task.state));
+    });
     this.insertJobTx = db.transaction((job: JobRecord, tasks: TaskRecord[], mapInputs: Uint8Array[]) => {
       s.insertJob.run(job.id, JSON.stringify(job), job.state.status, job.submittedAtMs, job.mapTasks, job.reducers);
-      for (const task of tasks) this.saveTask(task);
+      this.saveTasksTx(tasks);
       mapInputs.forEach((input, mapIndex) => s.putMapInput.run(job.id, mapIndex, input));
     });
     // A map task's R blocks land together or not at all, so a restart never sees half an output.
@@ -226,10 +233,12 @@ export class SqliteStore implements JobStore {
 
   insertJob(job: JobRecord, tasks: TaskRecord[], mapInputs: Uint8Array[]): void {
     if (this.statements.shape.get(job.id)) throw new Error(`job ${job.id} already exists`);
+    this.inTurn();
     this.insertJobTx(job, tasks, mapInputs);
   }
 
   updateJob(job: JobRecord): void {
+    this.inTurn();
     const { changes } = this.statements.updateJob.run(JSON.stringify(job), job.state.status, job.id);
     if (changes === 0) throw noJob(job.id);
   }
@@ -243,9 +252,30 @@ export class SqliteStore implements JobStore {
     return this.statements.listJobs.all().map((row) => JSON.parse(row.record) as JobRecord);
   }
 
-  /** The hot path (every lease, renewal, answer): one prepared upsert, its own commit. */
+  /** The hot path (every lease and answer): one prepared upsert, inside the turn's transaction. */
   saveTask(task: TaskRecord): void {
+    this.inTurn();
     this.statements.saveTask.run(task.jobId, task.kind, task.index, task.id, task.state.status, JSON.stringify(task.state));
+  }
+
+  /**
+   * Group commit: every write joins one transaction, committed COMMIT_EVERY_MS after
+   * the first write in it. One commit per burst of task changes and outputs instead of
+   * one each (measured on 20,000 tiny tasks: commits per write 600 tasks/s, per
+   * event-loop turn 1,500/s, grouped every 20 ms: see the commit message). What is on
+   * disk is always the state between two calls, never half of one; a crash loses at
+   * most the last 20 ms of changes, whose tasks simply run again. Transaction functions
+   * called inside it nest as savepoints.
+   */
+  private inTurn(): void {
+    if (this.db.inTransaction) return;
+    this.db.exec('BEGIN');
+    setTimeout(() => this.commitTurn(), COMMIT_EVERY_MS).unref();
+  }
+
+  /** Commits the current turn's writes now (close() and tests call it too). */
+  commitTurn(): void {
+    if (this.db.open && this.db.inTransaction) this.db.exec('COMMIT');
   }
 
   listTasks(jobId: string): TaskRecord[] {
@@ -262,6 +292,7 @@ export class SqliteStore implements JobStore {
   }
 
   putMapOutput(jobId: string, mapIndex: number, partitions: Uint8Array[]): void {
+    this.inTurn();
     this.putMapOutputTx(jobId, mapIndex, partitions);
   }
 
@@ -271,6 +302,7 @@ export class SqliteStore implements JobStore {
   }
 
   putReduceOutput(jobId: string, partition: number, pairs: KeyValue[]): void {
+    this.inTurn();
     this.statements.putReduceOutput.run(jobId, partition, JSON.stringify(pairs));
   }
 
@@ -281,6 +313,7 @@ export class SqliteStore implements JobStore {
   }
 
   putResult(jobId: string, result: KeyValue[]): void {
+    this.inTurn();
     this.shape(jobId);
     this.putResultTx(jobId, result);
   }
@@ -295,16 +328,19 @@ export class SqliteStore implements JobStore {
   }
 
   deleteIntermediate(jobId: string): void {
+    this.inTurn();
     this.shape(jobId);
     this.deleteIntermediateTx(jobId);
   }
 
   deleteJob(jobId: string): void {
     this.shape(jobId);
+    this.inTurn();
     this.deleteJobTx(jobId);
   }
 
   close(): void {
+    this.commitTurn();
     if (this.db.open) this.db.close();
   }
 

@@ -1,5 +1,5 @@
 import { useState, type MouseEvent, type ReactNode } from 'react';
-import type { ResultFormat } from '../lib/api-client.ts';
+import type { ResultFormat } from '../../client/api-client.ts';
 import { useApiClient } from './api-context.ts';
 
 interface DownloadLinkProps {

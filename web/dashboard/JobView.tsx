@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { TERMINAL_JOB_STATUSES, type JobSummary } from '../../shared/job.ts';
-import { ApiError } from '../lib/api-client.ts';
+import { ApiError } from '../../client/api-client.ts';
 import { useApiClient } from './api-context.ts';
 import { formatBytes, formatDuration, formatTimestamp } from './format.ts';
 import { JobResult } from './JobResult.tsx';

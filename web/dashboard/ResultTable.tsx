@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import type { KeyValue } from '../../shared/job.ts';
 import { canonicalKey } from '../../shared/keys.ts';
 import { formatCount } from './format.ts';
-import { cellText, DEFAULT_RESULT_SORT, orderResult, type ResultSort } from './result-order.ts';
+import { cellText, DEFAULT_RESULT_SORT, orderResult, type ResultSort } from '../../shared/result-order.ts';
 
 /** Rows shown at first, and added by each "Show more": enough to read, few enough to render instantly. */
 const ROWS_PER_PAGE = 100;

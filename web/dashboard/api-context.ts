@@ -1,5 +1,5 @@
 import { createContext, use } from 'react';
-import type { ApiClient } from '../lib/api-client.ts';
+import type { ApiClient } from '../../client/api-client.ts';
 
 /** The one ApiClient of the page, so the token is set in one place (main.tsx). */
 export const ApiClientContext = createContext<ApiClient | null>(null);

@@ -49,6 +49,8 @@ export function describeInput(input: JobInput): string {
       return `${formatCount(input.records.length)} records`;
     case 'range':
       return `the numbers ${formatCount(input.from)} to ${formatCount(input.to - 1)}`;
+    case 'files':
+      return input.files.length === 1 ? '1 uploaded file' : `${formatCount(input.files.length)} uploaded files`;
     default: {
       const unreachable: never = input;
       return unreachable;

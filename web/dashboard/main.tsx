@@ -1,6 +1,6 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { ApiClient } from '../lib/api-client.ts';
+import { ApiClient } from '../../client/api-client.ts';
 import '../theme.css';
 import './dashboard.css';
 import { ApiClientContext } from './api-context.ts';

@@ -7,7 +7,7 @@ import {
   type DashboardSnapshot,
   type DashboardToCoordinatorEvents,
 } from '../../shared/protocol.ts';
-import type { ApiClient } from '../lib/api-client.ts';
+import type { ApiClient } from '../../client/api-client.ts';
 
 /** While live updates are down, the jobs and the cluster are polled this often. */
 export const POLL_INTERVAL_MS = 3000;

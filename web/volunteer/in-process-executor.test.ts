@@ -21,7 +21,7 @@ const task = (to: number): MapAssignment => ({
   sourceDigest: 'd',
   timeoutMs: 1000,
   partitions: 1,
-  input: encode({ kind: 'range', from: 0, to }),
+  input: { format: 'json', bytes: encode({ kind: 'range', from: 0, to }) },
 });
 
 const live = () => new AbortController().signal;

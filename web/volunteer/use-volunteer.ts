@@ -1,6 +1,8 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { crashContextRecorder } from './crash-context.ts';
 import { VolunteerClient } from './volunteer-client.ts';
 import { initialVolunteerState, type VolunteerState } from './volunteer-state.ts';
+import { workerHeartbeat } from './worker-heartbeat.ts';
 import { WorkerPool } from './worker-pool.ts';
 
 export interface VolunteerControls {
@@ -25,7 +27,19 @@ export function useVolunteer(origin: string, initialWorkers: number): VolunteerC
 
   useEffect(() => {
     const pool = new WorkerPool({ slots: workersRef.current });
-    const client = new VolunteerClient({ url: origin, executor: pool, agent: navigator.userAgent, onChange: setState });
+    // If job code crashes this tab (out of memory), the browser's crash report names us.
+    const recordCrashContext = crashContextRecorder();
+    const client = new VolunteerClient({
+      url: origin,
+      executor: pool,
+      agent: navigator.userAgent,
+      onChange: (next) => {
+        recordCrashContext(next.volunteerId);
+        setState(next);
+      },
+      // Renewal must not depend on this page's timers, which Chromium throttles while the tab is hidden.
+      heartbeat: workerHeartbeat(),
+    });
     clientRef.current = client;
     setState(client.state);
     client.start();

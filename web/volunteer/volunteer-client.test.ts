@@ -23,6 +23,7 @@ import {
   type VolunteerToCoordinatorEvents,
 } from '../../shared/protocol.ts';
 import { TaskRunError } from '../worker/task-error.ts';
+import type { StartHeartbeat } from './heartbeat.ts';
 import { InProcessExecutor } from './in-process-executor.ts';
 import type { TaskExecutor } from './task-executor.ts';
 import { VolunteerClient } from './volunteer-client.ts';
@@ -68,11 +69,11 @@ class FakeCoordinator {
       });
       socket.on('task:complete', (completion, ack) => {
         this.completions.push(completion);
-        ack({ ok: true, value: { accepted: true } });
+        ack({ ok: true, value: { tasks: this.queue.splice(0, completion.next ?? 0) } });
       });
       socket.on('task:fail', (failure, ack) => {
         this.failures.push(failure);
-        ack({ ok: true, value: { recorded: true } });
+        ack({ ok: true, value: { tasks: this.queue.splice(0, failure.next ?? 0) } });
       });
       socket.on('task:renew', ({ leases }, ack) => {
         this.renewals.push(leases);
@@ -162,7 +163,7 @@ function mapTask(taskId: string, job: JobSourceReply, text: string, partitions =
     sourceDigest: job.digest,
     timeoutMs: 60_000,
     partitions,
-    input: encode({ kind: 'records', records: [['a.txt', text]] }),
+    input: { format: 'text', key: 'a.txt', bytes: new TextEncoder().encode(text) },
   };
 }
 
@@ -184,13 +185,14 @@ describe('VolunteerClient', () => {
   let coordinator: FakeCoordinator | undefined;
   let client: VolunteerClient | undefined;
 
-  const connect = async (executor: TaskExecutor, options: { leaseMs?: number } = {}) => {
+  const connect = async (executor: TaskExecutor, options: { leaseMs?: number; heartbeat?: StartHeartbeat } = {}) => {
     coordinator = await FakeCoordinator.start(options.leaseMs);
     client = new VolunteerClient({
       url: coordinator.url,
       executor,
       agent: 'vitest',
       helloRetryMs: 50,
+      ...(options.heartbeat ? { heartbeat: options.heartbeat } : {}),
       socketOptions: { reconnectionDelay: 20, reconnectionDelayMax: 50 },
     });
     client.start();
@@ -279,18 +281,23 @@ describe('VolunteerClient', () => {
     expect(coordinator.failures[0]!.error).toMatchObject({ name: 'JobSourceUnavailable', message: expect.stringContaining('NOT_FOUND') });
   });
 
-  test('asks for no more tasks than it has free slots, and again when a slot frees', async () => {
+  test('holds at most two tasks per slot, and asks for the next one with the result that frees room', async () => {
     const executor = new HeldExecutor();
     executor.slots = 2;
     const { coordinator } = await connect(executor);
     coordinator.addJob(WORD_COUNT);
-    coordinator.offer(mapTask('a', WORD_COUNT, 'a'), mapTask('b', WORD_COUNT, 'b'), mapTask('c', WORD_COUNT, 'c'));
-    await vi.waitFor(() => expect(executor.runs).toHaveLength(2));
-    expect(coordinator.requests.every((max) => max <= 2)).toBe(true);
-    expect(coordinator.queue).toHaveLength(1);
+    const offered = ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => mapTask(id, WORD_COUNT, id));
+    coordinator.offer(...offered);
+    await vi.waitFor(() => expect(executor.runs).toHaveLength(4));
+    expect(coordinator.requests.every((max) => max <= 4)).toBe(true);
+    expect(coordinator.queue).toHaveLength(2);
+    const requestsBefore = coordinator.requests.length;
     executor.runs[0]!.finish({ kind: 'reduce', pairs: encode([]) });
-    await vi.waitFor(() => expect(executor.runs).toHaveLength(3));
-    expect(coordinator.requests.at(-1)).toBe(1);
+    await vi.waitFor(() => expect(executor.runs).toHaveLength(5));
+    expect(coordinator.completions.at(-1)?.next).toBe(1);
+    // The new task came with the result's receipt: no separate request.
+    expect(coordinator.requests).toHaveLength(requestsBefore);
+    expect(coordinator.queue).toHaveLength(1);
   });
 
   test('renews leases of running tasks and drops a task whose lease was lost', async () => {
@@ -312,6 +319,60 @@ describe('VolunteerClient', () => {
     await vi.waitFor(() => expect(coordinator.completions).toHaveLength(1));
     expect(coordinator.completions.map((c) => c.taskId)).toEqual(['next']);
     expect(coordinator.failures).toEqual([]);
+  });
+
+  test('renewal follows the heartbeat it is given, not timers of its own', async () => {
+    // A beat the test fires by hand: as a worker heartbeat would in a tab whose own
+    // timers Chromium throttles to once a minute.
+    const beats: { everyMs: number; beat: () => void; stopped: boolean }[] = [];
+    const manualHeartbeat: StartHeartbeat = (everyMs, beat) => {
+      const entry = { everyMs, beat, stopped: false };
+      beats.push(entry);
+      return { stop: () => (entry.stopped = true) };
+    };
+    const executor = new HeldExecutor();
+    const { coordinator, client } = await connect(executor, { leaseMs: 30_000, heartbeat: manualHeartbeat });
+    expect(beats).toHaveLength(1);
+    expect(beats[0]!.everyMs).toBe(10_000);
+    coordinator.addJob(WORD_COUNT);
+    coordinator.offer(mapTask('held', WORD_COUNT, 'x'));
+    await vi.waitFor(() => expect(executor.runs).toHaveLength(1));
+
+    beats[0]!.beat();
+    await vi.waitFor(() => expect(coordinator.renewals).toEqual([[{ taskId: 'held', leaseToken: 'lease-held' }]]));
+    beats[0]!.beat();
+    await vi.waitFor(() => expect(coordinator.renewals).toHaveLength(2));
+
+    // A new connection gets a new beat; the old one is stopped.
+    coordinator.latest.disconnect();
+    await vi.waitFor(() => expect(beats).toHaveLength(2));
+    expect(beats[0]!.stopped).toBe(true);
+    client.stop();
+    expect(beats[1]!.stopped).toBe(true);
+  });
+
+  test('a burst of beats sends one renewal at a time', async () => {
+    let beat: () => void = () => {};
+    const executor = new HeldExecutor();
+    const { coordinator } = await connect(executor, {
+      heartbeat: (_everyMs, onBeat) => {
+        beat = onBeat;
+        return { stop() {} };
+      },
+    });
+    coordinator.addJob(WORD_COUNT);
+    coordinator.offer(mapTask('held', WORD_COUNT, 'x'));
+    await vi.waitFor(() => expect(executor.runs).toHaveLength(1));
+    // What a tab resumed after a freeze sees: its worker's queued beats all at once.
+    // The first beat sends synchronously and marks the renewal in flight, so the other
+    // nine are skipped on the spot.
+    for (let i = 0; i < 10; i++) beat();
+    await vi.waitFor(() => expect(coordinator.renewals).toHaveLength(1));
+    // Once the answer is in, beats renew again.
+    await vi.waitFor(() => {
+      beat();
+      expect(coordinator.renewals.length).toBeGreaterThanOrEqual(2);
+    });
   });
 
   test('a revoked task is aborted and never reported', async () => {

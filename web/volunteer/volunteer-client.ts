@@ -10,9 +10,11 @@
  *
  * Asking for work is event-driven: after an empty answer the client waits for
  * `work:available`, a freed slot, or the safety poll (`idlePollMs`), never a busy loop.
- * Leases of running tasks are renewed every leaseMs/3. A task that is revoked, loses
- * its lease or belongs to a dropped connection is aborted and never reported: the
- * coordinator has already given it to someone else.
+ * Leases of running tasks are renewed on a heartbeat about every leaseMs/3; in a tab the
+ * beat comes from a worker, since the page's own timers are throttled in the background
+ * (heartbeat.ts). A task that is revoked, loses its lease or belongs to a dropped
+ * connection is aborted and never reported: the coordinator has already given it to
+ * someone else.
  */
 import { io as defaultIo, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import type { TaskError } from '../../shared/errors.ts';
@@ -23,12 +25,14 @@ import {
   type CoordinatorToVolunteerEvents,
   type JobSourceReply,
   type LeaseRef,
+  type ResultReceipt,
   type TaskAssignment,
   type TaskOutput,
   type VolunteerToCoordinatorEvents,
   type VolunteerWelcome,
 } from '../../shared/protocol.ts';
 import { toTaskError, truncate } from '../worker/task-error.ts';
+import { startTimerHeartbeat, type Heartbeat, type StartHeartbeat } from './heartbeat.ts';
 import type { TaskExecutor } from './task-executor.ts';
 import { initialVolunteerState, type VolunteerState } from './volunteer-state.ts';
 
@@ -53,6 +57,12 @@ export interface VolunteerClientOptions {
   idlePollMs?: number;
   /** Wait before retrying a refused or unanswered hello, or reconnecting after the server closed the socket, in ms. Default 2,000. */
   helloRetryMs?: number;
+  /**
+   * Where the lease-renewal beat comes from. Default: `setInterval` on this thread, right
+   * for Node; a browser tab should pass `workerHeartbeat()`, whose beat survives
+   * background-tab timer throttling.
+   */
+  heartbeat?: StartHeartbeat;
   /** Extra Socket.IO options (transports, reconnection delays). */
   socketOptions?: Partial<ManagerOptions & SocketOptions>;
 }
@@ -80,6 +90,7 @@ export class VolunteerClient {
   readonly #ackTimeoutMs: number;
   readonly #idlePollMs: number;
   readonly #helloRetryMs: number;
+  readonly #startHeartbeat: StartHeartbeat;
   readonly #listeners = new Set<(state: VolunteerState) => void>();
   #state: VolunteerState;
 
@@ -94,10 +105,12 @@ export class VolunteerClient {
   #requestInFlight: number | undefined;
   /** Counts `work:available` hints, so a hint that arrives during a request is not lost. */
   #workHints = 0;
+  /** A renewal is awaiting its ack: beats meanwhile are skipped (a tab unfrozen after a pause gets a burst of them). */
   #renewing = false;
   /** Job sources by job id; a pending fetch is shared by every task that needs it. */
   readonly #jobs = new Map<string, Promise<JobSourceReply>>();
-  #renewTimer: ReturnType<typeof setInterval> | undefined;
+  /** Drives renewal while welcomed; one per connection. */
+  #heartbeat: Heartbeat | undefined;
   #pollTimer: ReturnType<typeof setInterval> | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -107,6 +120,7 @@ export class VolunteerClient {
     this.#ackTimeoutMs = options.ackTimeoutMs ?? DEFAULTS.ackTimeoutMs;
     this.#idlePollMs = options.idlePollMs ?? DEFAULTS.idlePollMs;
     this.#helloRetryMs = options.helloRetryMs ?? DEFAULTS.helloRetryMs;
+    this.#startHeartbeat = options.heartbeat ?? startTimerHeartbeat;
     this.#state = initialVolunteerState(this.#executor.slots);
     if (options.onChange) this.#listeners.add(options.onChange);
     const io = options.io ?? defaultIo;
@@ -205,9 +219,9 @@ export class VolunteerClient {
     this.#session++;
     this.#ready = false;
     this.#requestInFlight = undefined;
-    clearInterval(this.#renewTimer);
+    this.#heartbeat?.stop();
+    this.#heartbeat = undefined;
     clearTimeout(this.#retryTimer);
-    this.#renewTimer = undefined;
     for (const taskId of [...this.#running.keys()]) this.#drop(taskId);
   }
 
@@ -233,24 +247,42 @@ export class VolunteerClient {
     this.#ready = true;
     this.#leaseMs = welcome.leaseMs;
     this.#update({ connection: 'connected', connected: true, volunteerId: welcome.volunteerId, lastError: undefined });
-    clearInterval(this.#renewTimer);
+    this.#heartbeat?.stop();
     const renewEveryMs = Math.min(RENEW_MAX_MS, Math.max(RENEW_MIN_MS, Math.floor(this.#leaseMs / 3) || RENEW_MIN_MS));
-    this.#renewTimer = setInterval(() => void this.#renew(), renewEveryMs);
+    this.#heartbeat = this.#startHeartbeat(renewEveryMs, () => void this.#renew());
     this.#pump();
   }
 
-  /** Asks for as many tasks as there are free slots, unless a request is already out. */
+  /**
+   * Tasks this volunteer holds at most: one running per slot, plus one waiting per slot,
+   * so a worker that finishes finds its next input already here instead of waiting a
+   * round trip for it.
+   */
+  #capacity(): number {
+    return this.#executor.slots * 2;
+  }
+
+  /**
+   * Claims the one request for work that may be out at a time: answers how many tasks to
+   * ask for, or 0 when none are needed or a request is already out.
+   */
+  #claimRequest(): number {
+    if (!this.#ready || this.#stopped || this.#requestInFlight === this.#session) return 0;
+    const free = this.#capacity() - this.#running.size;
+    if (free <= 0) return 0;
+    this.#requestInFlight = this.#session;
+    return Math.min(free, LIMITS.tasksPerRequest);
+  }
+
+  /** Asks for as many tasks as there is room for, unless a request is already out. */
   #pump(): void {
-    if (!this.#ready || this.#stopped || this.#requestInFlight === this.#session) return;
-    const free = this.#executor.slots - this.#running.size;
-    if (free <= 0) return;
-    void this.#request(Math.min(free, LIMITS.tasksPerRequest));
+    const max = this.#claimRequest();
+    if (max > 0) void this.#request(max);
   }
 
   async #request(max: number): Promise<void> {
     const session = this.#session;
     const hintsBefore = this.#workHints;
-    this.#requestInFlight = session;
     let tasks: TaskAssignment[];
     try {
       const reply: Ack<{ tasks: TaskAssignment[] }> = await this.#socket
@@ -273,6 +305,11 @@ export class VolunteerClient {
     } finally {
       if (this.#requestInFlight === session) this.#requestInFlight = undefined;
     }
+    this.#received(tasks, session, hintsBefore);
+  }
+
+  /** Starts the tasks a request (or a result's receipt) brought, and asks again if useful. */
+  #received(tasks: readonly TaskAssignment[], session: number, hintsBefore: number): void {
     for (const assignment of tasks) this.#start(assignment, session);
     // Got work, or new work was announced while asking: ask again for what is still free.
     // An empty answer ends the loop until the next hint, freed slot or safety poll.
@@ -284,15 +321,15 @@ export class VolunteerClient {
     const task: RunningTask = { assignment, controller: new AbortController(), session, jobName: undefined };
     this.#running.set(assignment.taskId, task);
     this.#update({});
-    void this.#run(task).finally(() => this.#release(task));
+    void this.#run(task).finally(() => this.#release(task, true));
   }
 
   /** Frees the task's slot (once) and asks for more work to fill it. */
-  #release(task: RunningTask): void {
+  #release(task: RunningTask, askForMore: boolean): void {
     if (this.#running.get(task.assignment.taskId) !== task) return;
     this.#running.delete(task.assignment.taskId);
     this.#update({});
-    this.#pump();
+    if (askForMore) this.#pump();
   }
 
   async #run(task: RunningTask): Promise<void> {
@@ -316,25 +353,39 @@ export class VolunteerClient {
       output = await this.#executor.run(assignment, job, controller.signal);
     } catch (error) {
       if (!this.#wanted(task)) return;
-      this.#release(task);
+      this.#release(task, true);
       await this.#reportFailure(task, toTaskError(error));
       return;
     }
     if (!this.#wanted(task)) return;
-    // The executor's slot is free now: ask for the next task while this result travels,
-    // which saves a round trip per task. The coordinator reads this socket's messages in
-    // order, so it sees the result before the request.
-    this.#release(task);
+    // The slot is free now. The result carries the request for more work (`next`), so a
+    // task costs one round trip, not two.
+    this.#release(task, false);
+    const session = this.#session;
+    const hintsBefore = this.#workHints;
+    const next = this.#claimRequest();
+    // undefined until the coordinator answered the request riding on this result.
+    let received: TaskAssignment[] | undefined;
     try {
-      const reply: Ack<{ accepted: true }> = await this.#socket
+      const reply: Ack<ResultReceipt> = await this.#socket
         .timeout(this.#ackTimeoutMs)
-        .emitWithAck('task:complete', { taskId: assignment.taskId, leaseToken: assignment.leaseToken, output });
-      if (!this.#wanted(task)) return;
-      if (reply.ok) this.#update({ tasksDone: this.#state.tasksDone + 1 });
-      else this.#setError(`the result of task ${assignment.taskId} was refused: ${reply.error.code}: ${reply.error.message}`);
+        .emitWithAck('task:complete', { taskId: assignment.taskId, leaseToken: assignment.leaseToken, output, next });
+      if (session !== this.#session) return;
+      if (reply.ok) {
+        received = Array.isArray(reply.value.tasks) ? reply.value.tasks : [];
+        if (this.#wanted(task)) this.#update({ tasksDone: this.#state.tasksDone + 1 });
+      } else if (this.#wanted(task)) {
+        this.#setError(`the result of task ${assignment.taskId} was refused: ${reply.error.code}: ${reply.error.message}`);
+      }
     } catch (error) {
       if (this.#wanted(task)) this.#setError(`the result of task ${assignment.taskId} went unacknowledged: ${describe(error)}`);
+    } finally {
+      if (next > 0 && this.#requestInFlight === session) this.#requestInFlight = undefined;
     }
+    if (next === 0 || session !== this.#session) return;
+    // Refused or unanswered, the request did not happen: ask on its own.
+    if (received) this.#received(received, session, hintsBefore);
+    else this.#pump();
   }
 
   async #reportFailure(task: RunningTask, error: TaskError): Promise<void> {
@@ -344,7 +395,7 @@ export class VolunteerClient {
       lastError: truncate(`task ${taskId}${task.jobName ? ` of ${task.jobName}` : ''} failed: ${error.name}: ${error.message}`, 500),
     });
     try {
-      const reply: Ack<{ recorded: true }> = await this.#socket
+      const reply: Ack<ResultReceipt> = await this.#socket
         .timeout(this.#ackTimeoutMs)
         .emitWithAck('task:fail', { taskId, leaseToken, error });
       if (!reply.ok && this.#wanted(task)) {

@@ -79,7 +79,7 @@ function mapTask(text: string, timeoutMs = 10_000): MapAssignment {
     sourceDigest: 'unused',
     timeoutMs,
     partitions: 2,
-    input: arrayBuffer(encode({ kind: 'records', records: [['file', text]] })),
+    input: { format: 'text', key: 'file', bytes: arrayBuffer(new TextEncoder().encode(text)) },
   };
 }
 
@@ -137,7 +137,7 @@ describe('WorkerPool', () => {
     const blocks = unpackParts(new Uint8Array(packed), offsets).map(decode).flat();
     expect(blocks).toEqual(expect.arrayContaining([['a', [1, 1]], ['b', [1]]]));
     // The input was moved to the worker, not copied.
-    expect((first.input as ArrayBuffer).byteLength).toBe(0);
+    expect((first.input.bytes as ArrayBuffer).byteLength).toBe(0);
 
     await pool.run(mapTask('c'), wordCount, live());
     const reduced = await pool.run(reduceTask([[['a', [1, 1]]], [['a', [1]], ['b', [4]]]]), wordCount, live());

@@ -252,7 +252,7 @@ async function callWorker(handle: WorkerHandle, assignment: TaskAssignment, job:
   }
   if (assignment.kind === 'map') {
     const { input } = assignment;
-    const result = await handle.api.runMap(job.digest, Comlink.transfer(input, transferable([input])), assignment.partitions);
+    const result = await handle.api.runMap(job.digest, Comlink.transfer(input, transferable([input.bytes])), assignment.partitions);
     return result.ok ? { ok: true, value: { kind: 'map', ...result.value } } : result;
   }
   const { blocks } = assignment;

@@ -22,7 +22,7 @@ describe('job worker API', () => {
     expect(await api.load('d1', WORD_COUNT)).toEqual({ ok: true, value: null });
     expect(imports).toBe(1);
 
-    const mapped = await api.runMap('d1', encode({ kind: 'records', records: [['f', 'a b a']] }), 2);
+    const mapped = await api.runMap('d1', { format: 'json', bytes: encode({ kind: 'records', records: [['f', 'a b a']] }) }, 2);
     if (!mapped.ok) throw new Error(mapped.error.message);
     const blocks = unpackParts(mapped.value.blocks, mapped.value.offsets).map(decode);
     expect(blocks).toHaveLength(2);
@@ -37,7 +37,7 @@ describe('job worker API', () => {
     const load = await api.load('bad', setupThrows);
     expect(load).toMatchObject({ ok: false, error: { name: 'RangeError', message: 'no set-up for you' } });
 
-    const notLoaded = await api.runMap('missing', encode({ kind: 'range', from: 0, to: 1 }), 1);
+    const notLoaded = await api.runMap('missing', { format: 'json', bytes: encode({ kind: 'range', from: 0, to: 1 }) }, 1);
     expect(notLoaded).toMatchObject({ ok: false, error: { message: expect.stringContaining('no job module with digest missing') } });
 
     const noReduce = await api.load('half', 'export function* map() {}');
@@ -45,7 +45,7 @@ describe('job worker API', () => {
 
     const throwing = `export function* map() { throw new Error('map broke'); } export function reduce() { throw new Error('reduce broke'); }`;
     expect(await api.load('t', throwing)).toEqual({ ok: true, value: null });
-    const map = await api.runMap('t', encode({ kind: 'range', from: 0, to: 1 }), 2);
+    const map = await api.runMap('t', { format: 'json', bytes: encode({ kind: 'range', from: 0, to: 1 }) }, 2);
     expect(map).toMatchObject({ ok: false, error: { name: 'Error', message: 'map broke (in map of record #0 (key 0))' } });
     const reduce = await api.runReduce('t', encode([[['k', [1]]]]));
     expect(reduce).toMatchObject({ ok: false, error: { message: 'reduce broke (in reduce of key "k")' } });

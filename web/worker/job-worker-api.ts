@@ -6,7 +6,7 @@
  */
 import * as Comlink from 'comlink';
 import type { TaskError } from '../../shared/errors.ts';
-import type { Bytes } from '../../shared/protocol.ts';
+import type { Bytes, MapInputPayload } from '../../shared/protocol.ts';
 import { runMapTaskPacked, runReduceTask, toJobModule, toTaskError, type JobModule, type PackedMapOutput } from './task-runtime.ts';
 
 /** A worker call's answer: the value, or the job code's failure. */
@@ -23,7 +23,7 @@ export interface JobWorkerApi {
    */
   load(digest: string, source: string): Promise<WorkerResult<null>>;
   /** Runs a map task of a loaded module: its R partition blocks packed in one buffer, transferred, not copied. */
-  runMap(digest: string, input: Bytes, partitions: number): Promise<WorkerResult<PackedMapOutput>>;
+  runMap(digest: string, input: MapInputPayload, partitions: number): Promise<WorkerResult<PackedMapOutput>>;
   /** Runs a reduce task of a loaded module (`blocks` as `ReduceAssignment.blocks`): the sorted pairs, transferred. */
   runReduce(digest: string, blocks: Bytes): Promise<WorkerResult<Uint8Array>>;
 }

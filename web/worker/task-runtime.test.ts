@@ -4,11 +4,13 @@ import type { KeyValue, MapTaskInput, PartitionBlock } from '../../shared/job.ts
 import type { Key } from '../../shared/keys.ts';
 import { LIMITS } from '../../shared/limits.ts';
 import { partitionOf } from '../../shared/partition.ts';
+import type { MapInputPayload } from '../../shared/protocol.ts';
+import { toMapInputPayload } from '../../shared/map-input-payload.ts';
 import { runMapTask, runMapTaskPacked, runReduceTask, toJobModule, toTaskError, type JobModule } from './task-runtime.ts';
 
 const encode = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
 const decode = <T>(bytes: Uint8Array): T => JSON.parse(new TextDecoder().decode(bytes)) as T;
-const mapInput = (input: MapTaskInput): Uint8Array => encode(input);
+const mapInput = (input: MapTaskInput): MapInputPayload => toMapInputPayload(input);
 
 const sum = (_key: Key, values: unknown[]): number => (values as number[]).reduce((a, b) => a + b, 0);
 
@@ -254,24 +256,63 @@ describe('errors', () => {
     expect(() => runMapTask(forgotCombine, oneRecord, 1)).toThrow(/combine of key "text" returned undefined/);
   });
 
-  test('values JSON cannot represent are refused with the key', () => {
-    const bigint: JobModule = {
+  // JSON.stringify throws on BigInts and cycles but silently nulls or drops functions,
+  // symbols, Maps and Sets: every one must fail the task, naming where it came from.
+  const fn = function handler() {};
+  const cycle: Record<string, unknown> = {};
+  cycle.self = cycle;
+  test.each<[string, unknown, RegExp]>([
+    ['a function', fn, /a function \(handler\)/],
+    ['a BigInt', 10n, /a BigInt \(10n\)/],
+    ['a cycle', cycle, /a cycle at \.self/],
+    ['a symbol inside an array', [Symbol('s')], /a symbol at \[0\]/],
+    ['a Map', new Map(), /a Map/],
+  ])('a value holding %s is refused where the job produced it', (_, bad, problem) => {
+    const yields: JobModule = {
       *map() {
         yield ['fine', 1];
-        yield ['big', 10n];
+        yield ['bad', bad];
       },
       reduce: sum,
     };
-    expect(() => runMapTask(bigint, oneRecord, 1)).toThrow(/map output for partition 0 cannot be encoded as JSON \(the value for key "big"\).*BigInt/);
-    const cycle: Record<string, unknown> = {};
-    cycle.self = cycle;
-    const cyclic: JobModule = { ...wordCount, reduce: () => cycle };
-    expect(() => runReduceTask(cyclic, [encode([['k', [1]]])])).toThrow(/reduce output cannot be encoded as JSON \(the value for key "k"\)/);
+    expect(() => runMapTask(yields, oneRecord, 1)).toThrow(
+      new RegExp(`^map of record #0 \\(key "doc-7"\\) yielded a value for key "bad" that JSON cannot carry: ${problem.source}.*values must be plain JSON data`),
+    );
+    const combines: JobModule = { ...wordCount, combine: () => bad };
+    expect(() => runMapTask(combines, oneRecord, 1)).toThrow(new RegExp(`^combine of key "\\w+" returned a value that JSON cannot carry: ${problem.source}`));
+    const reduces: JobModule = { ...wordCount, reduce: () => bad };
+    expect(() => runReduceTask(reduces, [encode([['k', [1]]])])).toThrow(
+      new RegExp(`^reduce of key "k" returned a value that JSON cannot carry: ${problem.source}`),
+    );
+  });
+
+  test('a getter that throws while a value is read is reported as job code failing', () => {
+    const hostile: JobModule = {
+      ...wordCount,
+      reduce: () => ({
+        get total(): number {
+          throw new RangeError('no total today');
+        },
+      }),
+    };
+    expect(() => runReduceTask(hostile, [encode([['k', [1]]])])).toThrow('no total today (in reduce of key "k", in a getter of the value it returned)');
+  });
+
+  test('what JSON.stringify still refuses is reported with the key', () => {
+    const refuses: JobModule = {
+      ...wordCount,
+      reduce: () => ({
+        toJSON() {
+          throw new Error('not today');
+        },
+      }),
+    };
+    expect(() => runReduceTask(refuses, [encode([['k', [1]]])])).toThrow(/reduce output cannot be encoded as JSON \(the value for key "k"\): not today/);
   });
 
   test('malformed task input is refused clearly', () => {
-    expect(() => runMapTask(wordCount, encode({ kind: 'lines' }), 1)).toThrow(/map task input is neither/);
-    expect(() => runMapTask(wordCount, new TextEncoder().encode('{nope'), 1)).toThrow(/map task input is not valid UTF-8 JSON/);
+    expect(() => runMapTask(wordCount, { format: 'json', bytes: encode({ kind: 'lines' }) }, 1)).toThrow(/map task input is neither/);
+    expect(() => runMapTask(wordCount, { format: 'json', bytes: new TextEncoder().encode('{nope') }, 1)).toThrow(/map task input is not valid UTF-8 JSON/);
     expect(() => runMapTask(wordCount, oneRecord, 0)).toThrow(/partitions >= 1/);
     expect(() => runReduceTask(wordCount, [encode([['k', 1]])])).toThrow(/block #0 entry #0 is not a \[key, values\[\]\] pair/);
   });

@@ -11,14 +11,16 @@
  *
  * Throws on any failure: job code that throws (re-thrown with its name and stack, the
  * message saying where it happened), output that breaks the job model (a bad pair, an
- * undefined value, a value JSON cannot hold) and malformed input. Callers turn the throw
+ * undefined value, a value JSON cannot hold: a function, a BigInt, a cycle...) and
+ * malformed input. Callers turn the throw
  * into a task failure with `toTaskError`.
  */
 import { packParts } from '../../shared/byte-packing.ts';
 import type { KeyValue, MapTaskInput, PartitionBlock } from '../../shared/job.ts';
 import { canonicalKey, compareKeys, isKey, type Key } from '../../shared/keys.ts';
 import { partitionOf } from '../../shared/partition.ts';
-import type { Bytes } from '../../shared/protocol.ts';
+import type { Bytes, MapInputPayload } from '../../shared/protocol.ts';
+import { findUnencodable, JSON_VALUE_RULE } from './json-value.ts';
 import { preview, TaskRunError, toTaskError } from './task-error.ts';
 
 export { toTaskError } from './task-error.ts';
@@ -84,13 +86,15 @@ const encoder = new TextEncoder();
  * into `partitions` partition blocks. Returns exactly `partitions` UTF-8 JSON
  * `PartitionBlock`s in partition order; an empty partition is `[]`.
  */
-export function runMapTask(module: JobModule, input: Bytes, partitions: number): Uint8Array[] {
+export function runMapTask(module: JobModule, input: MapInputPayload, partitions: number): Uint8Array[] {
   if (!Number.isInteger(partitions) || partitions < 1) {
     throw new RangeError(`a map task needs a whole number of partitions >= 1, got ${preview(partitions)}`);
   }
   const task = parseMapTaskInput(input);
   const groups = new Map<string, MapGroup>();
-  if (task.kind === 'records') {
+  if (task.kind === 'text') {
+    mapRecord(module, groups, partitions, 0, task.key, task.text);
+  } else if (task.kind === 'records') {
     const { records } = task;
     for (let i = 0; i < records.length; i++) {
       const record = records[i];
@@ -123,7 +127,7 @@ export interface PackedMapOutput {
  * `runMapTask` with its R blocks packed into one buffer (shared/byte-packing.ts), the
  * form `task:complete` sends: one Socket.IO attachment, one buffer to transfer.
  */
-export function runMapTaskPacked(module: JobModule, input: Bytes, partitions: number): PackedMapOutput {
+export function runMapTaskPacked(module: JobModule, input: MapInputPayload, partitions: number): PackedMapOutput {
   const { bytes, offsets } = packParts(runMapTask(module, input, partitions));
   return { blocks: bytes, offsets };
 }
@@ -173,6 +177,8 @@ function mapRecord(
       throw new TypeError(`${where()} yielded a bad pair #${pairIndex}: ${describeBadPair(pair)}`);
     }
     const key = pair[0] as Key;
+    // The typeof test first, so the usual primitive value costs no closure.
+    if (!isJsonPrimitive(pair[1])) checkEncodable(pair[1], () => [where(), `yielded a value for key ${preview(key)}`]);
     const canonical = canonicalKey(key);
     let group = groups.get(canonical);
     if (group === undefined) {
@@ -200,6 +206,7 @@ function combineGroup(combine: ReduceFunction, group: Group): unknown {
   if (combined === undefined) {
     throw new TypeError(`${where} returned undefined; combine must return one value (did it forget \`return\`?)`);
   }
+  if (!isJsonPrimitive(combined)) checkEncodable(combined, () => [where, 'returned a value']);
   return combined;
 }
 
@@ -252,14 +259,20 @@ export function runReduceTask(module: JobModule, blocks: Bytes | readonly Bytes[
     if (reduced === undefined) {
       throw new TypeError(`${where} returned undefined; reduce must return one value (did it forget \`return\`?)`);
     }
+    if (!isJsonPrimitive(reduced)) checkEncodable(reduced, () => [where, 'returned a value']);
     pairs.push([key, reduced]);
   }
   pairs.sort((a, b) => compareKeys(a[0], b[0]));
   return encodeJson(pairs, 'reduce output');
 }
 
-function parseMapTaskInput(input: Bytes): MapTaskInput {
-  const task = parseJson(input, 'map task input') as Partial<{ kind: unknown; records: unknown; from: unknown; to: unknown }>;
+/**
+ * A text record arrives as raw UTF-8; records and ranges as JSON. Bytes that are not
+ * UTF-8 become U+FFFD rather than failing the task, as a text editor would show them.
+ */
+function parseMapTaskInput(input: MapInputPayload): MapTaskInput {
+  if (input.format === 'text') return { kind: 'text', key: input.key, text: decoder.decode(input.bytes) };
+  const task = parseJson(input.bytes, 'map task input') as Partial<{ kind: unknown; records: unknown; from: unknown; to: unknown }>;
   if (task?.kind === 'records' && Array.isArray(task.records)) return task as MapTaskInput;
   if (task?.kind === 'range' && Number.isSafeInteger(task.from) && Number.isSafeInteger(task.to)) {
     return task as MapTaskInput;
@@ -300,6 +313,30 @@ function encodeJson(entries: readonly (readonly [Key, unknown])[], what: string)
     );
   }
   return encoder.encode(text);
+}
+
+/** A string, number, boolean or null: JSON carries it as is (NaN as null, as JSON always has). */
+const isJsonPrimitive = (value: unknown): boolean =>
+  typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || value === null;
+
+/**
+ * Refuses a value JSON would mangle or refuse (json-value.ts) where the job produced it,
+ * so the error names the record or key. `source` says where and how, e.g.
+ * `['reduce of key "k"', 'returned a value']`; it is built only on failure. A getter
+ * that throws while the value is read is job code failing, and labelled as such.
+ */
+function checkEncodable(value: unknown, source: () => [where: string, produced: string]): void {
+  let problem: string | undefined;
+  try {
+    problem = findUnencodable(value);
+  } catch (error) {
+    const [where, produced] = source();
+    throw inJobCode(error, `${where}, in a getter of the value it ${produced.replace(/^(\w+) a value/, '$1')}`);
+  }
+  if (problem !== undefined) {
+    const [where, produced] = source();
+    throw new TypeError(`${where} ${produced} that JSON cannot carry: ${problem}; ${JSON_VALUE_RULE}`);
+  }
 }
 
 /** Re-throws a failure of job code with its name and stack, the message saying where it happened. */

@@ -93,6 +93,31 @@ describe('ApiClient', () => {
     await expect(client.listJobs(controller.signal)).rejects.toMatchObject({ name: 'AbortError' });
   });
 
+  it('streams a body that is already JSON, as fetch requires of a stream (duplex: half)', async () => {
+    let seen: { body: string; duplex: unknown } | undefined;
+    const client = new ApiClient({
+      baseUrl: 'http://coordinator/',
+      fetch: async (input, init) => {
+        expect(String(input)).toBe('http://coordinator/api/jobs');
+        seen = { body: await new Response(init!.body).text(), duplex: (init as { duplex?: unknown }).duplex };
+        return json(201, { id: 'j2' });
+      },
+    });
+    const body = new Blob(['{"name":', '"n"}']).stream();
+    await expect(client.submitJobBody(body)).resolves.toEqual({ id: 'j2' });
+    expect(seen).toEqual({ body: '{"name":"n"}', duplex: 'half' });
+  });
+
+  it("names the network failure's cause, and where it tried", async () => {
+    const client = new ApiClient({
+      baseUrl: 'http://127.0.0.1:1234',
+      fetch: async () => {
+        throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1234'), { code: 'ECONNREFUSED' }) });
+      },
+    });
+    await expect(client.listJobs()).rejects.toThrow('could not reach the coordinator at http://127.0.0.1:1234: connect ECONNREFUSED 127.0.0.1:1234');
+  });
+
   it('builds result URLs for links', () => {
     const client = new ApiClient();
     expect(client.resultUrl('j 1', 'json')).toBe('/api/jobs/j%201/result');

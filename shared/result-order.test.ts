@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { KeyValue } from '../../shared/job.ts';
+import type { KeyValue } from './job.ts';
 import { cellText, DEFAULT_RESULT_SORT, orderResult } from './result-order.ts';
 
 const counts: KeyValue[] = [

@@ -1,5 +1,9 @@
-import type { KeyValue } from '../../shared/job.ts';
-import { compareKeys, isKey } from '../../shared/keys.ts';
+/**
+ * The order a job's result is shown in, top keys first: the dashboard's result table and
+ * the CLI's "top 20" both use it, so the two agree.
+ */
+import type { KeyValue } from './job.ts';
+import { compareKeys, isKey } from './keys.ts';
 
 /** How the result table is ordered; the direction names match `aria-sort`. */
 export interface ResultSort {

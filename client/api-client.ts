@@ -2,10 +2,14 @@
  * Typed wrappers for the coordinator's HTTP API (DESIGN.md, "HTTP API"). Every call
  * resolves with the parsed body of a 2xx answer or rejects with an `ApiError`.
  *
- * Answers are trusted: they come from our own coordinator on the same origin, so they
- * are typed here rather than parsed against a schema.
+ * One client for every caller: the dashboard (in the browser, same origin), the Node
+ * client library and the CLI. So this file needs nothing but `fetch`: no DOM, no Node
+ * APIs.
+ *
+ * Answers are trusted: they come from our own coordinator, so they are typed here rather
+ * than parsed against a schema.
  */
-import type { ClusterSummary, JobSubmission, JobSummary, KeyValue, TaskSummary } from '../../shared/job.ts';
+import type { ClusterSummary, JobSubmission, JobSummary, KeyValue, TaskSummary } from '../shared/job.ts';
 
 /** A failed API call: the HTTP status (0 when the request never got an answer), and the server's code and message. */
 export class ApiError extends Error {
@@ -43,19 +47,32 @@ export class ApiClient {
 
   constructor(options: ApiClientOptions = {}) {
     this.token = options.token || undefined;
-    this.baseUrl = options.baseUrl ?? '';
+    // Without trailing slashes, so `baseUrl + '/api/...'` never doubles one.
+    this.baseUrl = (options.baseUrl ?? '').replace(/\/+$/, '');
     // Bound so that calling it as a method of this object does not throw "Illegal invocation".
     this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
   }
 
   /** `POST /api/jobs`: submits a job and answers its id. */
   async submitJob(submission: JobSubmission, signal?: AbortSignal): Promise<{ id: string }> {
-    const response = await this.request('/api/jobs', {
+    return this.submitJobBody(JSON.stringify(submission), signal);
+  }
+
+  /**
+   * `POST /api/jobs` with a body that is already JSON text: a string, or a stream of its
+   * UTF-8 bytes, so a large submission never has to sit in memory whole. Streaming a
+   * request body needs Node's fetch (or HTTP/2 in a browser).
+   */
+  async submitJobBody(body: string | ReadableStream<Uint8Array>, signal?: AbortSignal): Promise<{ id: string }> {
+    // `duplex: 'half'` is what fetch requires of a stream body; DOM's RequestInit lacks it.
+    const init: RequestInit & { duplex?: 'half' } = {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(submission),
+      body,
       signal,
-    });
+      ...(typeof body === 'string' ? {} : { duplex: 'half' }),
+    };
+    const response = await this.request('/api/jobs', init);
     return (await response.json()) as { id: string };
   }
 
@@ -84,7 +101,12 @@ export class ApiClient {
    * (`?format=csv`). For saving to disk when a plain link cannot carry the token.
    */
   async getResultBlob(id: string, format: ResultFormat, signal?: AbortSignal): Promise<Blob> {
-    return (await this.request(resultPath(id, format), { signal })).blob();
+    return (await this.getResultResponse(id, format, signal)).blob();
+  }
+
+  /** The result's 2xx `Response` with its body unread, for callers that stream it (to a file, to stdout). */
+  getResultResponse(id: string, format: ResultFormat, signal?: AbortSignal): Promise<Response> {
+    return this.request(resultPath(id, format), { signal });
   }
 
   /** `GET /api/jobs/:id/tasks`. */
@@ -114,11 +136,22 @@ export class ApiClient {
     } catch (error) {
       // An abort is the caller's own doing: let it through untouched so it can be told apart.
       if (init.signal?.aborted) throw error;
-      throw new ApiError(0, 'NETWORK', `could not reach the coordinator: ${(error as Error).message}`);
+      throw new ApiError(0, 'NETWORK', `could not reach the coordinator${this.baseUrl ? ` at ${this.baseUrl}` : ''}: ${networkDetail(error)}`);
     }
     if (!response.ok) throw await errorFromResponse(response);
     return response;
   }
+}
+
+/**
+ * Why a fetch failed, as specific as the platform says: Node's fetch throws a bare
+ * "fetch failed" whose `cause` names the real problem (ECONNREFUSED, ENOTFOUND...).
+ */
+function networkDetail(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
+  if (cause && typeof cause.message === 'string' && cause.message) return cause.message;
+  if (cause && typeof cause.code === 'string') return cause.code;
+  return (error as Error).message;
 }
 
 const jobPath = (id: string): string => `/api/jobs/${encodeURIComponent(id)}`;

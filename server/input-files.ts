@@ -1,0 +1,161 @@
+/**
+ * Uploaded input files, kept on disk under `<dataDir>/files`. Large inputs come in as
+ * raw bytes streamed straight to disk (never parsed, never whole in memory), are cut
+ * into splits at line ends by reading only around each cut, and are read back one
+ * split at a time when a map task is handed out.
+ *
+ * A file belongs to the first job that uses it: submitting moves it under that job's
+ * id, and it is deleted with the job's intermediate data when the job ends.
+ */
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, openSync, closeSync, readSync, renameSync, rmSync, statSync, existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform, type Readable } from 'node:stream';
+import { TabreduceError } from '../shared/errors.ts';
+
+/** A file as the upload endpoint reports it. */
+export interface UploadedFile {
+  id: string;
+  name: string;
+  bytes: number;
+}
+
+/** A piece of a file: `length` bytes from `offset`. */
+export interface FileSlice {
+  offset: number;
+  length: number;
+}
+
+const ID_PATTERN = /^f-[0-9a-f]{16}$/;
+const NEWLINE = 0x0a;
+/** How far back from a cut we look for a line end before scanning forward instead. */
+const LOOK_BACK_BYTES = 64 * 1024;
+
+export class InputFiles {
+  private readonly uploads: string;
+  private readonly owned: string;
+
+  constructor(dataDir: string) {
+    this.uploads = path.join(dataDir, 'files', 'uploads');
+    this.owned = path.join(dataDir, 'files', 'jobs');
+    mkdirSync(this.uploads, { recursive: true });
+    mkdirSync(this.owned, { recursive: true });
+    // Half-written uploads of a coordinator that died mid-request are useless.
+    for (const entry of readdirSync(this.uploads)) if (entry.endsWith('.part')) rmSync(path.join(this.uploads, entry), { force: true });
+  }
+
+  /** Streams `body` to disk as a new upload; refuses it past `maxBytes`. */
+  async save(name: string, body: Readable, maxBytes: number): Promise<UploadedFile> {
+    const id = `f-${randomBytes(8).toString('hex')}`;
+    const partial = path.join(this.uploads, `${id}.part`);
+    let bytes = 0;
+    const limit = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        bytes += chunk.length;
+        if (bytes > maxBytes) done(new TabreduceError('PAYLOAD_TOO_LARGE', `the file exceeds the limit of ${maxBytes} bytes (TABREDUCE_MAX_FILE_BYTES)`));
+        else done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(body, limit, createWriteStream(partial));
+    } catch (error) {
+      rmSync(partial, { force: true });
+      throw error;
+    }
+    renameSync(partial, this.uploadPath(id, name));
+    return { id, name, bytes };
+  }
+
+  /** Moves an upload under a job; answers the new path. Unknown or already used ids are refused. */
+  claim(fileId: string, jobId: string, index: number): { path: string; name: string; bytes: number } {
+    const found = ID_PATTERN.test(fileId) ? readdirSync(this.uploads).find((entry) => entry.startsWith(`${fileId}.`)) : undefined;
+    if (!found) throw new TabreduceError('BAD_INPUT', `no uploaded file ${fileId}: upload it with POST /api/files (each upload feeds one job)`);
+    const name = Buffer.from(found.slice(fileId.length + 1), 'base64url').toString('utf8');
+    const directory = path.join(this.owned, jobId);
+    mkdirSync(directory, { recursive: true });
+    const target = path.join(directory, `input-${index}`);
+    renameSync(path.join(this.uploads, found), target);
+    return { path: target, name, bytes: statSync(target).size };
+  }
+
+  /** Whether an upload exists, without claiming it. */
+  exists(fileId: string): boolean {
+    return ID_PATTERN.test(fileId) && readdirSync(this.uploads).some((entry) => entry.startsWith(`${fileId}.`));
+  }
+
+  /** Deletes the input files a job owns. */
+  release(jobId: string): void {
+    const directory = path.join(this.owned, jobId);
+    if (existsSync(directory)) rmSync(directory, { recursive: true, force: true });
+  }
+
+  /** Deletes files owned by jobs that are not in `liveJobIds` (left by a crash mid-submit). */
+  releaseAllBut(liveJobIds: ReadonlySet<string>): void {
+    for (const jobId of readdirSync(this.owned)) if (!liveJobIds.has(jobId)) this.release(jobId);
+  }
+
+  private uploadPath(id: string, name: string): string {
+    // The name rides in the file name, base64url so any name is a safe path segment.
+    return path.join(this.uploads, `${id}.${Buffer.from(name).toString('base64url')}`);
+  }
+}
+
+/**
+ * Cuts a file into slices of about `splitBytes`, each ending just after a newline (or at
+ * the end of the file), reading only a window around each cut. Like splitAtLines for
+ * strings, a line longer than `splitBytes` makes a slice of its own.
+ */
+export function sliceAtLines(file: string, splitBytes: number): FileSlice[] {
+  const size = statSync(file).size;
+  const slices: FileSlice[] = [];
+  const fd = openSync(file, 'r');
+  try {
+    const window = Buffer.allocUnsafe(LOOK_BACK_BYTES);
+    let start = 0;
+    while (start < size) {
+      const target = start + splitBytes;
+      if (target >= size) {
+        slices.push({ offset: start, length: size - start });
+        break;
+      }
+      const windowStart = Math.max(start, target - LOOK_BACK_BYTES);
+      const read = readSync(fd, window, 0, target - windowStart, windowStart);
+      const back = window.subarray(0, read).lastIndexOf(NEWLINE);
+      const end = back >= 0 ? windowStart + back + 1 : forwardLineEnd(fd, target, size, window);
+      slices.push({ offset: start, length: end - start });
+      start = end;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return slices;
+}
+
+/** The offset just after the first newline at or after `from`, or the file size. */
+function forwardLineEnd(fd: number, from: number, size: number, buffer: Buffer): number {
+  for (let at = from; at < size; ) {
+    const read = readSync(fd, buffer, 0, Math.min(buffer.length, size - at), at);
+    const found = buffer.subarray(0, read).indexOf(NEWLINE);
+    if (found >= 0) return at + found + 1;
+    at += read;
+  }
+  return size;
+}
+
+/** Reads one slice of a file. */
+export function readSlice(file: string, slice: FileSlice): Uint8Array {
+  const buffer = Buffer.allocUnsafe(slice.length);
+  const fd = openSync(file, 'r');
+  try {
+    let done = 0;
+    while (done < slice.length) {
+      const read = readSync(fd, buffer, done, slice.length - done, slice.offset + done);
+      if (read === 0) throw new Error(`${file} ended before ${slice.offset + slice.length} bytes`);
+      done += read;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return buffer;
+}

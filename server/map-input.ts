@@ -1,0 +1,80 @@
+/**
+ * A map task's input as the coordinator keeps it, and as it sends it. Text travels as
+ * raw UTF-8 (not escaped inside JSON), and a split of an uploaded file is kept as a
+ * reference to its bytes on disk, read only when the task is handed out, so a large
+ * input never sits whole in memory or in the database.
+ *
+ * Stored form (opaque to the store): one tag byte, then
+ *   0x01 JSON   UTF-8 JSON of a MapTaskInput (records or range)
+ *   0x02 TEXT   u32 key length, key (UTF-8), then the text (UTF-8)
+ *   0x03 FILE   UTF-8 JSON of { key, path, offset, length }
+ */
+import type { MapInputPayload } from '../shared/protocol.ts';
+import { readSlice } from './input-files.ts';
+
+export type MapInputSource =
+  | { format: 'json'; bytes: Uint8Array }
+  | { format: 'text'; key: string; bytes: Uint8Array }
+  | { format: 'file'; key: string; path: string; offset: number; length: number };
+
+const JSON_TAG = 0x01;
+const TEXT_TAG = 0x02;
+const FILE_TAG = 0x03;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function encodeMapInput(source: MapInputSource): Uint8Array {
+  switch (source.format) {
+    case 'json':
+      return withTag(JSON_TAG, [source.bytes]);
+    case 'text': {
+      const key = encoder.encode(source.key);
+      const length = new Uint8Array(4);
+      new DataView(length.buffer).setUint32(0, key.length);
+      return withTag(TEXT_TAG, [length, key, source.bytes]);
+    }
+    case 'file': {
+      const { key, path, offset, length } = source;
+      return withTag(FILE_TAG, [encoder.encode(JSON.stringify({ key, path, offset, length }))]);
+    }
+  }
+}
+
+export function decodeMapInput(stored: Uint8Array): MapInputSource {
+  const body = stored.subarray(1);
+  switch (stored[0]) {
+    case JSON_TAG:
+      return { format: 'json', bytes: body };
+    case TEXT_TAG: {
+      const keyLength = new DataView(body.buffer, body.byteOffset, 4).getUint32(0);
+      return { format: 'text', key: decoder.decode(body.subarray(4, 4 + keyLength)), bytes: body.subarray(4 + keyLength) };
+    }
+    case FILE_TAG:
+      return { format: 'file', ...(JSON.parse(decoder.decode(body)) as { key: string; path: string; offset: number; length: number }) };
+    default:
+      throw new Error(`unknown stored map input tag ${stored[0]}`);
+  }
+}
+
+/** What a volunteer receives for this input: file slices are read from disk here. */
+export function toPayload(source: MapInputSource): MapInputPayload {
+  switch (source.format) {
+    case 'json':
+      return { format: 'json', bytes: source.bytes };
+    case 'text':
+      return { format: 'text', key: source.key, bytes: source.bytes };
+    case 'file':
+      return { format: 'text', key: source.key, bytes: readSlice(source.path, { offset: source.offset, length: source.length }) };
+  }
+}
+
+function withTag(tag: number, parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(1 + parts.reduce((sum, part) => sum + part.length, 0));
+  out[0] = tag;
+  let at = 1;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
