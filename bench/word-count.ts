@@ -1,214 +1,256 @@
 /**
- * `npm run bench`: word count over real prose (Moby-Dick, repeated to --mb MB), once on
- * a plain single-threaded Node loop and once on tabreduce (the real coordinator as a
- * child process, --tabs headless Chromium tabs volunteering), in the same run. The two
- * answers must be identical, or the benchmark fails. Machines here are noisy: read the
- * ratio, not the seconds.
+ * Issue 4, targets 1 and 3 and the scaling curve: word count over real prose (Moby-Dick,
+ * repeated to --mb MB, cut into --files files) on plain Node and on tabreduce, in one run.
  *
- * Flags: --mb N (default 20), --tabs N (default 2), --files N (default 6),
- * --timeout S (default 600), and, passed to the job when given, --reducers N and
- * --split-bytes N.
+ * Yardsticks, each in a process of its own (bench/word-count-yardstick.mjs), read + count:
+ *   - Node, 1 thread, `matchAll`: the plain program, the baseline the issue's ratio is against;
+ *   - Node, 1 thread, the same tokenizer in an `exec` loop (the fastest loop found);
+ *   - Node, 2 worker_threads with the exec loop, files balanced by size, Maps merged.
+ * Each runs before and after tabreduce; the better of the two times counts (the machine is
+ * shared and noisy: a fast yardstick only makes tabreduce's ratio worse).
+ *
+ * tabreduce: the real coordinator as a child process (`server/main.ts`, default SQLite
+ * store), headless Chromium tabs volunteering, the job submitted the way the CLI does it:
+ * every file streamed to `POST /api/files`, then `POST /api/jobs` with a `files` input,
+ * polled to success and the result fetched. Wall time runs from the first upload byte to
+ * the result in hand. The result must equal the baseline's counts exactly.
+ * Measured beside it: the coordinator's peak RSS (VmHWM) and CPU time, and each tab's
+ * renderer PSS (sampled every second from /proc/PID/smaps_rollup).
+ *
+ * Flags: --mb N (default 100), --tabs N (default 2), --files N (default 6), --timeout S
+ * (default 900), --reducers N and --split-bytes N (passed to the job), --store sqlite|memory,
+ * --cpu-prof (profile the coordinator into bench/.cache/profiles/), --curve (also 1, 2, 4
+ * tabs at 25 MB and 25, 50, 100 MB at 2 tabs), --gb [N] (also an N GB input, default 1;
+ * takes minutes), --skip-main (only the --curve / --gb parts).
+ *
+ * Results: bench/.cache/word-count.json, word-count-curve.json, word-count-gb.json.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { createReadStream, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from '@playwright/test';
-import { CHROMIUM_EXECUTABLE, CHROMIUM_LAUNCH } from '../e2e/chromium.ts';
-import { startCoordinatorProcess, type CoordinatorProcess } from '../e2e/coordinator-process.ts';
-import type { ClusterSummary, JobSummary, TaskSummary } from '../shared/job.ts';
-import { buildCorpus, numberFlag, type Corpus } from './corpus.ts';
+import { Readable } from 'node:stream';
+import { buildCorpus, type Corpus } from './corpus.ts';
+import {
+  apiFor,
+  CACHE_DIR,
+  checkBrowserSetup,
+  ChromiumSampler,
+  cpuSeconds,
+  describeChromium,
+  durations,
+  fixed,
+  Flags,
+  MB,
+  mibOf,
+  openTabs,
+  repoRoot,
+  runMain,
+  saveResults,
+  startCoordinator,
+  statusKiB,
+  table,
+  waitForCluster,
+  waitForSuccess,
+  type ChromiumMemory,
+  type Durations,
+} from './lib.ts';
 
-const repoRoot = path.resolve(import.meta.dirname, '..');
 const JOB_PATH = path.join(repoRoot, 'examples', 'word-count.js');
-const MB = 1_000_000;
-/** The tokenizer of examples/word-count.js; the baseline must use the very same one. */
+const YARDSTICK = path.join(import.meta.dirname, 'word-count-yardstick.mjs');
+/** The tokenizer of examples/word-count.js; the yardsticks use the very same one. */
 const WORD_SOURCE = String.raw`/\p{L}+/gu`;
-const POLL_MS = 25;
 
-export interface Options {
+export interface WordCountOptions {
   mb: number;
   tabs: number;
   files: number;
   timeoutMs: number;
   reducers?: number;
   splitBytes?: number;
+  store?: string;
+  cpuProf: boolean;
+  curve: boolean;
+  gb?: number;
+  skipMain: boolean;
 }
 
-function parseOptions(argv: readonly string[]): Options {
-  const known = new Set(['--mb', '--tabs', '--files', '--timeout', '--reducers', '--split-bytes']);
-  for (const arg of argv) {
-    if (arg.startsWith('--') && !known.has(arg.split('=')[0]!)) {
-      throw new Error(`unknown flag ${arg}; known: ${[...known].join(', ')}`);
-    }
-  }
-  const integer = (name: string, fallback: number) => {
-    const value = numberFlag(argv, name, fallback);
-    if (!Number.isInteger(value)) throw new Error(`--${name} must be a whole number, got ${value}`);
-    return value;
+export function parseWordCountOptions(argv: readonly string[]): WordCountOptions {
+  const flags = new Flags(argv);
+  const options: WordCountOptions = {
+    mb: flags.number('mb', 100, { min: 0.01 }),
+    tabs: flags.number('tabs', 2, { integer: true, min: 1 }),
+    files: flags.number('files', 6, { integer: true, min: 1 }),
+    timeoutMs: flags.number('timeout', 900, { min: 1 }) * 1000,
+    cpuProf: flags.has('cpu-prof'),
+    curve: flags.has('curve'),
+    skipMain: flags.has('skip-main'),
   };
-  const options: Options = {
-    mb: numberFlag(argv, 'mb', 20),
-    tabs: integer('tabs', 2),
-    files: integer('files', 6),
-    timeoutMs: numberFlag(argv, 'timeout', 600) * 1000,
-  };
-  if (argv.some((arg) => arg.startsWith('--reducers'))) options.reducers = integer('reducers', 0);
-  if (argv.some((arg) => arg.startsWith('--split-bytes'))) options.splitBytes = integer('split-bytes', 0);
+  if (flags.has('reducers')) options.reducers = flags.number('reducers', 0, { integer: true, min: 1 });
+  if (flags.has('split-bytes')) options.splitBytes = flags.number('split-bytes', 0, { integer: true, min: 1 });
+  if (flags.has('store')) options.store = flags.string('store', 'sqlite');
+  const gb = flags.optionalNumber('gb', 1);
+  if (gb !== undefined) options.gb = gb;
+  flags.rejectUnknown();
   return options;
 }
 
-// ── Baseline ────────────────────────────────────────────────────────────────────────
+// ── Yardsticks ──────────────────────────────────────────────────────────────────────
 
-interface BaselineRun {
-  counts: Map<string, number>;
-  words: number;
+export type YardstickMode = 'matchAll' | 'exec' | 'threads=2';
+
+export interface YardstickRun {
+  mode: YardstickMode;
   seconds: number;
+  words: number;
+  peakRssKiB: number;
+  counts: Map<string, number>;
 }
 
-/** Read + count, single-threaded, in this process: the yardstick. */
-export function runBaseline(corpus: Corpus): BaselineRun {
-  const started = performance.now();
-  const counts = new Map<string, number>();
-  let words = 0;
-  const word = /\p{L}+/gu;
-  for (const file of corpus.files) {
-    const text = readFileSync(file.path, 'utf8');
-    for (const [match] of text.matchAll(word)) {
-      counts.set(match, (counts.get(match) ?? 0) + 1);
-      words++;
+/** Runs one yardstick in a fresh Node process over the corpus's files. */
+export function runYardstick(mode: YardstickMode, corpus: Corpus): Promise<YardstickRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [YARDSTICK, mode, ...corpus.files.map((file) => file.path)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`yardstick ${mode} exited with ${code}: ${Buffer.concat(err).toString()}`));
+      const parsed = JSON.parse(Buffer.concat(out).toString()) as Omit<YardstickRun, 'counts' | 'mode'> & { counts: [string, number][] };
+      resolve({ ...parsed, mode, counts: new Map(parsed.counts) });
+    });
+  });
+}
+
+const YARDSTICK_LABELS: Record<YardstickMode, string> = {
+  matchAll: 'Node, 1 thread, matchAll (the baseline)',
+  exec: 'Node, 1 thread, exec loop',
+  'threads=2': 'Node, 2 worker_threads, exec loop',
+};
+
+export interface Yardsticks {
+  /** The better of the runs, by mode. */
+  best: Record<YardstickMode, YardstickRun>;
+  /** Every run's seconds, by mode, in order. */
+  seconds: Record<YardstickMode, number[]>;
+}
+
+/** Runs each of `modes` once and folds the runs into `into` (keeping the fastest). */
+export async function measureYardsticks(corpus: Corpus, modes: readonly YardstickMode[], into?: Yardsticks): Promise<Yardsticks> {
+  const result: Yardsticks = into ?? { best: {} as Record<YardstickMode, YardstickRun>, seconds: {} as Record<YardstickMode, number[]> };
+  for (const mode of modes) {
+    const run = await runYardstick(mode, corpus);
+    (result.seconds[mode] ??= []).push(run.seconds);
+    const best = result.best[mode];
+    const baseline = result.best.matchAll as YardstickRun | undefined;
+    if (mode !== 'matchAll' && baseline) {
+      const problems = compare([...run.counts], baseline.counts);
+      if (problems.length > 0) throw new Error(`the ${mode} yardstick disagrees with the baseline: ${problems.join('; ')}`);
     }
+    if (!best || run.seconds < best.seconds) result.best[mode] = run;
   }
-  return { counts, words, seconds: (performance.now() - started) / 1000 };
+  return result;
 }
 
 // ── tabreduce ───────────────────────────────────────────────────────────────────────
 
-interface TabreduceRun {
-  result: unknown;
+export interface TabreduceRun {
+  tabs: number;
+  slots: number;
+  mb: number;
+  /** From the first upload byte to the result in hand. */
   seconds: number;
-  /** From the start of the timed section until the files were read and the body built. */
-  preparedSeconds: number;
-  /** From the start of the timed section to the 201 of POST /api/jobs. */
-  submitSeconds: number;
-  /** From the start of the timed section until the job was first seen reducing. */
-  mapDoneSeconds?: number;
-  /** From the start of the timed section until the job was first seen succeeded. */
+  uploadedSeconds: number;
+  submittedSeconds: number;
+  mapsDoneSeconds?: number;
   succeededSeconds: number;
-  summary: JobSummary;
-  cluster: ClusterSummary;
-  peakRssKiB?: number;
-  /** Lease-to-done time of the accepted attempts, per phase, as the coordinator saw it. */
-  taskSeconds: { map: TaskTimes; reduce: TaskTimes };
+  mapTasks: number;
+  reducers: number;
+  retries: number;
+  volunteersUsed: number;
+  taskMs: { map: Durations; reduce: Durations };
+  coordinatorPeakRssKiB?: number;
+  /** CPU seconds the coordinator used during the timed section. */
+  coordinatorCpuSeconds?: number;
+  chromium: ChromiumMemory;
+  /** Differences from the baseline; empty when the result is exactly right. */
+  problems: string[];
+  pageErrors: string[];
+  profile?: string;
 }
 
-interface TaskTimes {
-  count: number;
-  sum: number;
-  max: number;
-}
-
-function taskSeconds(tasks: TaskSummary[], kind: 'map' | 'reduce'): TaskTimes {
-  const durations = tasks.filter((task) => task.kind === kind && task.durationMs !== undefined).map((task) => task.durationMs! / 1000);
-  return { count: durations.length, sum: durations.reduce((a, b) => a + b, 0), max: Math.max(0, ...durations) };
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function api<T>(url: string, init?: RequestInit): Promise<T> {
-  const response = await fetch(url, init);
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${init?.method ?? 'GET'} ${url} answered ${response.status}: ${text.slice(0, 2000)}`);
-  return JSON.parse(text) as T;
-}
-
-/** `VmHWM` (peak resident set) of a process, in KiB, from /proc; undefined where unreadable. */
-export function peakRssKiB(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
+/** Starts a coordinator and `tabs` tabs, runs the word count over `corpus` through the upload path, and stops them. */
+export async function runTabreduce(corpus: Corpus, expected: Map<string, number>, tabs: number, options: WordCountOptions): Promise<TabreduceRun> {
+  const source = readFileSync(JOB_PATH, 'utf8');
+  const profileDir = options.cpuProf ? path.join(CACHE_DIR, 'profiles', `word-count-${corpus.totalBytes}b-${tabs}tabs-${Date.now()}`) : undefined;
+  const coordinator = await startCoordinator({ ...(options.store ? { store: options.store } : {}), ...(profileDir ? { cpuProfileDir: profileDir } : {}) });
+  let browser: Awaited<ReturnType<typeof openTabs>> | undefined;
   try {
-    const match = /^VmHWM:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+    const api = apiFor(coordinator);
+    browser = await openTabs(coordinator.url, tabs);
+    const cluster = await waitForCluster(api, tabs, 30_000, tabs);
+    const sampler = new ChromiumSampler(tabs);
+    sampler.start(1000);
+    const pid = coordinator.child.pid;
+    const cpuBefore = cpuSeconds(pid);
 
-export async function waitForVolunteers(url: string, tabs: number, timeoutMs: number): Promise<ClusterSummary> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const cluster = await api<ClusterSummary>(`${url}/api/volunteers`);
-    if (cluster.volunteers >= tabs && cluster.slots > 0) return cluster;
-    if (Date.now() > deadline) {
-      throw new Error(`only ${cluster.volunteers} of ${tabs} volunteers (${cluster.slots} slots) registered with the coordinator after ${timeoutMs / 1000} s`);
+    const started = performance.now();
+    const since = () => (performance.now() - started) / 1000;
+    // As the CLI does (client/input-upload.ts): each file streamed to POST /api/files, one after the other.
+    const files: { fileId: string; name: string }[] = [];
+    for (const file of corpus.files) {
+      const stream = Readable.toWeb(createReadStream(file.path, { highWaterMark: 1024 * 1024 })) as ReadableStream<Uint8Array>;
+      const uploaded = await api.uploadFile(file.name, stream);
+      files.push({ fileId: uploaded.id, name: file.name });
     }
-    await sleep(100);
+    const uploadedSeconds = since();
+    const { id } = await api.submitJob({
+      name: `bench word-count ${(corpus.totalBytes / MB).toFixed(0)} MB, ${tabs} tabs`,
+      source,
+      input: { kind: 'files', files },
+      ...(options.reducers !== undefined ? { reducers: options.reducers } : {}),
+      ...(options.splitBytes !== undefined ? { splitBytes: options.splitBytes } : {}),
+    });
+    const submittedSeconds = since();
+    const finished = await waitForSuccess(api, id, since, options.timeoutMs);
+    const result = await api.getResult(id);
+    const seconds = since();
+
+    const cpuAfter = cpuSeconds(pid);
+    const chromium = sampler.stop();
+    const peak = statusKiB(pid, 'VmHWM');
+    const tasks = await api.listTasks(id);
+    return {
+      tabs,
+      slots: cluster.slots,
+      mb: corpus.totalBytes / MB,
+      seconds,
+      uploadedSeconds,
+      submittedSeconds,
+      ...(finished.mapsDoneSeconds !== undefined ? { mapsDoneSeconds: finished.mapsDoneSeconds } : {}),
+      succeededSeconds: finished.succeededSeconds,
+      mapTasks: finished.summary.progress.map.total,
+      reducers: finished.summary.progress.reduce.total,
+      retries: finished.summary.retries,
+      volunteersUsed: finished.summary.volunteersUsed,
+      taskMs: { map: durations(tasks, 'map'), reduce: durations(tasks, 'reduce') },
+      ...(peak !== undefined ? { coordinatorPeakRssKiB: peak } : {}),
+      ...(cpuBefore !== undefined && cpuAfter !== undefined ? { coordinatorCpuSeconds: cpuAfter - cpuBefore } : {}),
+      chromium,
+      problems: compare(result, expected),
+      pageErrors: browser.errors.slice(0, 20),
+      ...(profileDir ? { profile: profileDir } : {}),
+    };
+  } catch (error) {
+    const lines = coordinator.output().trimEnd().split('\n');
+    if (browser && browser.errors.length > 0) console.error(`page errors:\n  ${browser.errors.slice(0, 20).join('\n  ')}`);
+    console.error(`coordinator output (last ${Math.min(lines.length, 40)} lines):\n${lines.slice(-40).join('\n')}`);
+    throw error;
+  } finally {
+    await browser?.close().catch(() => {});
+    await coordinator.stop().catch(() => {});
   }
-}
-
-export async function runTabreduce(
-  coordinator: CoordinatorProcess,
-  corpus: Corpus,
-  source: string,
-  options: Options,
-  cluster: ClusterSummary,
-): Promise<TabreduceRun> {
-  const { url } = coordinator;
-  const started = performance.now();
-  const since = () => (performance.now() - started) / 1000;
-
-  // Read the same files the baseline read, inside the timed section, as the baseline does.
-  const files = corpus.files.map((file) => ({ name: file.name, text: readFileSync(file.path, 'utf8') }));
-  const body = JSON.stringify({
-    name: `bench word-count ${options.mb} MB`,
-    source,
-    input: { kind: 'texts', files },
-    ...(options.reducers !== undefined ? { reducers: options.reducers } : {}),
-    ...(options.splitBytes !== undefined ? { splitBytes: options.splitBytes } : {}),
-  });
-  const preparedSeconds = since();
-  const { id } = await api<{ id: string }>(`${url}/api/jobs`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body,
-  });
-  const submitSeconds = since();
-
-  let mapDoneSeconds: number | undefined;
-  let summary: JobSummary;
-  const deadline = Date.now() + options.timeoutMs;
-  for (;;) {
-    summary = await api<JobSummary>(`${url}/api/jobs/${encodeURIComponent(id)}`);
-    if (mapDoneSeconds === undefined && (summary.state === 'reducing' || summary.state === 'succeeded')) mapDoneSeconds = since();
-    if (summary.state === 'succeeded') break;
-    if (summary.state === 'failed' || summary.state === 'cancelled') {
-      throw new Error(`job ${id} ${summary.state}: ${JSON.stringify(summary.error ?? null)}\n${JSON.stringify(summary.progress)}`);
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`job ${id} did not finish in ${options.timeoutMs / 1000} s (--timeout): state ${summary.state}, progress ${JSON.stringify(summary.progress)}`);
-    }
-    await sleep(POLL_MS);
-  }
-  const succeededSeconds = since();
-  const result = await api<unknown>(`${url}/api/jobs/${encodeURIComponent(id)}/result`);
-  const seconds = since();
-
-  const after = await api<ClusterSummary>(`${url}/api/volunteers`).catch(() => cluster);
-  const tasks = await api<TaskSummary[]>(`${url}/api/jobs/${encodeURIComponent(id)}/tasks`).catch(() => []);
-  const peak = peakRssKiB(coordinator.child.pid);
-  return {
-    result,
-    seconds,
-    preparedSeconds,
-    submitSeconds,
-    ...(mapDoneSeconds !== undefined ? { mapDoneSeconds } : {}),
-    succeededSeconds,
-    summary,
-    cluster: after,
-    taskSeconds: {
-      map: taskSeconds(tasks, 'map'),
-      reduce: taskSeconds(tasks, 'reduce'),
-    },
-    ...(peak !== undefined ? { peakRssKiB: peak } : {}),
-  };
 }
 
 // ── Verification ────────────────────────────────────────────────────────────────────
@@ -235,7 +277,7 @@ export function compare(result: unknown, expected: Map<string, number>): string[
     seen.add(key);
     const want = expected.get(key);
     if (want === undefined) note(`key ${JSON.stringify(key)} = ${JSON.stringify(value)} is not in the baseline`);
-    else if (value !== want) note(`key ${JSON.stringify(key)}: tabreduce ${JSON.stringify(value)}, baseline ${want}`);
+    else if (value !== want) note(`key ${JSON.stringify(key)}: got ${JSON.stringify(value)}, baseline ${want}`);
   }
   let missing = 0;
   for (const [key, count] of expected) {
@@ -251,180 +293,197 @@ export function compare(result: unknown, expected: Map<string, number>): string[
 
 // ── Report ──────────────────────────────────────────────────────────────────────────
 
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows
-    .map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('   '))
-    .join('\n');
+function describeCorpus(corpus: Corpus): string {
+  return `${corpus.source} (Moby-Dick, ${(corpus.bookBytes / MB).toFixed(2)} MB) x ${corpus.copies.toFixed(1)} = ${(corpus.totalBytes / MB).toFixed(1)} MB in ${corpus.files.length} files`;
 }
 
-function describeError(error: unknown): string {
-  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+/** The table of one size: the yardsticks, then tabreduce's run(s). */
+function sizeTable(corpus: Corpus, yardsticks: Yardsticks, runs: TabreduceRun[]): string {
+  const mb = corpus.totalBytes / MB;
+  const base = yardsticks.best.matchAll.seconds;
+  const threads = yardsticks.best['threads=2']?.seconds;
+  const rows: string[][] = [['', 'wall s', 'MB/s', 'x baseline', 'x threads', 'peak RSS MiB', 'runs (s)']];
+  for (const mode of ['matchAll', 'exec', 'threads=2'] as const) {
+    const run = yardsticks.best[mode];
+    if (!run) continue;
+    rows.push([
+      YARDSTICK_LABELS[mode],
+      fixed(run.seconds, 3),
+      fixed(mb / run.seconds, 1),
+      fixed(run.seconds / base),
+      threads !== undefined ? fixed(run.seconds / threads) : '-',
+      mibOf(run.peakRssKiB),
+      yardsticks.seconds[mode].map((s) => s.toFixed(2)).join(', '),
+    ]);
+  }
+  for (const run of runs) {
+    rows.push([
+      `tabreduce, ${run.tabs} tab${run.tabs === 1 ? '' : 's'} (${run.slots} slots), upload to result`,
+      fixed(run.seconds, 3),
+      fixed(mb / run.seconds, 1),
+      fixed(run.seconds / base),
+      threads !== undefined ? fixed(run.seconds / threads) : '-',
+      `coord. ${mibOf(run.coordinatorPeakRssKiB)}`,
+      '',
+    ]);
+  }
+  return table(rows);
+}
+
+function describeRun(run: TabreduceRun): string[] {
+  const t = (d: Durations) => (d.count > 0 ? `median ${d.median} ms, p90 ${d.p90} ms, max ${d.max} ms, sum ${(d.sum / 1000).toFixed(1)} s` : 'n/a');
+  return [
+    `tabreduce phases: uploaded ${fixed(run.uploadedSeconds, 3)} s, submitted (201) ${fixed(run.submittedSeconds, 3)} s, maps done ${fixed(run.mapsDoneSeconds, 3)} s, ` +
+      `succeeded ${fixed(run.succeededSeconds, 3)} s, result in hand ${fixed(run.seconds, 3)} s`,
+    `job:              ${run.mapTasks} map tasks, ${run.reducers} reducers, ${run.retries} retries, ${run.volunteersUsed} volunteers used`,
+    `task times:       map ${t(run.taskMs.map)}; reduce ${t(run.taskMs.reduce)} (lease to done)`,
+    `coordinator:      peak RSS ${mibOf(run.coordinatorPeakRssKiB)} MiB (VmHWM), ${fixed(run.coordinatorCpuSeconds)} CPU s during the run` +
+      (run.coordinatorCpuSeconds !== undefined ? ` (${((run.coordinatorCpuSeconds / run.seconds) * 100).toFixed(0)}% of one core)` : ''),
+    `chromium:         ${describeChromium(run.chromium)}; ${fixed(run.chromium.cpuSeconds, 1)} CPU s`,
+    ...(run.profile ? [`profile:          ${path.relative(repoRoot, run.profile)} (npx tsx bench/profile-summary.ts ${path.relative(repoRoot, run.profile)})`] : []),
+    ...(run.pageErrors.length > 0 ? [`page errors:      ${run.pageErrors.length}, first: ${run.pageErrors[0]}`] : []),
+    run.problems.length === 0 ? 'verified:         the result equals the baseline exactly' : `WRONG RESULT:     ${run.problems.join('; ')}`,
+  ];
+}
+
+function summarize(corpus: Corpus, yardsticks: Yardsticks, run: TabreduceRun) {
+  const base = yardsticks.best.matchAll;
+  const threads = yardsticks.best['threads=2'];
+  return {
+    corpus: { source: corpus.source, files: corpus.files.length, bytes: corpus.totalBytes },
+    words: base.words,
+    distinctWords: base.counts.size,
+    yardsticks: Object.fromEntries(
+      Object.entries(yardsticks.best).map(([mode, r]) => [mode, { seconds: r.seconds, runs: yardsticks.seconds[mode as YardstickMode], mbPerSecond: corpus.totalBytes / MB / r.seconds, peakRssKiB: r.peakRssKiB }]),
+    ),
+    tabreduce: { ...run, mbPerSecond: corpus.totalBytes / MB / run.seconds },
+    ratioToBaseline: run.seconds / base.seconds,
+    ratioToThreads: threads ? run.seconds / threads.seconds : undefined,
+    verified: run.problems.length === 0,
+  };
+}
+
+function failIfWrong(runs: TabreduceRun[]): void {
+  const wrong = runs.filter((run) => run.problems.length > 0);
+  if (wrong.length > 0) {
+    console.error(`\nFAILED: ${wrong.length} tabreduce run(s) differ from the baseline`);
+    process.exitCode = 1;
+  }
 }
 
 // ── Main ────────────────────────────────────────────────────────────────────────────
 
+const ALL_MODES: YardstickMode[] = ['matchAll', 'exec', 'threads=2'];
+
+/** Yardsticks, then tabreduce, then the yardsticks again: the ratios of one run. */
+async function measureSize(corpus: Corpus, tabsList: number[], options: WordCountOptions, modes = ALL_MODES): Promise<{ yardsticks: Yardsticks; runs: TabreduceRun[] }> {
+  console.log(`\ncorpus: ${describeCorpus(corpus)}`);
+  console.log(`yardsticks: ${modes.join(', ')}...`);
+  const yardsticks = await measureYardsticks(corpus, modes);
+  const runs: TabreduceRun[] = [];
+  for (const tabs of tabsList) {
+    console.log(`tabreduce: ${tabs} tab(s)...`);
+    const run = await runTabreduce(corpus, yardsticks.best.matchAll.counts, tabs, options);
+    console.log(`  ${fixed(run.seconds, 3)} s${run.problems.length > 0 ? ' WRONG RESULT' : ', verified'}`);
+    runs.push(run);
+  }
+  console.log('yardsticks again...');
+  await measureYardsticks(corpus, modes, yardsticks);
+  return { yardsticks, runs };
+}
+
 async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2));
-  if (!existsSync(CHROMIUM_EXECUTABLE)) {
-    throw new Error(`${CHROMIUM_EXECUTABLE} is missing: run \`node e2e/ensure-chromium.mjs\` (or set TABREDUCE_CHROMIUM)`);
+  const options = parseWordCountOptions(process.argv.slice(2));
+  checkBrowserSetup();
+  if (!readFileSync(JOB_PATH, 'utf8').includes(WORD_SOURCE)) {
+    console.warn(`warning: ${path.relative(repoRoot, JOB_PATH)} no longer tokenizes with ${WORD_SOURCE}; the yardsticks still do, so the answers may differ`);
   }
-  if (!existsSync(path.join(repoRoot, 'dist', 'web'))) throw new Error('dist/web is missing: run `npx vite build` first (npm run bench does)');
-  const source = readFileSync(JOB_PATH, 'utf8');
-  if (!source.includes(WORD_SOURCE)) {
-    console.warn(`warning: ${path.relative(repoRoot, JOB_PATH)} no longer tokenizes with ${WORD_SOURCE}; the baseline still does, so the answers may differ`);
-  }
+  const allRuns: TabreduceRun[] = [];
+  let mainPoint: { mb: number; tabs: number; run: TabreduceRun; yardsticks: Yardsticks } | undefined;
 
-  const corpus = buildCorpus({ mb: options.mb, files: options.files });
-  const inputMb = corpus.totalBytes / MB;
-  console.log(
-    `corpus: ${corpus.source} (Moby-Dick, ${(corpus.bookBytes / MB).toFixed(2)} MB) x ${corpus.copies.toFixed(2)} = ` +
-      `${inputMb.toFixed(2)} MB in ${corpus.files.length} files under ${path.relative(repoRoot, path.dirname(corpus.files[0]!.path))}/`,
-  );
-
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'tabreduce-bench-'));
-  let coordinator: CoordinatorProcess | undefined;
-  let browser: Browser | undefined;
-  const pageErrors: string[] = [];
-  const stopOnSignal = () => {
-    // Best effort on Ctrl-C: Playwright closes its browser itself; the coordinator is ours.
-    coordinator?.child.kill('SIGTERM');
-    process.exit(130);
-  };
-  process.once('SIGINT', stopOnSignal);
-  process.once('SIGTERM', stopOnSignal);
-
-  try {
-    console.log('baseline: counting in this process...');
-    const baseline = runBaseline(corpus);
-
-    console.log(`tabreduce: starting the coordinator and ${options.tabs} Chromium tab(s)...`);
-    coordinator = await startCoordinatorProcess({ TABREDUCE_DATA_DIR: dataDir });
-    browser = await chromium.launch(CHROMIUM_LAUNCH);
-    const context = await browser.newContext();
-    const pages: Page[] = [];
-    for (let i = 0; i < options.tabs; i++) {
-      const page = await context.newPage();
-      page.on('pageerror', (error) => pageErrors.push(`tab ${i + 1}: ${error.message}`));
-      page.on('console', (message) => {
-        // A missing favicon is not the page's fault.
-        if (message.type() === 'error' && !message.location().url.endsWith('/favicon.ico')) pageErrors.push(`tab ${i + 1} console: ${message.text()} (${message.location().url || 'no url'})`);
-      });
-      await page.goto(`${coordinator.url}/volunteer`);
-      pages.push(page);
-    }
-    await Promise.all(
-      pages.map((page, i) =>
-        page
-          .waitForFunction(
-            () => {
-              const text = document.querySelector('[data-testid="connection-status"]')?.textContent?.trim().toLowerCase() ?? '';
-              return /(^|[^a-z])connected\b/.test(text) && !/disconnected|not connected/.test(text);
-            },
-            undefined,
-            { timeout: 30_000, polling: 100 },
-          )
-          .catch(async (error: unknown) => {
-            const shown = await page
-              .locator('[data-testid="connection-status"]')
-              .first()
-              .textContent({ timeout: 1000 })
-              .catch(() => '(no [data-testid="connection-status"] element)');
-            throw new Error(`tab ${i + 1} never showed "connected" in 30 s; its status reads ${JSON.stringify(shown)}: ${(error as Error).message}`);
-          }),
-      ),
-    );
-    const cluster = await waitForVolunteers(coordinator.url, options.tabs, 15_000);
-
-    console.log(`tabreduce: ${cluster.volunteers} volunteers with ${cluster.slots} worker slots; running the job...`);
-    const run = await runTabreduce(coordinator, corpus, source, options, cluster);
-
-    const problems = compare(run.result, baseline.counts);
-    const ratio = run.seconds / baseline.seconds;
-    const mapTasks = run.summary.progress.map.total;
-    const reducers = run.summary.progress.reduce.total;
-    const serverSeconds =
-      run.summary.finishedAtMs !== undefined && run.summary.submittedAtMs !== undefined
-        ? (run.summary.finishedAtMs - run.summary.submittedAtMs) / 1000
-        : undefined;
-
+  if (!options.skipMain) {
+    const corpus = buildCorpus({ mb: options.mb, files: options.files });
+    const { yardsticks, runs } = await measureSize(corpus, [options.tabs], options);
+    const run = runs[0]!;
+    allRuns.push(run);
+    mainPoint = { mb: options.mb, tabs: options.tabs, run, yardsticks };
+    console.log(`\n── Target 1: end-to-end word count, ${(corpus.totalBytes / MB).toFixed(1)} MB, ${options.tabs} tabs (target: x baseline <= 1.0, stretch 0.7) ──`);
+    console.log(sizeTable(corpus, yardsticks, runs));
     console.log('');
+    console.log(`input:            ${yardsticks.best.matchAll.words} words, ${yardsticks.best.matchAll.counts.size} distinct`);
+    for (const line of describeRun(run)) console.log(line);
+    console.log(`\n── Target 3: memory, ${(corpus.totalBytes / MB).toFixed(0)} MB job (target: coordinator peak RSS <= 300 MB) ──`);
     console.log(
       table([
-        ['', 'seconds', 'MB/s', 'x baseline'],
-        ['baseline (Node, 1 thread, read + count)', baseline.seconds.toFixed(3), (inputMb / baseline.seconds).toFixed(2), '1.00'],
-        [`tabreduce (${options.tabs} tab${options.tabs === 1 ? '' : 's'}, ${cluster.slots} slots, POST to result)`, run.seconds.toFixed(3), (inputMb / run.seconds).toFixed(2), ratio.toFixed(2)],
+        ['process', 'peak MiB', 'measure'],
+        ['coordinator', mibOf(run.coordinatorPeakRssKiB), 'RSS (VmHWM)'],
+        ...run.chromium.tabRenderers.map((p, i) => [`Chromium tab ${i + 1} (renderer pid ${p.pid})`, mibOf(p.peakPssKiB), `PSS; RSS ${mibOf(p.peakRssKiB)}`]),
+        ['Chromium browser + GPU + utilities + spare', mibOf(run.chromium.others.concat(run.chromium.idleRenderers).reduce((s, p) => s + p.peakPssKiB, 0)), 'PSS'],
+        ['Chromium, all processes', mibOf(run.chromium.peakTotalPssKiB), 'PSS'],
+        ...(['matchAll', 'threads=2'] as const).map((mode) => [YARDSTICK_LABELS[mode], mibOf(yardsticks.best[mode].peakRssKiB), 'RSS (VmHWM)']),
       ]),
     );
-    console.log('');
-    console.log(`input:            ${inputMb.toFixed(2)} MB in ${corpus.files.length} files; ${baseline.words} words, ${baseline.counts.size} distinct`);
-    console.log(`ratio:            tabreduce / baseline = ${ratio.toFixed(2)} (${ratio >= 1 ? `${ratio.toFixed(2)}x slower` : `${(1 / ratio).toFixed(2)}x faster`})`);
-    console.log(`job:              ${mapTasks} map tasks, ${reducers} reducers, ${run.summary.retries} retries, ${run.summary.volunteersUsed} volunteers used`);
+    const file = saveResults('word-count', { options, ...summarize(corpus, yardsticks, run) });
+    console.log(`\nsaved ${path.relative(repoRoot, file)}`);
+  }
+
+  if (options.curve) {
+    const points: { mb: number; tabs: number; run: TabreduceRun; baseline: number; threads: number }[] = [];
+    const plan: [number, number[]][] = [
+      [25, [1, 2, 4]],
+      [50, [2]],
+      [100, [2]],
+    ];
+    for (const [mb, tabsList] of plan) {
+      const corpus = buildCorpus({ mb, files: options.files });
+      const reuse = mainPoint && mainPoint.mb === mb && options.files === 6;
+      const todo = tabsList.filter((tabs) => !(reuse && mainPoint!.tabs === tabs));
+      const { yardsticks, runs } = todo.length > 0 ? await measureSize(corpus, todo, options, ['matchAll', 'threads=2']) : { yardsticks: mainPoint!.yardsticks, runs: [] };
+      const all = [...runs, ...(reuse && todo.length < tabsList.length ? [mainPoint!.run] : [])];
+      for (const run of all) {
+        allRuns.push(run);
+        points.push({ mb, tabs: run.tabs, run, baseline: yardsticks.best.matchAll.seconds, threads: yardsticks.best['threads=2'].seconds });
+      }
+    }
+    points.sort((a, b) => a.mb - b.mb || a.tabs - b.tabs);
+    console.log('\n── Scaling curve: end-to-end word count (upload to result) ──');
     console.log(
-      `tabreduce phases: body built ${run.preparedSeconds.toFixed(3)} s, submitted (201) ${run.submitSeconds.toFixed(3)} s, maps done by ${run.mapDoneSeconds?.toFixed(3) ?? '?'} s, ` +
-        `succeeded by ${run.succeededSeconds.toFixed(3)} s, result in hand ${run.seconds.toFixed(3)} s` +
-        (serverSeconds !== undefined ? ` (coordinator's own submit-to-finish: ${serverSeconds.toFixed(3)} s)` : ''),
+      table([
+        ['input', 'tabs', 'slots', 'wall s', 'MB/s', 'x baseline', 'x threads', 'coord. peak MiB', 'tab PSS MiB (each)', 'verified'],
+        ...points.map((p) => [
+          `${p.mb} MB`,
+          String(p.tabs),
+          String(p.run.slots),
+          fixed(p.run.seconds, 3),
+          fixed(p.run.mb / p.run.seconds, 1),
+          fixed(p.run.seconds / p.baseline),
+          fixed(p.run.seconds / p.threads),
+          mibOf(p.run.coordinatorPeakRssKiB),
+          p.run.chromium.tabRenderers.map((r) => mibOf(r.peakPssKiB)).join('/'),
+          p.run.problems.length === 0 ? 'yes' : 'NO',
+        ]),
+      ]),
     );
-    const times = (t: TaskTimes) => (t.count > 0 ? `mean ${(t.sum / t.count).toFixed(3)} s, max ${t.max.toFixed(3)} s, sum ${t.sum.toFixed(2)} s` : 'n/a');
-    console.log(`task times:       map ${times(run.taskSeconds.map)}; reduce ${times(run.taskSeconds.reduce)} (lease to done)`);
-    console.log(`tasks per tab:    ${run.cluster.volunteerList.map((v) => `${v.tasksDone} done/${v.tasksFailed} failed (${v.slots} slots)`).join(', ')}`);
-    console.log(`coordinator RSS:  ${run.peakRssKiB !== undefined ? `peak ${(run.peakRssKiB / 1024).toFixed(0)} MiB (VmHWM of pid ${coordinator.child.pid})` : 'not measurable here'}`);
-    if (pageErrors.length > 0) console.log(`page errors:      ${pageErrors.length}, first: ${pageErrors[0]}`);
-
-    const report = {
-      at: new Date().toISOString(),
-      corpus: { source: corpus.source, files: corpus.files.length, bytes: corpus.totalBytes },
-      words: baseline.words,
-      distinctWords: baseline.counts.size,
-      baseline: { seconds: baseline.seconds, mbPerSecond: inputMb / baseline.seconds },
-      tabreduce: {
-        tabs: options.tabs,
-        slots: cluster.slots,
-        seconds: run.seconds,
-        mbPerSecond: inputMb / run.seconds,
-        preparedSeconds: run.preparedSeconds,
-        submitSeconds: run.submitSeconds,
-        mapDoneSeconds: run.mapDoneSeconds,
-        succeededSeconds: run.succeededSeconds,
-        mapTasks,
-        reducers,
-        retries: run.summary.retries,
-        taskSeconds: run.taskSeconds,
-        coordinatorPeakRssKiB: run.peakRssKiB,
-      },
-      ratio,
-      verified: problems.length === 0,
-    };
-    writeFileSync(path.join(import.meta.dirname, '.cache', 'word-count-last.json'), `${JSON.stringify(report, null, 2)}\n`);
-
-    if (problems.length > 0) {
-      console.error(`\nFAILED: tabreduce's result differs from the baseline:\n  ${problems.join('\n  ')}`);
-      process.exitCode = 1;
-    } else {
-      console.log(`verified:         tabreduce's result equals the baseline's counts (${baseline.counts.size} keys)`);
-    }
-  } catch (error) {
-    console.error(`\nFAILED: ${describeError(error)}`);
-    if (pageErrors.length > 0) console.error(`\npage errors:\n  ${pageErrors.slice(0, 20).join('\n  ')}`);
-    if (coordinator) {
-      const lines = coordinator.output().trimEnd().split('\n');
-      console.error(`\ncoordinator output (last ${Math.min(lines.length, 40)} lines):\n${lines.slice(-40).join('\n')}`);
-    }
-    process.exitCode = 1;
-  } finally {
-    await browser?.close().catch((error: unknown) => console.error(`closing the browser failed: ${describeError(error)}`));
-    await coordinator?.stop().catch((error: unknown) => console.error(`stopping the coordinator failed: ${describeError(error)}`));
-    rmSync(dataDir, { recursive: true, force: true });
-    process.off('SIGINT', stopOnSignal);
-    process.off('SIGTERM', stopOnSignal);
+    const file = saveResults('word-count-curve', {
+      options,
+      points: points.map((p) => ({ mb: p.mb, tabs: p.tabs, baselineSeconds: p.baseline, threadsSeconds: p.threads, ratioToBaseline: p.run.seconds / p.baseline, ratioToThreads: p.run.seconds / p.threads, run: p.run })),
+    });
+    console.log(`saved ${path.relative(repoRoot, file)}`);
   }
+
+  if (options.gb !== undefined) {
+    const corpus = buildCorpus({ mb: options.gb * 1000, files: Math.max(options.files, Math.ceil(options.gb * 10)) });
+    const { yardsticks, runs } = await measureSize(corpus, [options.tabs], options, ['matchAll', 'threads=2']);
+    const run = runs[0]!;
+    allRuns.push(run);
+    console.log(`\n── Target 3: memory, ${options.gb} GB input (target: coordinator peak RSS <= 400 MB) ──`);
+    console.log(sizeTable(corpus, yardsticks, runs));
+    console.log('');
+    for (const line of describeRun(run)) console.log(line);
+    const file = saveResults('word-count-gb', { options, ...summarize(corpus, yardsticks, run) });
+    console.log(`saved ${path.relative(repoRoot, file)}`);
+  }
+  failIfWrong(allRuns);
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === import.meta.filename) {
-  try {
-    await main();
-  } catch (error) {
-    console.error(`FAILED: ${describeError(error)}`);
-    process.exitCode = 1;
-  }
-}
+await runMain(import.meta, main);

@@ -93,19 +93,23 @@ describe('ApiClient', () => {
     await expect(client.listJobs(controller.signal)).rejects.toMatchObject({ name: 'AbortError' });
   });
 
-  it('streams a body that is already JSON, as fetch requires of a stream (duplex: half)', async () => {
-    let seen: { body: string; duplex: unknown } | undefined;
+  it('uploads a file as a raw stream, as fetch requires of a stream (duplex: half)', async () => {
+    let seen: { url: string; body: string; duplex: unknown; type: string | null } | undefined;
     const client = new ApiClient({
       baseUrl: 'http://coordinator/',
       fetch: async (input, init) => {
-        expect(String(input)).toBe('http://coordinator/api/jobs');
-        seen = { body: await new Response(init!.body).text(), duplex: (init as { duplex?: unknown }).duplex };
-        return json(201, { id: 'j2' });
+        seen = {
+          url: String(input),
+          body: await new Response(init!.body).text(),
+          duplex: (init as { duplex?: unknown }).duplex,
+          type: new Headers(init!.headers).get('content-type'),
+        };
+        return json(201, { id: 'f-1', name: 'a b.txt', bytes: 6 });
       },
     });
-    const body = new Blob(['{"name":', '"n"}']).stream();
-    await expect(client.submitJobBody(body)).resolves.toEqual({ id: 'j2' });
-    expect(seen).toEqual({ body: '{"name":"n"}', duplex: 'half' });
+    const body = new Blob(['to be', '\n']).stream();
+    await expect(client.uploadFile('a b.txt', body)).resolves.toEqual({ id: 'f-1', name: 'a b.txt', bytes: 6 });
+    expect(seen).toEqual({ url: 'http://coordinator/api/files?name=a%20b.txt', body: 'to be\n', duplex: 'half', type: 'application/octet-stream' });
   });
 
   it("names the network failure's cause, and where it tried", async () => {

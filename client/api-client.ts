@@ -9,7 +9,7 @@
  * Answers are trusted: they come from our own coordinator, so they are typed here rather
  * than parsed against a schema.
  */
-import type { ClusterSummary, JobSubmission, JobSummary, KeyValue, TaskSummary } from '../shared/job.ts';
+import type { ClusterSummary, JobSubmission, JobSummary, KeyValue, TaskSummary, UploadedFile } from '../shared/job.ts';
 
 /** A failed API call: the HTTP status (0 when the request never got an answer), and the server's code and message. */
 export class ApiError extends Error {
@@ -55,25 +55,31 @@ export class ApiClient {
 
   /** `POST /api/jobs`: submits a job and answers its id. */
   async submitJob(submission: JobSubmission, signal?: AbortSignal): Promise<{ id: string }> {
-    return this.submitJobBody(JSON.stringify(submission), signal);
+    const response = await this.request('/api/jobs', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(submission),
+      signal,
+    });
+    return (await response.json()) as { id: string };
   }
 
   /**
-   * `POST /api/jobs` with a body that is already JSON text: a string, or a stream of its
-   * UTF-8 bytes, so a large submission never has to sit in memory whole. Streaming a
-   * request body needs Node's fetch (or HTTP/2 in a browser).
+   * `POST /api/files`: uploads one input file as raw bytes, for a `files` input. A stream
+   * body is sent as it is read, so a file of any size never sits in memory whole
+   * (streaming a request body needs Node's fetch, or HTTP/2 in a browser).
    */
-  async submitJobBody(body: string | ReadableStream<Uint8Array>, signal?: AbortSignal): Promise<{ id: string }> {
+  async uploadFile(name: string, body: Blob | ReadableStream<Uint8Array>, signal?: AbortSignal): Promise<UploadedFile> {
     // `duplex: 'half'` is what fetch requires of a stream body; DOM's RequestInit lacks it.
     const init: RequestInit & { duplex?: 'half' } = {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/octet-stream' },
       body,
       signal,
-      ...(typeof body === 'string' ? {} : { duplex: 'half' }),
+      ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
     };
-    const response = await this.request('/api/jobs', init);
-    return (await response.json()) as { id: string };
+    const response = await this.request(`/api/files?name=${encodeURIComponent(name)}`, init);
+    return (await response.json()) as UploadedFile;
   }
 
   /** `GET /api/jobs`: every job, newest first. */

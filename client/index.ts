@@ -28,13 +28,13 @@ import type { JobStatus, JobSubmission, JobSummary, KeyValue } from '../shared/j
 import { ApiClient } from './api-client.ts';
 import { JobFailedError } from './errors.ts';
 import { moduleFromFile, moduleFromFunctions, type JobFunctions } from './job-source.ts';
-import { submissionBody, type ClientInput } from './request-body.ts';
+import { uploadInput, type ClientInput } from './input-upload.ts';
 import { waitForJob } from './wait.ts';
 
 export { ApiClient, ApiError, type ResultFormat } from './api-client.ts';
 export { InvalidJobError, JobFailedError, type InvalidJobCode } from './errors.ts';
 export { moduleFromFile, moduleFromFunctions, type JobFunctions } from './job-source.ts';
-export type { ClientInput, PathsInput } from './request-body.ts';
+export type { ClientInput, PathsInput } from './input-upload.ts';
 export { waitForJob, type WaitOptions } from './wait.ts';
 export type { JobInput, JobStatus, JobSummary, KeyValue } from '../shared/job.ts';
 export type { Key } from '../shared/keys.ts';
@@ -133,15 +133,9 @@ export async function startJob(job: JobSpec, options: SubmitOptions & { api?: Ap
     maxAttempts: options.maxAttempts,
   };
   const { onProgress } = options;
-  const body = await submissionBody(head, job.input, (sentBytes, totalBytes) => onProgress?.({ phase: 'uploading', sentBytes, totalBytes }));
-  onProgress?.({ phase: 'uploading', sentBytes: 0, totalBytes: body.totalBytes });
-  try {
-    const { id } = await api.submitJobBody(body.stream, options.signal);
-    return id;
-  } catch (error) {
-    // A file that failed while being read breaks the request; say which file, not "fetch failed".
-    throw body.failure() ?? error;
-  }
+  const input = await uploadInput(api, job.input, (sentBytes, totalBytes) => onProgress?.({ phase: 'uploading', sentBytes, totalBytes }), options.signal);
+  const { id } = await api.submitJob({ ...head, input }, options.signal);
+  return id;
 }
 
 /**

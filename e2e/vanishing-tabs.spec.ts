@@ -107,8 +107,9 @@ test.describe.serial(`leases of ${LEASE_MS} ms`, () => {
 
 test.describe.serial('chaos: tabs closed and opened while word count runs', () => {
   const TABS = 4;
-  // A coordinator per seed: a tab closed mid-handshake can leave a session the
-  // coordinator only drops at its ping timeout, which must not spill into the next seed.
+  // A coordinator per seed. Under this load a tab opened through the relay sometimes
+  // gives up its first Socket.IO session for a second one, and the coordinator drops
+  // the first only at its ping timeout (about 45 s): that must not spill into the next seed.
   let coordinator: CoordinatorProcess | undefined;
   let fleet: TabFleet | undefined;
 

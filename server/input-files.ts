@@ -13,13 +13,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
 import { TabreduceError } from '../shared/errors.ts';
-
-/** A file as the upload endpoint reports it. */
-export interface UploadedFile {
-  id: string;
-  name: string;
-  bytes: number;
-}
+import type { UploadedFile } from '../shared/job.ts';
 
 /** A piece of a file: `length` bytes from `offset`. */
 export interface FileSlice {

@@ -171,16 +171,19 @@ export class Scheduler {
   }
 
   getJob(jobId: string): JobSummary | undefined {
+    this.store.flush();
     const run = this.runs.get(jobId);
     return run && this.summarize(run);
   }
 
   /** All jobs, newest first. */
   listJobs(): JobSummary[] {
+    this.store.flush();
     return [...this.runs.values()].reverse().map((run) => this.summarize(run));
   }
 
   getTasks(jobId: string): TaskSummary[] {
+    this.store.flush();
     const run = this.requireRun(jobId);
     return [...run.tasks.map, ...run.tasks.reduce].map(summarizeTask);
   }
@@ -229,11 +232,14 @@ export class Scheduler {
     this.listener.changed();
   }
 
-  /** A volunteer went away: its leases are abandoned now rather than at their deadline. */
-  disconnect(volunteerId: string, nowMs: number): void {
+  /**
+   * A volunteer went away: its leases are abandoned now rather than at their deadline.
+   * `reason` says how, for the tasks' error (the last attempt's error is the job's).
+   */
+  disconnect(volunteerId: string, nowMs: number, reason = 'the volunteer disconnected'): void {
     const volunteer = this.volunteers.get(volunteerId);
     if (!volunteer) return;
-    for (const token of [...volunteer.leases]) this.abandon(token, 'the volunteer disconnected', nowMs);
+    for (const token of [...volunteer.leases]) this.abandon(token, reason, nowMs);
     this.volunteers.delete(volunteerId);
     this.listener.changed();
   }

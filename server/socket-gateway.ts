@@ -29,6 +29,21 @@ function toWireError(error: unknown): WireError {
   return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
 }
 
+/** Socket.IO's disconnect reason, as a task error a submitter can act on. */
+export function describeDisconnect(reason: string): string {
+  switch (reason) {
+    case 'ping timeout':
+      return 'the volunteer stopped answering while it ran this task (tab frozen, or machine asleep)';
+    case 'transport close':
+    case 'transport error':
+      return "the volunteer's connection dropped while it ran this task: its tab was closed or crashed (job code that exhausts memory crashes the tab)";
+    case 'client namespace disconnect':
+      return 'the volunteer left while it ran this task (it stopped volunteering)';
+    default:
+      return `the volunteer disconnected while it ran this task (${reason})`;
+  }
+}
+
 export class VolunteerGateway {
   constructor(
     private readonly namespace: VolunteerNamespace,
@@ -90,8 +105,8 @@ export class VolunteerGateway {
       volunteerIdOf();
       return scheduler.getSource(request.jobId);
     });
-    socket.on('disconnect', () => {
-      if (socket.data.volunteerId) scheduler.disconnect(socket.data.volunteerId, options.now());
+    socket.on('disconnect', (reason) => {
+      if (socket.data.volunteerId) scheduler.disconnect(socket.data.volunteerId, options.now(), describeDisconnect(reason));
     });
   }
 

@@ -77,6 +77,13 @@ export interface TextFile {
   text: string;
 }
 
+/** What `POST /api/files` answers: the upload's id (for a `files` input), name and size in bytes. */
+export interface UploadedFile {
+  id: string;
+  name: string;
+  bytes: number;
+}
+
 /** An input file uploaded beforehand with `POST /api/files`; `name` overrides the upload's name. */
 export interface UploadedFileRef {
   fileId: string;

@@ -68,6 +68,13 @@ export interface JobStore {
   deleteJob(jobId: string): void;
 
   /**
+   * Makes every write so far durable now. A store may group writes and commit them a
+   * little later; the scheduler flushes before it tells anyone about its state, so
+   * whatever a reader was told survives a crash.
+   */
+  flush(): void;
+
+  /**
    * Releases the store (a database handle, a file lock). Idempotent; nothing may be
    * called after it. The store's owner calls it: whoever opened it.
    */

@@ -103,6 +103,10 @@ export class MemoryStore implements JobStore {
   }
 
   /** Nothing to release: the data goes with the process. */
+  flush(): void {
+    // Nothing is durable here, so nothing waits to be.
+  }
+
   close(): void {}
 
   private require(jobId: string): StoredJob {

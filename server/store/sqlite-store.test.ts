@@ -72,7 +72,7 @@ describe('SqliteStore', () => {
       const failed = { ...task('map', 1), state: { status: 'failed', attemptsStarted: 3, error: { name: 'E', message: 'm' } } };
       store.saveTask(failed);
       store.putMapOutput('job-1', 0, [new TextEncoder().encode('"a"'), new TextEncoder().encode('"b"')]);
-      store.commitTurn();
+      store.flush();
       store.saveTask({ ...task('map', 0), state: { status: 'failed', attemptsStarted: 1, error: { name: 'Lost', message: 'in the crash' } } });
       process.kill(process.pid, 'SIGKILL');
     `;

@@ -270,11 +270,11 @@ export class SqliteStore implements JobStore {
   private inTurn(): void {
     if (this.db.inTransaction) return;
     this.db.exec('BEGIN');
-    setTimeout(() => this.commitTurn(), COMMIT_EVERY_MS).unref();
+    setTimeout(() => this.flush(), COMMIT_EVERY_MS).unref();
   }
 
-  /** Commits the current turn's writes now (close() and tests call it too). */
-  commitTurn(): void {
+  /** Commits the grouped writes now. */
+  flush(): void {
     if (this.db.open && this.db.inTransaction) this.db.exec('COMMIT');
   }
 
@@ -340,7 +340,7 @@ export class SqliteStore implements JobStore {
   }
 
   close(): void {
-    this.commitTurn();
+    this.flush();
     if (this.db.open) this.db.close();
   }
 
