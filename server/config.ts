@@ -23,7 +23,7 @@ export interface CoordinatorConfig {
   leaseMs: number;
   /** Longest a single task may run in a tab, in ms. Env TABREDUCE_TASK_TIMEOUT_MS, default 5 min. */
   taskTimeoutMs: number;
-  /** How often expired leases are swept, in ms. Default 500. */
+  /** How often expired leases are swept, in ms. Default 200. */
   sweepIntervalMs: number;
   /** Largest HTTP request body, in bytes. Env TABREDUCE_MAX_BODY_BYTES, default 512 MiB. */
   maxBodyBytes: number;
@@ -70,7 +70,7 @@ export function loadConfig(overrides: Partial<CoordinatorConfig> = {}): Coordina
     webDir: path.join(repoRoot, 'dist', 'web'),
     leaseMs: intFromEnv('TABREDUCE_LEASE_MS', 30_000),
     taskTimeoutMs: intFromEnv('TABREDUCE_TASK_TIMEOUT_MS', 5 * 60_000),
-    sweepIntervalMs: 500,
+    sweepIntervalMs: 200,
     maxBodyBytes: intFromEnv('TABREDUCE_MAX_BODY_BYTES', 512 * 1024 * 1024),
     maxFileBytes: intFromEnv('TABREDUCE_MAX_FILE_BYTES', 16 * 1024 ** 3),
     maxMessageBytes: intFromEnv('TABREDUCE_MAX_MESSAGE_BYTES', 64 * 1024 * 1024),
