@@ -48,6 +48,23 @@ describe('runMapTask', () => {
     }
   });
 
+  test('combine folds a frequent key as its values arrive, and the total stays exact', () => {
+    const calls: number[] = [];
+    const counting: JobModule = {
+      ...wordCountWithCombine,
+      combine: (key, values) => {
+        calls.push(values.length);
+        return sum(key, values);
+      },
+    };
+    const text = 'tick '.repeat(1000);
+    const [block] = runMapTask(counting, mapInput({ kind: 'text', key: 'clock.txt', text }), 1);
+    expect(decode<PartitionBlock>(block!)).toEqual([['tick', [1000]]]);
+    // Folded in passes of a few hundred values, each pass taking the previous partial sum.
+    expect(calls.length).toBeGreaterThan(1);
+    expect(Math.max(...calls)).toBeLessThanOrEqual(256);
+  });
+
   test('combine pre-aggregates each key to one value', () => {
     const [block] = runMapTask(wordCountWithCombine, mapInput({ kind: 'records', records: texts }), 1);
     const entries = decode<PartitionBlock>(block!);

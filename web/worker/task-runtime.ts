@@ -91,7 +91,7 @@ export function runMapTask(module: JobModule, input: MapInputPayload, partitions
     throw new RangeError(`a map task needs a whole number of partitions >= 1, got ${preview(partitions)}`);
   }
   const task = parseMapTaskInput(input);
-  const groups = new Map<string, MapGroup>();
+  const groups: MapGroups = { strings: new Map(), others: new Map() };
   if (task.kind === 'text') {
     mapRecord(module, groups, partitions, 0, task.key, task.text);
   } else if (task.kind === 'records') {
@@ -109,7 +109,7 @@ export function runMapTask(module: JobModule, input: MapInputPayload, partitions
 
   const blocks: PartitionBlock[] = Array.from({ length: partitions }, () => []);
   const { combine } = module;
-  for (const group of groups.values()) {
+  for (const group of [...groups.strings.values(), ...groups.others.values()]) {
     if (combine) group.values = [combineGroup(combine, group)];
     blocks[group.partition]!.push([group.key, group.values]);
   }
@@ -135,7 +135,7 @@ export function runMapTaskPacked(module: JobModule, input: MapInputPayload, part
 /** Calls `map` on one record and files every pair it yields under its key. */
 function mapRecord(
   module: JobModule,
-  groups: Map<string, MapGroup>,
+  groups: MapGroups,
   partitions: number,
   recordIndex: number,
   recordKey: Key,
@@ -179,20 +179,35 @@ function mapRecord(
     const key = pair[0] as Key;
     // The typeof test first, so the usual primitive value costs no closure.
     if (!isJsonPrimitive(pair[1])) checkEncodable(pair[1], () => [where(), `yielded a value for key ${preview(key)}`]);
-    const canonical = canonicalKey(key);
-    let group = groups.get(canonical);
+    // String keys (the common case) are their own map key: building a canonical string
+    // for every pair would allocate once per pair.
+    const mapKey = typeof key === 'string' ? key : canonicalKey(key);
+    const table = typeof key === 'string' ? groups.strings : groups.others;
+    let group = table.get(mapKey);
     if (group === undefined) {
       group = {
         // An array key is copied so that job code reusing its array cannot change a
         // key after it was filed under its canonical form.
-        key: typeof key === 'object' ? (JSON.parse(canonical) as Key) : key,
+        key: typeof key === 'object' ? (JSON.parse(mapKey) as Key) : key,
         values: [],
         partition: partitionOf(key, partitions),
       };
-      groups.set(canonical, group);
+      table.set(mapKey, group);
     }
     group.values.push(pair[1]);
+    // Fold as pairs arrive, so a frequent key holds a few values, not one per occurrence
+    // (a combiner may run any number of times on partial values, as in Hadoop).
+    if (module.combine && group.values.length >= COMBINE_EVERY) group.values = [combineGroup(module.combine, group)];
   }
+}
+
+/** How many values a key collects before the combiner folds them (when there is one). */
+const COMBINE_EVERY = 256;
+
+/** A map task's groups: string keys by themselves, other keys by their canonical string. */
+interface MapGroups {
+  strings: Map<string, MapGroup>;
+  others: Map<string, MapGroup>;
 }
 
 function combineGroup(combine: ReduceFunction, group: Group): unknown {
