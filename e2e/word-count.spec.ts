@@ -80,8 +80,12 @@ test.describe.serial('a job runs end to end on real browser tabs', () => {
     const tabIds = await Promise.all(volunteers.map((page) => page.getByTestId('volunteer-id').textContent()));
     expect(mapVolunteers.size).toBeGreaterThanOrEqual(2);
     for (const id of mapVolunteers) expect(tabIds).toContain(id);
-    const tasksDone = await Promise.all(volunteers.map(async (page) => Number(await page.getByTestId('tasks-done').textContent())));
-    expect(tasksDone.reduce((a, b) => a + b, 0)).toBe(tasks.length);
+    await expect
+      .poll(async () => {
+        const tasksDone = await Promise.all(volunteers.map(async (page) => Number(await page.getByTestId('tasks-done').textContent())));
+        return tasksDone.reduce((a, b) => a + b, 0);
+      })
+      .toBe(tasks.length);
     await volunteers[0]!.screenshot({ path: testInfo.outputPath('volunteer.png'), fullPage: true });
     await dashboard.context().close();
   });

@@ -101,8 +101,12 @@ export class VolunteerClient {
   #stopped = false;
   #leaseMs = 0;
   readonly #running = new Map<string, RunningTask>();
-  /** The session whose `task:request` is awaiting its answer, if any: one request at a time. */
-  #requestInFlight: number | undefined;
+  /**
+   * Tasks asked for on the current connection and not answered yet (by `task:request`
+   * or with a result's `next`): several requests may be out, never for more tasks than
+   * there is room for.
+   */
+  #asked = 0;
   /** Counts `work:available` hints, so a hint that arrives during a request is not lost. */
   #workHints = 0;
   /** A renewal is awaiting its ack: beats meanwhile are skipped (a tab unfrozen after a pause gets a burst of them). */
@@ -218,7 +222,7 @@ export class VolunteerClient {
   #endSession(): void {
     this.#session++;
     this.#ready = false;
-    this.#requestInFlight = undefined;
+    this.#asked = 0;
     this.#heartbeat?.stop();
     this.#heartbeat = undefined;
     clearTimeout(this.#retryTimer);
@@ -262,16 +266,18 @@ export class VolunteerClient {
     return this.#executor.slots * 2;
   }
 
-  /**
-   * Claims the one request for work that may be out at a time: answers how many tasks to
-   * ask for, or 0 when none are needed or a request is already out.
-   */
+  /** Claims room for tasks to ask for: answers how many (0 when there is no room). */
   #claimRequest(): number {
-    if (!this.#ready || this.#stopped || this.#requestInFlight === this.#session) return 0;
-    const free = this.#capacity() - this.#running.size;
+    if (!this.#ready || this.#stopped) return 0;
+    const free = Math.min(this.#capacity() - this.#running.size - this.#asked, LIMITS.tasksPerRequest);
     if (free <= 0) return 0;
-    this.#requestInFlight = this.#session;
-    return Math.min(free, LIMITS.tasksPerRequest);
+    this.#asked += free;
+    return free;
+  }
+
+  /** The answer to a claim came (or never will, on this connection). */
+  #settleClaim(claimed: number, session: number): void {
+    if (session === this.#session) this.#asked = Math.max(0, this.#asked - claimed);
   }
 
   /** Asks for as many tasks as there is room for, unless a request is already out. */
@@ -303,7 +309,7 @@ export class VolunteerClient {
       if (session === this.#session) this.#setError(`a request for work went unanswered: ${describe(error)}`);
       return;
     } finally {
-      if (this.#requestInFlight === session) this.#requestInFlight = undefined;
+      this.#settleClaim(max, session);
     }
     this.#received(tasks, session, hintsBefore);
   }
@@ -380,7 +386,7 @@ export class VolunteerClient {
     } catch (error) {
       if (this.#wanted(task)) this.#setError(`the result of task ${assignment.taskId} went unacknowledged: ${describe(error)}`);
     } finally {
-      if (next > 0 && this.#requestInFlight === session) this.#requestInFlight = undefined;
+      this.#settleClaim(next, session);
     }
     if (next === 0 || session !== this.#session) return;
     // Refused or unanswered, the request did not happen: ask on its own.
