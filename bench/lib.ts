@@ -2,18 +2,21 @@
  * What the benchmarks share: flags, HTTP polling, the coordinator child process, volunteer
  * tabs, and measuring processes from /proc (peak RSS, PSS, CPU time) on Linux.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from '@playwright/test';
-import { ApiClient } from '../client/api-client.ts';
+import { ApiClient, ApiError } from '../client/api-client.ts';
 import { CHROMIUM_EXECUTABLE, CHROMIUM_LAUNCH } from '../e2e/chromium.ts';
-import { startCoordinatorProcess, type CoordinatorProcess } from '../e2e/coordinator-process.ts';
+import type { CoordinatorProcess } from '../e2e/coordinator-process.ts';
 import type { ClusterSummary, JobSummary, TaskSummary } from '../shared/job.ts';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..');
 export const CACHE_DIR = path.join(import.meta.dirname, '.cache');
 export const MB = 1_000_000;
 export const MiB = 1024 * 1024;
+const TEMP_PREFIX = path.join(tmpdir(), 'tabreduce-bench-');
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -98,15 +101,58 @@ export interface CoordinatorSettings {
   cpuProfileDir?: string;
 }
 
-/** The real coordinator (`server/main.ts`) as a child process, on a free port and a fresh data directory. */
+/**
+ * The real coordinator (`server/main.ts`) as a child process, the way `npm start` runs
+ * it, on a free port and a fresh data directory; like e2e/coordinator-process.ts, plus
+ * Node flags of our own (V8's --cpu-prof is not allowed in NODE_OPTIONS).
+ */
 export async function startCoordinator(settings: CoordinatorSettings = {}): Promise<CoordinatorProcess> {
   const env: Record<string, string> = {};
   if (settings.store) env.TABREDUCE_STORE = settings.store;
+  const nodeArgs: string[] = [];
   if (settings.cpuProfileDir) {
     mkdirSync(settings.cpuProfileDir, { recursive: true });
-    env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${settings.cpuProfileDir}`.trim();
+    nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${settings.cpuProfileDir}`);
   }
-  return startCoordinatorProcess(env);
+  const dataDir = mkdtempSync(TEMP_PREFIX);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'server/main.ts'], {
+    cwd: repoRoot,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', TABREDUCE_DATA_DIR: dataDir, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the coordinator did not start in 30 s:\n${output}`)), 30_000);
+      const onData = () => {
+        const match = /listening on (http:\/\/\S+)/.exec(output);
+        if (match) {
+          clearTimeout(timer);
+          child.stdout.off('data', onData);
+          resolve(match[1]!);
+        }
+      };
+      child.stdout.on('data', onData);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`the coordinator exited with ${code} before listening:\n${output}`));
+      });
+    });
+    return { url, dataDir, child, output: () => output, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
 export function apiFor(coordinator: { url: string }): ApiClient {
@@ -119,16 +165,40 @@ export interface FinishedJob {
   mapsDoneSeconds?: number;
   /** Seconds from `since`'s zero until the job was first seen succeeded. */
   succeededSeconds: number;
+  /** Longest wait for one answer to GET /api/jobs/:id, ms: how long the coordinator stalled at worst. */
+  longestPollMs: number;
+  /** Polls that failed on the network (reset, refused) and were retried. */
+  pollErrors: number;
 }
 
-/** Polls job `id` every `pollMs` until it succeeds; throws if it fails, is cancelled or times out. */
+/**
+ * Polls job `id` every `pollMs` until it succeeds; throws if it fails, is cancelled or
+ * times out. A poll that fails on the network is retried (up to 10 in a row): a
+ * coordinator that stalls past its keep-alive timeout resets the connection under a
+ * waiting request.
+ */
 export async function waitForSuccess(api: ApiClient, id: string, since: () => number, timeoutMs: number, pollMs = 25): Promise<FinishedJob> {
   const deadline = Date.now() + timeoutMs;
   let mapsDoneSeconds: number | undefined;
+  let longestPollMs = 0;
+  let pollErrors = 0;
+  let failuresInARow = 0;
   for (;;) {
-    const summary = await api.getJob(id);
+    const asked = performance.now();
+    let summary: JobSummary;
+    try {
+      summary = await api.getJob(id);
+      failuresInARow = 0;
+    } catch (error) {
+      if (!(error instanceof ApiError && error.code === 'NETWORK') || ++failuresInARow > 10) throw error;
+      pollErrors++;
+      await sleep(100);
+      continue;
+    } finally {
+      longestPollMs = Math.max(longestPollMs, performance.now() - asked);
+    }
     if (mapsDoneSeconds === undefined && (summary.state === 'reducing' || summary.state === 'succeeded')) mapsDoneSeconds = since();
-    if (summary.state === 'succeeded') return { summary, succeededSeconds: since(), ...(mapsDoneSeconds !== undefined ? { mapsDoneSeconds } : {}) };
+    if (summary.state === 'succeeded') return { summary, succeededSeconds: since(), longestPollMs, pollErrors, ...(mapsDoneSeconds !== undefined ? { mapsDoneSeconds } : {}) };
     if (summary.state === 'failed' || summary.state === 'cancelled') {
       throw new Error(`job ${id} ${summary.state}: ${JSON.stringify(summary.error ?? null)}; progress ${JSON.stringify(summary.progress)}`);
     }
@@ -181,7 +251,7 @@ export interface Tabs {
   pages: Page[];
   /** Errors the pages reported (uncaught exceptions, console errors). */
   errors: string[];
-  /** Opens one more tab; `workers` sets its worker count (default: the page's own). */
+  /** Opens one more tab; `workers` sets its worker count (default: the page's own, whatever `openTabs` was given). */
   open(workers?: number): Promise<Page>;
   close(): Promise<void>;
 }
@@ -198,7 +268,7 @@ export async function openTabs(url: string, count: number, workers?: number): Pr
   const browser = await chromium.launch(CHROMIUM_LAUNCH);
   const pages: Page[] = [];
   const errors: string[] = [];
-  const open = async (tabWorkers = workers): Promise<Page> => {
+  const open = async (tabWorkers?: number): Promise<Page> => {
     const index = pages.length + 1;
     const context = await browser.newContext();
     const page = await context.newPage();
@@ -221,7 +291,7 @@ export async function openTabs(url: string, count: number, workers?: number): Pr
     return page;
   };
   try {
-    for (let i = 0; i < count; i++) await open();
+    for (let i = 0; i < count; i++) await open(workers);
   } catch (error) {
     await browser.close().catch(() => {});
     throw error;
@@ -318,6 +388,8 @@ export interface ChromiumMemory {
   peakTotalPssKiB: number;
   /** The same for the renderers alone. */
   peakRendererPssKiB: number;
+  /** The same for every process but the renderers. */
+  peakOtherPssKiB: number;
   cpuSeconds: number;
 }
 
@@ -331,6 +403,7 @@ export class ChromiumSampler {
   readonly #tabs: number;
   #peakTotal = 0;
   #peakRenderers = 0;
+  #peakOthers = 0;
   #cpuAtStart = new Map<number, number>();
   #timer: ReturnType<typeof setInterval> | undefined;
 
@@ -366,6 +439,7 @@ export class ChromiumSampler {
     }
     this.#peakTotal = Math.max(this.#peakTotal, total);
     this.#peakRenderers = Math.max(this.#peakRenderers, renderers);
+    this.#peakOthers = Math.max(this.#peakOthers, total - renderers);
   }
 
   stop(): ChromiumMemory {
@@ -379,6 +453,7 @@ export class ChromiumSampler {
       others: all.filter((p) => p.role !== 'renderer'),
       peakTotalPssKiB: this.#peakTotal,
       peakRendererPssKiB: this.#peakRenderers,
+      peakOtherPssKiB: this.#peakOthers,
       cpuSeconds: all.reduce((sum, p) => sum + p.cpuSeconds, 0),
     };
   }
@@ -388,17 +463,32 @@ export class ChromiumSampler {
 export function describeChromium(memory: ChromiumMemory): string {
   const mib = (kib: number) => (kib / 1024).toFixed(0);
   const tabs = memory.tabRenderers.map((p) => `${mib(p.peakPssKiB)}`).join(' / ');
-  const othersPss = memory.others.reduce((sum, p) => sum + p.peakPssKiB, 0) + memory.idleRenderers.reduce((sum, p) => sum + p.peakPssKiB, 0);
-  return `per tab (renderer PSS, peak) ${tabs} MiB; browser + GPU + utilities + spare ${mib(othersPss)} MiB; all Chromium peak ${mib(memory.peakTotalPssKiB)} MiB PSS`;
+  const perTab = memory.tabRenderers.length > 0 ? memory.peakRendererPssKiB / memory.tabRenderers.length : 0;
+  return (
+    `working renderer per tab ${tabs} MiB PSS; all renderers ÷ tabs ${mib(perTab)} MiB; ` +
+    `browser + GPU + utilities ${mib(memory.peakOtherPssKiB)} MiB; all Chromium ${mib(memory.peakTotalPssKiB)} MiB (peak PSS)`
+  );
+}
+
+/** Rows for a memory table: each tab's working renderer, then the rest of Chromium. */
+export function chromiumRows(memory: ChromiumMemory): string[][] {
+  const mib = (kib: number) => (kib / 1024).toFixed(0);
+  const tabs = memory.tabRenderers.length;
+  return [
+    ...memory.tabRenderers.map((p, i) => [`Chromium tab ${i + 1}: its working renderer (pid ${p.pid}, ${p.cpuSeconds.toFixed(1)} CPU s)`, mib(p.peakPssKiB), `PSS (RSS ${mib(p.peakRssKiB)})`]),
+    [`Chromium: every renderer ÷ ${tabs} tab${tabs === 1 ? '' : 's'} (each context brings helper renderers)`, tabs > 0 ? mib(memory.peakRendererPssKiB / tabs) : '-', 'PSS'],
+    ['Chromium: browser + GPU + utilities + zygotes', mib(memory.peakOtherPssKiB), 'PSS'],
+    ['Chromium: all processes', mib(memory.peakTotalPssKiB), 'PSS'],
+  ];
 }
 
 // ── Output ──────────────────────────────────────────────────────────────────────────
 
-/** A plain text table: first column left-aligned, the rest right-aligned. */
-export function table(rows: string[][]): string {
+/** A plain text table: first column left-aligned, the rest right-aligned (numbers) or left-aligned too. */
+export function table(rows: string[][], align: 'numbers' | 'left' = 'numbers'): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
   const line = (row: string[]) =>
-    row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('   ').trimEnd();
+    row.map((cell, column) => (column === 0 || align === 'left' ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('   ').trimEnd();
   return [line(rows[0]!), widths.map((w) => '─'.repeat(w)).join('   '), ...rows.slice(1).map(line)].join('\n');
 }
 

@@ -20,7 +20,7 @@
  * Flags: --mb N (default 100), --tabs N (default 2), --files N (default 6), --timeout S
  * (default 900), --reducers N and --split-bytes N (passed to the job), --store sqlite|memory,
  * --cpu-prof (profile the coordinator into bench/.cache/profiles/), --curve (also 1, 2, 4
- * tabs at 25 MB and 25, 50, 100 MB at 2 tabs), --gb [N] (also an N GB input, default 1;
+ * tabs at 25 MB and 25, 50, 100 MB at 2 tabs; --curve-sizes and --curve-tabs change those), --gb [N] (also an N GB input, default 1;
  * takes minutes), --skip-main (only the --curve / --gb parts).
  *
  * Results: bench/.cache/word-count.json, word-count-curve.json, word-count-gb.json.
@@ -35,6 +35,7 @@ import {
   CACHE_DIR,
   checkBrowserSetup,
   ChromiumSampler,
+  chromiumRows,
   cpuSeconds,
   describeChromium,
   durations,
@@ -70,6 +71,9 @@ export interface WordCountOptions {
   store?: string;
   cpuProf: boolean;
   curve: boolean;
+  /** Input sizes of the curve, MB: all at 2 tabs, the first also at each of `curveTabs`. */
+  curveSizes: number[];
+  curveTabs: number[];
   gb?: number;
   skipMain: boolean;
 }
@@ -83,6 +87,8 @@ export function parseWordCountOptions(argv: readonly string[]): WordCountOptions
     timeoutMs: flags.number('timeout', 900, { min: 1 }) * 1000,
     cpuProf: flags.has('cpu-prof'),
     curve: flags.has('curve'),
+    curveSizes: flags.numbers('curve-sizes', [25, 50, 100]),
+    curveTabs: flags.numbers('curve-tabs', [1, 2, 4]),
     skipMain: flags.has('skip-main'),
   };
   if (flags.has('reducers')) options.reducers = flags.number('reducers', 0, { integer: true, min: 1 });
@@ -178,6 +184,8 @@ export interface TabreduceRun {
   problems: string[];
   pageErrors: string[];
   profile?: string;
+  longestPollMs: number;
+  pollErrors: number;
 }
 
 /** Starts a coordinator and `tabs` tabs, runs the word count over `corpus` through the upload path, and stops them. */
@@ -240,6 +248,8 @@ export async function runTabreduce(corpus: Corpus, expected: Map<string, number>
       chromium,
       problems: compare(result, expected),
       pageErrors: browser.errors.slice(0, 20),
+      longestPollMs: finished.longestPollMs,
+      pollErrors: finished.pollErrors,
       ...(profileDir ? { profile: profileDir } : {}),
     };
   } catch (error) {
@@ -335,7 +345,7 @@ function describeRun(run: TabreduceRun): string[] {
   return [
     `tabreduce phases: uploaded ${fixed(run.uploadedSeconds, 3)} s, submitted (201) ${fixed(run.submittedSeconds, 3)} s, maps done ${fixed(run.mapsDoneSeconds, 3)} s, ` +
       `succeeded ${fixed(run.succeededSeconds, 3)} s, result in hand ${fixed(run.seconds, 3)} s`,
-    `job:              ${run.mapTasks} map tasks, ${run.reducers} reducers, ${run.retries} retries, ${run.volunteersUsed} volunteers used`,
+    `job:              ${run.mapTasks} map tasks, ${run.reducers} reducers, ${run.retries} retries, ${run.volunteersUsed} volunteers used; longest poll of the job ${fixed(run.longestPollMs, 0)} ms${run.pollErrors > 0 ? ` (${run.pollErrors} reset)` : ''}`,
     `task times:       map ${t(run.taskMs.map)}; reduce ${t(run.taskMs.reduce)} (lease to done)`,
     `coordinator:      peak RSS ${mibOf(run.coordinatorPeakRssKiB)} MiB (VmHWM), ${fixed(run.coordinatorCpuSeconds)} CPU s during the run` +
       (run.coordinatorCpuSeconds !== undefined ? ` (${((run.coordinatorCpuSeconds / run.seconds) * 100).toFixed(0)}% of one core)` : ''),
@@ -417,23 +427,18 @@ async function main(): Promise<void> {
       table([
         ['process', 'peak MiB', 'measure'],
         ['coordinator', mibOf(run.coordinatorPeakRssKiB), 'RSS (VmHWM)'],
-        ...run.chromium.tabRenderers.map((p, i) => [`Chromium tab ${i + 1} (renderer pid ${p.pid})`, mibOf(p.peakPssKiB), `PSS; RSS ${mibOf(p.peakRssKiB)}`]),
-        ['Chromium browser + GPU + utilities + spare', mibOf(run.chromium.others.concat(run.chromium.idleRenderers).reduce((s, p) => s + p.peakPssKiB, 0)), 'PSS'],
-        ['Chromium, all processes', mibOf(run.chromium.peakTotalPssKiB), 'PSS'],
+        ...chromiumRows(run.chromium),
         ...(['matchAll', 'threads=2'] as const).map((mode) => [YARDSTICK_LABELS[mode], mibOf(yardsticks.best[mode].peakRssKiB), 'RSS (VmHWM)']),
       ]),
     );
-    const file = saveResults('word-count', { options, ...summarize(corpus, yardsticks, run) });
+    const file = saveResults(`word-count${options.cpuProf ? '-profiled' : ''}`, { options, ...summarize(corpus, yardsticks, run) });
     console.log(`\nsaved ${path.relative(repoRoot, file)}`);
   }
 
   if (options.curve) {
     const points: { mb: number; tabs: number; run: TabreduceRun; baseline: number; threads: number }[] = [];
-    const plan: [number, number[]][] = [
-      [25, [1, 2, 4]],
-      [50, [2]],
-      [100, [2]],
-    ];
+    const [first, ...others] = options.curveSizes;
+    const plan: [number, number[]][] = [[first!, [...new Set([...options.curveTabs, 2])].sort((a, b) => a - b)], ...others.map((mb): [number, number[]] => [mb, [2]])];
     for (const [mb, tabsList] of plan) {
       const corpus = buildCorpus({ mb, files: options.files });
       const reuse = mainPoint && mainPoint.mb === mb && options.files === 6;
@@ -464,7 +469,7 @@ async function main(): Promise<void> {
         ]),
       ]),
     );
-    const file = saveResults('word-count-curve', {
+    const file = saveResults(`word-count-curve${options.cpuProf ? '-profiled' : ''}`, {
       options,
       points: points.map((p) => ({ mb: p.mb, tabs: p.tabs, baselineSeconds: p.baseline, threadsSeconds: p.threads, ratioToBaseline: p.run.seconds / p.baseline, ratioToThreads: p.run.seconds / p.threads, run: p.run })),
     });
@@ -480,7 +485,7 @@ async function main(): Promise<void> {
     console.log(sizeTable(corpus, yardsticks, runs));
     console.log('');
     for (const line of describeRun(run)) console.log(line);
-    const file = saveResults('word-count-gb', { options, ...summarize(corpus, yardsticks, run) });
+    const file = saveResults(`word-count-gb${options.cpuProf ? '-profiled' : ''}`, { options, ...summarize(corpus, yardsticks, run) });
     console.log(`saved ${path.relative(repoRoot, file)}`);
   }
   failIfWrong(allRuns);

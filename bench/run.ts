@@ -1,0 +1,208 @@
+/**
+ * `npm run bench`: issue 4's measurements, one benchmark after the other (each in a
+ * process of its own), then one summary table against the targets.
+ *
+ *   npm run bench                        all: word count (target 1 and 3), dispatch (2), crowd (4)
+ *   npm run bench -- word-count [flags]  bench/word-count.ts alone (flags as it documents)
+ *   npm run bench -- dispatch [flags]    bench/dispatch.ts alone
+ *   npm run bench -- crowd [flags]       bench/crowd.ts alone
+ *   npm run bench -- curve [flags]       the scaling curve alone (word-count.ts --curve --skip-main)
+ *   npm run bench -- summary             the summary of the last results in bench/.cache/
+ *
+ * With no sub-command, flags go to the benchmark they belong to: --mb, --tabs, --files,
+ * --reducers, --split-bytes, --curve, --gb [N] to the word count; --tasks,
+ * --latency-tasks, --dispatch-tabs (its --tabs) to dispatch; --volunteers, --processes,
+ * --tasks-per-volunteer to the crowd; --store, --timeout and --cpu-prof to all three.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { CACHE_DIR, fixed, runMain, table } from './lib.ts';
+
+const BENCHES = ['word-count', 'dispatch', 'crowd'] as const;
+type Bench = (typeof BENCHES)[number];
+
+const ROUTES: Record<string, Bench[]> = {
+  mb: ['word-count'],
+  tabs: ['word-count'],
+  files: ['word-count'],
+  reducers: ['word-count'],
+  'split-bytes': ['word-count'],
+  curve: ['word-count'],
+  'curve-sizes': ['word-count'],
+  'curve-tabs': ['word-count'],
+  gb: ['word-count'],
+  'skip-main': ['word-count'],
+  tasks: ['dispatch'],
+  'latency-tasks': ['dispatch'],
+  'dispatch-tabs': ['dispatch'],
+  'tab-prof': ['dispatch'],
+  volunteers: ['crowd'],
+  processes: ['crowd'],
+  'tasks-per-volunteer': ['crowd'],
+  store: ['word-count', 'dispatch', 'crowd'],
+  timeout: ['word-count', 'dispatch', 'crowd'],
+  'cpu-prof': ['word-count', 'dispatch', 'crowd'],
+};
+const SWITCHES = new Set(['curve', 'skip-main', 'cpu-prof', 'tab-prof']);
+
+/** Splits `argv` (flags only) into each benchmark's own. */
+export function routeFlags(argv: readonly string[]): Record<Bench, string[]> {
+  const routed: Record<Bench, string[]> = { 'word-count': [], dispatch: [], crowd: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) throw new Error(`unexpected argument "${arg}": give a sub-command first (word-count, dispatch, crowd, curve, summary) or flags only`);
+    const [rawName, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
+    const targets = ROUTES[rawName];
+    if (!targets) throw new Error(`unknown flag ${arg}; known: ${Object.keys(ROUTES).map((name) => `--${name}`).join(', ')}`);
+    const name = rawName === 'dispatch-tabs' ? 'tabs' : rawName;
+    const args = [`--${name}`];
+    if (inline !== undefined) args[0] = `--${name}=${inline}`;
+    else if (!SWITCHES.has(rawName) && argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) args.push(argv[++i]!);
+    for (const bench of targets) routed[bench].push(...args);
+  }
+  return routed;
+}
+
+function runScript(script: string, args: string[]): Promise<number> {
+  console.log(`\n════ npx tsx bench/${script}.ts ${args.join(' ')} ════`);
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, `${script}.ts`), ...args], { stdio: 'inherit' });
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+}
+
+// ── Summary ─────────────────────────────────────────────────────────────────────────
+
+function load<T>(name: string): (T & { at: string }) | undefined {
+  const file = path.join(CACHE_DIR, `${name}.json`);
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T & { at: string };
+  } catch {
+    return undefined;
+  }
+}
+
+interface ChromiumJson {
+  tabRenderers: { peakPssKiB: number }[];
+  peakRendererPssKiB: number;
+  peakTotalPssKiB: number;
+}
+interface WordCountJson {
+  corpus: { bytes: number };
+  tabreduce: { tabs: number; seconds: number; coordinatorPeakRssKiB?: number; chromium: ChromiumJson };
+  ratioToBaseline: number;
+  ratioToThreads?: number;
+  yardsticks: Record<string, { seconds: number }>;
+  verified: boolean;
+}
+interface DispatchJson {
+  runs: { label: string; tasks: number; tabs: number; tasksPerSecond: number; mapTasksPerSecond?: number; mapMs: { median: number }; coordinatorPeakRssKiB?: number; problems: string[] }[];
+}
+interface CrowdJson {
+  points: { volunteers: number; ok: boolean; failure?: string; rssPerConnectionKiB?: number; rssPerConnectionSecondHalfKiB?: number; tasksPerSecond?: number; volunteersWithTasks?: number; coordinatorPeakRssKiB?: number }[];
+}
+interface CurveJson {
+  points: { mb: number; tabs: number; ratioToBaseline: number; ratioToThreads: number; run: { seconds: number } }[];
+}
+
+const MBof = (kib: number | undefined) => (kib === undefined ? '-' : `${((kib * 1024) / 1e6).toFixed(0)} MB`);
+const met = (ok: boolean | undefined) => (ok === undefined ? '' : ok ? 'yes' : 'NO');
+const when = (at: string | undefined) => (at ? at.slice(0, 16).replace('T', ' ') : '');
+
+export function printSummary(): void {
+  const wc = load<WordCountJson>('word-count');
+  const gb = load<WordCountJson>('word-count-gb');
+  const dispatch = load<DispatchJson>('dispatch');
+  const crowd = load<CrowdJson>('crowd');
+  const curve = load<CurveJson>('word-count-curve');
+  const rows: string[][] = [['target', 'measured', 'goal', 'met', 'measured at (UTC)']];
+  if (wc) {
+    const label = `1 word count ${(wc.corpus.bytes / 1e6).toFixed(0)} MB, ${wc.tabreduce.tabs} tabs`;
+    rows.push([`${label}: tabreduce / 1-thread baseline`, `${fixed(wc.ratioToBaseline)} (${fixed(wc.tabreduce.seconds, 2)} s vs ${fixed(wc.yardsticks.matchAll?.seconds, 2)} s)${wc.verified ? '' : ' WRONG RESULT'}`, '<= 1.0 (stretch 0.7)', met(wc.verified && wc.ratioToBaseline <= 1), when(wc.at)]);
+    rows.push([`${label}: tabreduce / 2 worker_threads`, `${fixed(wc.ratioToThreads)} (threads ${fixed(wc.yardsticks['threads=2']?.seconds, 2)} s)`, 'report', '', when(wc.at)]);
+  }
+  if (dispatch) {
+    const saturated = dispatch.runs.at(-1);
+    const quiet = dispatch.runs.length > 1 ? dispatch.runs[0] : undefined;
+    if (saturated) {
+      rows.push([`2 dispatch ${saturated.tasks} tasks, ${saturated.tabs} tabs: tasks/s end to end`, `${fixed(saturated.tasksPerSecond, 0)} (map phase ${fixed(saturated.mapTasksPerSecond, 0)})`, '>= 5,000', met(saturated.problems.length === 0 && saturated.tasksPerSecond >= 5000), when(dispatch.at)]);
+    }
+    if (quiet) rows.push(['2 median assignment to result, 1 tab 1 worker', `${fixed(quiet.mapMs.median, 0)} ms`, '< 5 ms', met(quiet.mapMs.median < 5), when(dispatch.at)]);
+  }
+  if (wc) {
+    rows.push([`3 coordinator peak RSS, ${(wc.corpus.bytes / 1e6).toFixed(0)} MB job`, MBof(wc.tabreduce.coordinatorPeakRssKiB), '<= 300 MB', met(wc.tabreduce.coordinatorPeakRssKiB !== undefined ? (wc.tabreduce.coordinatorPeakRssKiB * 1024) / 1e6 <= 300 : undefined), when(wc.at)]);
+  }
+  if (gb) {
+    rows.push([`3 coordinator peak RSS, ${(gb.corpus.bytes / 1e9).toFixed(1)} GB job`, `${MBof(gb.tabreduce.coordinatorPeakRssKiB)} (ratio ${fixed(gb.ratioToBaseline)} vs baseline)${gb.verified ? '' : ' WRONG RESULT'}`, '<= 400 MB', met(gb.tabreduce.coordinatorPeakRssKiB !== undefined ? (gb.tabreduce.coordinatorPeakRssKiB * 1024) / 1e6 <= 400 : undefined), when(gb.at)]);
+  } else {
+    rows.push(['3 coordinator peak RSS, 1 GB job', 'not run (npm run bench -- word-count --gb --skip-main)', '<= 400 MB', '', '']);
+  }
+  if (wc) {
+    const c = wc.tabreduce.chromium;
+    rows.push([
+      '3 Chromium per tab (PSS)',
+      `working renderer ${c.tabRenderers.map((r) => MBof(r.peakPssKiB)).join(' / ')}; all renderers ÷ tabs ${MBof(c.peakRendererPssKiB / Math.max(1, c.tabRenderers.length))}; all Chromium ${MBof(c.peakTotalPssKiB)}`,
+      'report',
+      '',
+      when(wc.at),
+    ]);
+  }
+  if (crowd) {
+    for (const p of crowd.points) {
+      rows.push([
+        `4 crowd of ${p.volunteers}`,
+        p.ok
+          ? `${fixed(p.rssPerConnectionKiB, 0)} KiB/conn (2nd half ${fixed(p.rssPerConnectionSecondHalfKiB, 0)}), ${fixed(p.tasksPerSecond, 0)} tasks/s, ${p.volunteersWithTasks} got work, peak ${MBof(p.coordinatorPeakRssKiB)}`
+          : `failed: ${p.failure}`,
+        p.volunteers === 1000 ? 'holds 1,000 and finishes' : 'report',
+        p.volunteers === 1000 ? met(p.ok) : '',
+        when(crowd.at),
+      ]);
+    }
+  }
+  if (curve) {
+    for (const p of curve.points) rows.push([`curve ${p.mb} MB, ${p.tabs} tab${p.tabs === 1 ? '' : 's'}`, `${fixed(p.run.seconds, 2)} s, x baseline ${fixed(p.ratioToBaseline)}, x threads ${fixed(p.ratioToThreads)}`, 'report', '', when(curve.at)]);
+  }
+  console.log('\n══ Issue 4: summary of the last results in bench/.cache/ ══');
+  console.log(table(rows, 'left'));
+}
+
+async function main(): Promise<void> {
+  const [first, ...rest] = process.argv.slice(2);
+  const sub = first && !first.startsWith('--') ? first : undefined;
+  const flags = sub ? rest : process.argv.slice(2);
+  const failed: string[] = [];
+  const run = async (script: string, args: string[]) => {
+    const code = await runScript(script, args);
+    if (code !== 0) failed.push(`${script} (exit ${code})`);
+  };
+  switch (sub) {
+    case undefined:
+    case 'all': {
+      const routed = routeFlags(flags);
+      for (const bench of BENCHES) await run(bench, routed[bench]);
+      break;
+    }
+    case 'word-count':
+    case 'dispatch':
+    case 'crowd':
+      await run(sub, flags);
+      break;
+    case 'curve':
+      await run('word-count', ['--curve', '--skip-main', ...flags]);
+      break;
+    case 'summary':
+      break;
+    default:
+      throw new Error(`unknown sub-command "${sub}": all, word-count, dispatch, crowd, curve or summary`);
+  }
+  printSummary();
+  if (failed.length > 0) {
+    console.error(`\nFAILED: ${failed.join(', ')}`);
+    process.exitCode = 1;
+  }
+}
+
+await runMain(import.meta, main);
