@@ -172,12 +172,15 @@ export interface FinishedJob {
 }
 
 /**
- * Polls job `id` every `pollMs` until it succeeds; throws if it fails, is cancelled or
- * times out. A poll that fails on the network is retried (up to 10 in a row): a
- * coordinator that stalls past its keep-alive timeout resets the connection under a
- * waiting request.
+ * Polls job `id` until it succeeds; throws if it fails, is cancelled or times out. The
+ * interval starts at `pollMs` and grows with the time waited (a fiftieth of it) up to
+ * `maxPollMs`: every GET of a job makes the SQLite store commit its pending writes, so a
+ * tight poll of a long job taxes the coordinator it measures. A poll that fails on the
+ * network is retried (up to 10 in a row): a coordinator that stalls past its keep-alive
+ * timeout resets the connection under a waiting request.
  */
-export async function waitForSuccess(api: ApiClient, id: string, since: () => number, timeoutMs: number, pollMs = 25): Promise<FinishedJob> {
+export async function waitForSuccess(api: ApiClient, id: string, since: () => number, timeoutMs: number, pollMs = 25, maxPollMs = pollMs): Promise<FinishedJob> {
+  const waitStarted = performance.now();
   const deadline = Date.now() + timeoutMs;
   let mapsDoneSeconds: number | undefined;
   let longestPollMs = 0;
@@ -205,7 +208,7 @@ export async function waitForSuccess(api: ApiClient, id: string, since: () => nu
     if (Date.now() > deadline) {
       throw new Error(`job ${id} did not finish in ${timeoutMs / 1000} s (--timeout): state ${summary.state}, progress ${JSON.stringify(summary.progress)}`);
     }
-    await sleep(pollMs);
+    await sleep(Math.min(maxPollMs, Math.max(pollMs, (performance.now() - waitStarted) / 50)));
   }
 }
 

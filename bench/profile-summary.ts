@@ -3,9 +3,13 @@
  * npm packages, Node internals, GC), biggest first. For the coordinator profiles the
  * benchmarks write with --cpu-prof (bench/.cache/profiles/...).
  *
- *   npx tsx bench/profile-summary.ts PATH [--top N]
+ *   npx tsx bench/profile-summary.ts PATH [--top N] [--callers TEXT] [--timeline S]
  *
- * PATH is a .cpuprofile file or a directory of them (each is summarized).
+ * PATH is a .cpuprofile file or a directory of them (each is summarized). --callers
+ * lists the call chains (6 frames up) of the functions whose name or file contains TEXT,
+ * by self time; --timeline prints, per S seconds, how busy the thread was and its top
+ * three functions, and the longest stretch without an idle sample (an event loop that
+ * never waited: what disconnects volunteers).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -13,7 +17,7 @@ import { Flags, repoRoot, runMain, table } from './lib.ts';
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
   children?: number[];
 }
 
@@ -75,6 +79,65 @@ export function summarizeProfile(file: string): ProfileSummary {
   return { file, wallMs: (profile.endTime - profile.startTime) / 1000, sampledMs: total / 1000, idleMs: idle / 1000, byFunction: sorted(byFunction), bySource: sorted(bySource) };
 }
 
+/** Call chains (innermost first, `depth` frames) of the frames matching `text`, by self time. */
+export function callers(file: string, text: string, top: number, depth = 6): { chain: string; ms: number }[] {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const chains = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const { functionName, url } = nodes.get(id)!.callFrame;
+    if (!`${functionName} ${url}`.includes(text)) return;
+    const frames: string[] = [];
+    for (let at: number | undefined = id; at !== undefined && frames.length < depth; at = parent.get(at)) {
+      const frame = nodes.get(at)!.callFrame;
+      frames.push(`${frame.functionName || '(anonymous)'} ${sourceOf(frame.url, frame.functionName)}:${frame.lineNumber + 1}:${frame.columnNumber + 1}`);
+    }
+    const chain = frames.join(' <- ');
+    chains.set(chain, (chains.get(chain) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
+  return [...chains].map(([chain, us]) => ({ chain, ms: us / 1000 })).sort((a, b) => b.ms - a.ms).slice(0, top);
+}
+
+/** Busy share and top functions per `binSeconds`, and the longest stretch with no idle sample. */
+export function timeline(file: string, binSeconds: number): { longest: { startS: number; seconds: number }; bins: { startS: number; busy: number; top: string }[] } {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const bins = new Map<number, { busyUs: number; totalUs: number; byName: Map<string, number> }>();
+  let t = 0;
+  let runStart: number | undefined;
+  let longest = { startS: 0, seconds: 0 };
+  profile.samples.forEach((id, i) => {
+    const delta = profile.timeDeltas[i] ?? 0;
+    t += delta;
+    const name = nodes.get(id)!.callFrame.functionName || '(anonymous)';
+    const idle = name === '(idle)';
+    const index = Math.floor(t / 1e6 / binSeconds);
+    const bin = bins.get(index) ?? { busyUs: 0, totalUs: 0, byName: new Map<string, number>() };
+    bin.totalUs += delta;
+    if (!idle) {
+      bin.busyUs += delta;
+      bin.byName.set(name, (bin.byName.get(name) ?? 0) + delta);
+      runStart ??= t;
+      if ((t - runStart) / 1e6 > longest.seconds) longest = { startS: runStart / 1e6, seconds: (t - runStart) / 1e6 };
+    } else {
+      runStart = undefined;
+    }
+    bins.set(index, bin);
+  });
+  return {
+    longest,
+    bins: [...bins]
+      .sort((a, b) => a[0] - b[0])
+      .map(([index, bin]) => ({
+        startS: index * binSeconds,
+        busy: bin.totalUs > 0 ? bin.busyUs / bin.totalUs : 0,
+        top: [...bin.byName].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([name, us]) => `${name} ${(us / 1e6).toFixed(1)} s`).join(', '),
+      })),
+  };
+}
+
 export function printSummary(summary: ProfileSummary, top: number): void {
   const busy = summary.sampledMs - summary.idleMs;
   const pct = (ms: number) => `${((ms / busy) * 100).toFixed(1)}%`;
@@ -88,8 +151,11 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const flags = new Flags(argv);
   const top = flags.number('top', 25, { integer: true, min: 1 });
+  const callersOf = flags.has('callers') ? flags.string('callers', '') : undefined;
+  const binSeconds = flags.has('timeline') ? flags.number('timeline', 10, { min: 0.1 }) : undefined;
   flags.rejectUnknown();
-  const target = argv.find((arg, i) => !arg.startsWith('--') && argv[i - 1] !== '--top');
+  const valued = new Set(['--top', '--callers', '--timeline']);
+  const target = argv.find((arg, i) => !arg.startsWith('--') && !valued.has(argv[i - 1] ?? ''));
   if (!target) throw new Error('usage: npx tsx bench/profile-summary.ts PATH [--top N]');
   const files = statSync(target).isDirectory()
     ? readdirSync(target)
@@ -97,7 +163,18 @@ async function main(): Promise<void> {
         .map((name) => path.join(target, name))
     : [target];
   if (files.length === 0) throw new Error(`no .cpuprofile files in ${target}`);
-  for (const file of files) printSummary(summarizeProfile(file), top);
+  for (const file of files) {
+    printSummary(summarizeProfile(file), top);
+    if (callersOf !== undefined) {
+      console.log('');
+      console.log(table([[`call chains of "${callersOf}"`, 'ms'], ...callers(file, callersOf, top).map((row) => [row.chain, row.ms.toFixed(0)])]));
+    }
+    if (binSeconds !== undefined) {
+      const { longest, bins } = timeline(file, binSeconds);
+      console.log(`\nlongest stretch without an idle sample: ${longest.seconds.toFixed(1)} s from ${longest.startS.toFixed(1)} s`);
+      console.log(table([['from s', 'busy', 'top functions'], ...bins.map((bin) => [bin.startS.toFixed(0), `${(bin.busy * 100).toFixed(0)}%`, bin.top])], 'left'));
+    }
+  }
 }
 
 await runMain(import.meta, main);

@@ -155,7 +155,7 @@ export function printSummary(): void {
         `4 crowd of ${p.volunteers}`,
         p.ok
           ? `${fixed(p.rssPerConnectionKiB, 0)} KiB/conn (2nd half ${fixed(p.rssPerConnectionSecondHalfKiB, 0)}), ${fixed(p.tasksPerSecond, 0)} tasks/s, ${p.volunteersWithTasks} got work, peak ${MBof(p.coordinatorPeakRssKiB)}`
-          : `failed: ${p.failure}`,
+          : `failed: ${(p.failure ?? '').slice(0, 120)}`,
         p.volunteers === 1000 ? 'holds 1,000 and finishes' : 'report',
         p.volunteers === 1000 ? met(p.ok) : '',
         when(crowd.at),
