@@ -50,6 +50,7 @@ import {
   type CoordinatorProcess,
   type Durations,
 } from './lib.ts';
+import { cpuShareRows, ThreadCpu, type CpuShare } from './thread-cpu.ts';
 
 export const TRIVIAL_JOB = `// One pair per record: the least a map task can do.
 export function* map(key, value) { yield [value % 100, 1]; }
@@ -98,6 +99,8 @@ export interface DispatchRun {
   longestPollMs: number;
   pollErrors: number;
   retries: number;
+  /** CPU seconds by kind of thread (bench/thread-cpu.ts), from submit to success. */
+  cpu: CpuShare[];
   problems: string[];
 }
 
@@ -120,6 +123,8 @@ async function runJob(api: ApiClient, coordinator: CoordinatorProcess, label: st
   sampler.start(1000);
   const pid = coordinator.child.pid;
   const cpuBefore = cpuSeconds(pid);
+  const threadCpu = new ThreadCpu(pid);
+  threadCpu.start();
   const started = performance.now();
   const startedEpochMs = Date.now();
   const since = () => (performance.now() - started) / 1000;
@@ -129,6 +134,7 @@ async function runJob(api: ApiClient, coordinator: CoordinatorProcess, label: st
   // The end as the coordinator clocked it (same machine, same clock): exact, whatever the poll interval.
   const succeededSeconds = finished.summary.finishedAtMs !== undefined ? (finished.summary.finishedAtMs - startedEpochMs) / 1000 : finished.succeededSeconds;
   const cpuAfter = cpuSeconds(pid);
+  const cpu = threadCpu.stop();
   await stopTabProfile?.();
   const chromium = sampler.stop();
   const result = await api.getResult(id);
@@ -156,6 +162,7 @@ async function runJob(api: ApiClient, coordinator: CoordinatorProcess, label: st
     ...(cpuBefore !== undefined && cpuAfter !== undefined ? { coordinatorCpuSeconds: cpuAfter - cpuBefore } : {}),
     ...(statusKiB(pid, 'VmHWM') !== undefined ? { coordinatorPeakRssKiB: statusKiB(pid, 'VmHWM')! } : {}),
     chromium,
+    cpu,
     perVolunteer: after.volunteerList.map((v) => v.tasksDone),
     longestPollMs: finished.longestPollMs,
     pollErrors: finished.pollErrors,
@@ -234,6 +241,7 @@ async function main(): Promise<void> {
     );
     console.log(`  tasks per volunteer: ${run.perVolunteer.join(', ')}`);
     console.log(`  chromium: ${describeChromium(run.chromium)}; ${fixed(run.chromium.cpuSeconds, 1)} CPU s`);
+    console.log(table(cpuShareRows(run.cpu, (run.tasks + run.reducers) / 1000, '1000 tasks')).replace(/^/gm, '  '));
     console.log(run.problems.length === 0 ? '  verified: the result is right' : `  WRONG RESULT: ${run.problems.join('; ')}`);
   }
   if (profileDir) console.log(`\nprofile: ${path.relative(repoRoot, profileDir)} (npx tsx bench/profile-summary.ts ${path.relative(repoRoot, profileDir)})`);

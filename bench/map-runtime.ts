@@ -2,10 +2,12 @@
  * Where a word-count map task's time goes inside a worker, measured in Node (the same V8
  * as Chromium): one split of the benchmark corpus counted
  *   1. by a plain loop (RegExp#exec into a Map): the floor;
- *   2. by examples/word-count.js's own `map` generator folded into a Map by hand: the
- *      cost of the job's shape (a fresh [word, 1] per word, a generator);
+ *   2. by a generator-form word count (a fresh [word, 1] per word) and by
+ *      examples/word-count.js's emit-form `map`, each folded into a Map by hand: the cost
+ *      of the job's shape;
  *   3. by the task runtime (web/worker/task-runtime.ts `runMapTaskPacked`, what a tab's
- *      worker runs: map, checks, grouping, combine, partitioning, JSON encoding);
+ *      worker runs: map, checks, grouping, combine, partitioning, JSON encoding), with
+ *      each of the two forms;
  *   4. the runtime's UTF-8 decoding of the input alone.
  * Best of --runs rounds (default 10; the variants take turns in each round), in ms and MB/s.
  *
@@ -17,6 +19,14 @@ import { importFromDataUrl } from '../web/volunteer/data-url-import.ts';
 import { runMapTaskPacked, toJobModule } from '../web/worker/task-runtime.ts';
 import { buildCorpus } from './corpus.ts';
 import { fixed, Flags, MB, repoRoot, runMain, saveResults, table } from './lib.ts';
+
+/** examples/word-count.js in the generator form of DESIGN.md (a fresh [word, 1] per word), for comparison. */
+const GENERATOR_WORD_COUNT = String.raw`
+const WORD = /\p{L}+/gu;
+export function* map(fileName, text) { for (const [word] of text.matchAll(WORD)) yield [word, 1]; }
+export function reduce(word, counts) { let total = 0; for (const count of counts) total += count; return total; }
+export const combine = reduce;
+`;
 
 /** Best time of each body over `runs` rounds, the bodies taking turns within a round (so load spikes hit them alike). */
 function bestOf(runs: number, bodies: { what: string; body: () => unknown }[]): { what: string; ms: number }[] {
@@ -47,6 +57,7 @@ async function main(): Promise<void> {
   const mb = bytes.length / MB;
   const source = readFileSync(path.join(repoRoot, 'examples', 'word-count.js'), 'utf8');
   const module = toJobModule(await importFromDataUrl(source));
+  const generatorModule = toJobModule(await importFromDataUrl(GENERATOR_WORD_COUNT));
 
   if (repeat > 0) {
     // For `node --cpu-prof --import tsx bench/map-runtime.ts --cpu-prof-runtime 20`: the runtime alone, N times.
@@ -74,14 +85,23 @@ async function main(): Promise<void> {
       },
     },
     {
-      what: "the job's map generator, summed into a Map by hand",
+      what: 'the generator form, summed into a Map by hand',
       body: () => {
         const counts = new Map<string, number>();
-        for (const [word, n] of module.map('split', text) as Iterable<[string, number]>) counts.set(word, (counts.get(word) ?? 0) + n);
+        for (const [word, n] of generatorModule.map('split', text, () => {}) as Iterable<[string, number]>) counts.set(word, (counts.get(word) ?? 0) + n);
         return counts;
       },
     },
-    { what: `task runtime: runMapTaskPacked (R = ${partitions}, combine)`, body: () => runMapTaskPacked(module, { format: 'text', key: 'split', bytes }, partitions) },
+    {
+      what: "word-count.js's map (emit form) into a Map by hand",
+      body: () => {
+        const counts = new Map<string, number>();
+        module.map('split', text, (word, n) => counts.set(word as string, (counts.get(word as string) ?? 0) + (n as number)));
+        return counts;
+      },
+    },
+    { what: `task runtime, word-count.js (emit form, R = ${partitions}, combine)`, body: () => runMapTaskPacked(module, { format: 'text', key: 'split', bytes }, partitions) },
+    { what: `task runtime, the generator form (R = ${partitions}, combine)`, body: () => runMapTaskPacked(generatorModule, { format: 'text', key: 'split', bytes }, partitions) },
     { what: '  of which: UTF-8 decode of the split', body: () => new TextDecoder().decode(bytes) },
   ]);
   const output = runMapTaskPacked(module, { format: 'text', key: 'split', bytes }, partitions);

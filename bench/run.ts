@@ -10,7 +10,7 @@
  *   npm run bench -- summary             the summary of the last results in bench/.cache/
  *
  * With no sub-command, flags go to the benchmark they belong to: --mb, --tabs, --files,
- * --reducers, --split-bytes, --curve, --gb [N] to the word count; --tasks,
+ * --workers, --reducers, --split-bytes, --curve, --gb [N] to the word count; --tasks,
  * --latency-tasks, --dispatch-tabs (its --tabs) to dispatch; --volunteers, --processes,
  * --tasks-per-volunteer to the crowd; --store, --timeout and --cpu-prof to all three.
  */
@@ -33,6 +33,7 @@ const ROUTES: Record<string, Bench[]> = {
   'curve-tabs': ['word-count'],
   gb: ['word-count'],
   'skip-main': ['word-count'],
+  workers: ['word-count'],
   tasks: ['dispatch'],
   'latency-tasks': ['dispatch'],
   'dispatch-tabs': ['dispatch'],

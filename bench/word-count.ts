@@ -17,7 +17,8 @@
  * Measured beside it: the coordinator's peak RSS (VmHWM) and CPU time, and each tab's
  * renderer PSS (sampled every second from /proc/PID/smaps_rollup).
  *
- * Flags: --mb N (default 100), --tabs N (default 2), --files N (default 6), --timeout S
+ * Flags: --mb N (default 100), --tabs N (default 2), --workers N (per tab; default: the
+ * volunteer page's own, one per core), --files N (default 6), --timeout S
  * (default 900), --reducers N and --split-bytes N (passed to the job), --store sqlite|memory,
  * --cpu-prof (profile the coordinator into bench/.cache/profiles/), --curve (also 1, 2, 4
  * tabs at 25 MB and 25, 50, 100 MB at 2 tabs; --curve-sizes and --curve-tabs change those), --gb [N] (also an N GB input, default 1;
@@ -30,6 +31,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { buildCorpus, type Corpus } from './corpus.ts';
+import { cpuShareRows, ThreadCpu, type CpuShare } from './thread-cpu.ts';
 import {
   apiFor,
   CACHE_DIR,
@@ -64,6 +66,8 @@ const WORD_SOURCE = String.raw`/\p{L}+/gu`;
 export interface WordCountOptions {
   mb: number;
   tabs: number;
+  /** Workers per tab (the volunteer page's worker-count field); default: the page's own choice. */
+  workers?: number;
   files: number;
   timeoutMs: number;
   reducers?: number;
@@ -91,6 +95,7 @@ export function parseWordCountOptions(argv: readonly string[]): WordCountOptions
     curveTabs: flags.numbers('curve-tabs', [1, 2, 4]),
     skipMain: flags.has('skip-main'),
   };
+  if (flags.has('workers')) options.workers = flags.number('workers', 1, { integer: true, min: 1 });
   if (flags.has('reducers')) options.reducers = flags.number('reducers', 0, { integer: true, min: 1 });
   if (flags.has('split-bytes')) options.splitBytes = flags.number('split-bytes', 0, { integer: true, min: 1 });
   if (flags.has('store')) options.store = flags.string('store', 'sqlite');
@@ -180,6 +185,8 @@ export interface TabreduceRun {
   /** CPU seconds the coordinator used during the timed section. */
   coordinatorCpuSeconds?: number;
   chromium: ChromiumMemory;
+  /** CPU seconds by kind of thread (bench/thread-cpu.ts), from upload to result. */
+  cpu: CpuShare[];
   /** Differences from the baseline; empty when the result is exactly right. */
   problems: string[];
   pageErrors: string[];
@@ -196,12 +203,14 @@ export async function runTabreduce(corpus: Corpus, expected: Map<string, number>
   let browser: Awaited<ReturnType<typeof openTabs>> | undefined;
   try {
     const api = apiFor(coordinator);
-    browser = await openTabs(coordinator.url, tabs);
-    const cluster = await waitForCluster(api, tabs, 30_000, tabs);
+    browser = await openTabs(coordinator.url, tabs, options.workers);
+    const cluster = await waitForCluster(api, tabs, 30_000, tabs * (options.workers ?? 1), options.workers !== undefined);
     const sampler = new ChromiumSampler(tabs);
     sampler.start(1000);
     const pid = coordinator.child.pid;
     const cpuBefore = cpuSeconds(pid);
+    const threadCpu = new ThreadCpu(pid);
+    threadCpu.start();
 
     const started = performance.now();
     const since = () => (performance.now() - started) / 1000;
@@ -226,6 +235,7 @@ export async function runTabreduce(corpus: Corpus, expected: Map<string, number>
     const seconds = since();
 
     const cpuAfter = cpuSeconds(pid);
+    const cpu = threadCpu.stop();
     const chromium = sampler.stop();
     const peak = statusKiB(pid, 'VmHWM');
     const tasks = await api.listTasks(id);
@@ -246,6 +256,7 @@ export async function runTabreduce(corpus: Corpus, expected: Map<string, number>
       ...(peak !== undefined ? { coordinatorPeakRssKiB: peak } : {}),
       ...(cpuBefore !== undefined && cpuAfter !== undefined ? { coordinatorCpuSeconds: cpuAfter - cpuBefore } : {}),
       chromium,
+      cpu,
       problems: compare(result, expected),
       pageErrors: browser.errors.slice(0, 20),
       longestPollMs: finished.longestPollMs,
@@ -353,6 +364,8 @@ function describeRun(run: TabreduceRun): string[] {
     ...(run.profile ? [`profile:          ${path.relative(repoRoot, run.profile)} (npx tsx bench/profile-summary.ts ${path.relative(repoRoot, run.profile)})`] : []),
     ...(run.pageErrors.length > 0 ? [`page errors:      ${run.pageErrors.length}, first: ${run.pageErrors[0]}`] : []),
     run.problems.length === 0 ? 'verified:         the result equals the baseline exactly' : `WRONG RESULT:     ${run.problems.join('; ')}`,
+    '',
+    table(cpuShareRows(run.cpu, run.mb, 'MB')),
   ];
 }
 

@@ -109,12 +109,6 @@ export const volunteerSchemas = {
   'job:source': z.strictObject({ jobId: idSchema }),
 } as const;
 
-/** A partition block as a volunteer sends it: [key, values[]] entries. */
-export const partitionBlockSchema = z.array(z.tuple([keySchema, z.array(z.unknown())]));
-
-/** Reduce output as a volunteer sends it: [key, value] pairs. */
-export const keyValuesSchema = z.array(z.tuple([keySchema, z.unknown()]));
-
 /** One line that says what is wrong, with the path of the first problem. */
 export function describeZodError(error: z.ZodError): string {
   return error.issues

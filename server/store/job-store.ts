@@ -53,9 +53,17 @@ export interface JobStore {
   listTasks(jobId: string): TaskRecord[];
 
   getMapInput(jobId: string, mapIndex: number): Uint8Array;
-  /** Keeps one map task's output: one encoded partition block per partition. */
+  /**
+   * Keeps one map task's output: one encoded partition block per partition. Empty blocks
+   * (`[]`) are not kept: with many reducers and small map outputs most blocks are empty,
+   * and storing them cost the coordinator more than the rest of a task's bookkeeping.
+   */
   putMapOutput(jobId: string, mapIndex: number, partitions: Uint8Array[]): void;
-  /** Every map task's block for one partition, in map task order. */
+  /**
+   * The map tasks' non-empty blocks for one partition, in map task order. The store cannot
+   * tell a missing block from an empty one: that every map task is done is the task
+   * states' to say (the scheduler reads a partition only then).
+   */
   getPartitionBlocks(jobId: string, partition: number): Uint8Array[];
   putReduceOutput(jobId: string, partition: number, pairs: KeyValue[]): void;
   getReduceOutputs(jobId: string): KeyValue[][];
@@ -79,4 +87,9 @@ export interface JobStore {
    * called after it. The store's owner calls it: whoever opened it.
    */
   close(): void;
+}
+
+/** Whether an encoded partition block is the empty one, `[]`, as the task runtime writes it. */
+export function isEmptyBlock(block: Uint8Array): boolean {
+  return block.length === 2 && block[0] === 0x5b && block[1] === 0x5d;
 }

@@ -1,5 +1,5 @@
 import type { KeyValue } from '../../shared/job.ts';
-import type { JobRecord, JobStore, TaskRecord } from './job-store.ts';
+import { isEmptyBlock, type JobRecord, type JobStore, type TaskRecord } from './job-store.ts';
 
 interface StoredJob {
   job: JobRecord;
@@ -63,8 +63,7 @@ export class MemoryStore implements JobStore {
     const blocks: Uint8Array[] = [];
     for (let mapIndex = 0; mapIndex < stored.job.mapTasks; mapIndex++) {
       const block = stored.mapOutputs[mapIndex]?.[partition];
-      if (!block) throw new Error(`job ${jobId} lacks map output ${mapIndex} for partition ${partition}`);
-      blocks.push(block);
+      if (block && !isEmptyBlock(block)) blocks.push(block);
     }
     return blocks;
   }

