@@ -105,7 +105,7 @@ function main(): void {
     both('saveTask', 'calls/s', (store, name) => {
       const { job, tasks, inputs } = makeJob(`${name}-saves`, 1_000, 100);
       store.insertJob(job, tasks, inputs);
-      const policy = { maxAttempts: 4, backoffMs: () => 0 };
+      const policy = { maxAttempts: 4, backoffMs: () => 0, replication: 1, maxAnswers: 1 };
       const states: TaskState[] = [];
       const leased = transitionTask(
         initialTaskState(),
@@ -113,7 +113,7 @@ function main(): void {
         1,
         policy,
       ) as TaskState;
-      states.push(leased, transitionTask(leased, { type: 'complete', token: '3f0a4c2e-9d1b-4b7e-8a57-2f6c1d9e0b13' }, 5, policy) as TaskState);
+      states.push(leased, transitionTask(leased, { type: 'complete', token: '3f0a4c2e-9d1b-4b7e-8a57-2f6c1d9e0b13', digest: '' }, 5, policy) as TaskState);
       const ms = time(() => {
         for (let i = 0; i < saves; i++) {
           // Each task leased, then done, then leased again: every save changes its status.

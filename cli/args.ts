@@ -122,6 +122,16 @@ export function intOption(name: string, raw: string | undefined, min: number, ma
   return value;
 }
 
+/** A fraction from 0 to 1, or undefined when absent; a UsageError otherwise. */
+export function fractionOption(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || value > 1) {
+    throw new UsageError(`--${name} must be a fraction from 0 to 1 (e.g. 0.05), got "${raw}"`);
+  }
+  return value;
+}
+
 const BYTE_SUFFIXES: Record<string, number> = { '': 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
 
 /** A size like `65536`, `64k` or `1MiB` (binary units), within [min, max] bytes. */

@@ -173,10 +173,10 @@ describe('tabreduce with a coordinator and two volunteers', () => {
     expect(run.stderr).toBe(`tabreduce: cannot read the input file ${missing}: no such file\n`);
   });
 
-  it('passes on what the coordinator refuses (exit 5): here, replication it does not offer', async () => {
-    const run = await runCli(['submit', WORD_COUNT, file('rep.txt', TEXT), '--replication', '2', '--url', url]);
+  it('passes on what the coordinator refuses (exit 5): here, a spot check on a replicated job', async () => {
+    const run = await runCli(['submit', WORD_COUNT, file('rep.txt', TEXT), '--replication', '2', '--spot-check', '0.1', '--url', url]);
     expect(run.code).toBe(EXIT.REJECTED);
-    expect(run.stderr).toMatch(new RegExp(`^tabreduce: the coordinator at ${url.replaceAll('.', '\\.')} refused: .*replication.*\\n$`));
+    expect(run.stderr).toMatch(new RegExp(`^tabreduce: the coordinator at ${url.replaceAll('.', '\\.')} refused: .*spotCheck.*\\n$`));
   });
 
   it('runs a range job and a records file', async () => {

@@ -17,6 +17,8 @@ function jobAt(state: JobStatus, mapDone: number, reduceDone: number, inputBytes
     volunteersUsed: 1,
     retries: 0,
     backups: { started: 0, won: 0 },
+    replication: 1,
+    votes: { decided: 0, disputed: 0 },
   };
   return { phase: state, jobId: 'job-1', job };
 }

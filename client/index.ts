@@ -68,7 +68,7 @@ export interface ConnectionOptions {
 }
 
 /** Per-job settings of `POST /api/jobs` (shared/job.ts documents each and its default). */
-export type JobTuning = Pick<JobSubmission, 'reducers' | 'splitBytes' | 'recordsPerTask' | 'replication' | 'maxAttempts'>;
+export type JobTuning = Pick<JobSubmission, 'reducers' | 'splitBytes' | 'recordsPerTask' | 'replication' | 'spotCheck' | 'maxAttempts'>;
 
 /** Where a submission is: its input going up, then the job's state as polled. */
 export type SubmitProgress =
@@ -130,6 +130,7 @@ export async function startJob(job: JobSpec, options: SubmitOptions & { api?: Ap
     splitBytes: options.splitBytes,
     recordsPerTask: options.recordsPerTask,
     replication: options.replication,
+    spotCheck: options.spotCheck,
     maxAttempts: options.maxAttempts,
   };
   const { onProgress } = options;

@@ -38,6 +38,19 @@ export interface CoordinatorConfig {
    * Env TABREDUCE_RESULT_RETENTION_HOURS, default 7 days.
    */
   resultRetentionMs: number;
+  /**
+   * Replication of a job that does not ask for one. Env TABREDUCE_REPLICATION; default 1
+   * bound to loopback (every volunteer is on this machine), 2 on any other address,
+   * where strangers may volunteer and lie.
+   */
+  replication: number;
+  /** Votes a volunteer may lose before its results are refused. Env TABREDUCE_MAX_STRIKES, default 3. */
+  maxStrikes: number;
+}
+
+/** Whether a bind address only reaches this machine. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
 /** The JobStore implementations the coordinator can open by name. */
@@ -62,7 +75,7 @@ function storeFromEnv(): StoreKind {
 }
 
 export function loadConfig(overrides: Partial<CoordinatorConfig> = {}): CoordinatorConfig {
-  return {
+  const config: Omit<CoordinatorConfig, 'replication'> & { replication?: number } = {
     port: intFromEnv('PORT', 3000),
     host: process.env.HOST || '127.0.0.1',
     dataDir: path.resolve(process.env.TABREDUCE_DATA_DIR || 'data'),
@@ -76,6 +89,10 @@ export function loadConfig(overrides: Partial<CoordinatorConfig> = {}): Coordina
     maxMessageBytes: intFromEnv('TABREDUCE_MAX_MESSAGE_BYTES', 64 * 1024 * 1024),
     dashboardIntervalMs: 250,
     resultRetentionMs: intFromEnv('TABREDUCE_RESULT_RETENTION_HOURS', 7 * 24) * 3_600_000,
+    maxStrikes: intFromEnv('TABREDUCE_MAX_STRIKES', 3),
     ...overrides,
   };
+  const replication = overrides.replication ?? intFromEnv('TABREDUCE_REPLICATION', isLoopback(config.host) ? 1 : 2);
+  if (replication < 1 || replication > 16) throw new Error(`TABREDUCE_REPLICATION must be between 1 and 16, got ${replication}`);
+  return { ...config, replication };
 }

@@ -82,6 +82,7 @@ async function startAround(store: JobStore, config: CoordinatorConfig, { ownsSto
       leaseMs: config.leaseMs,
       taskTimeoutMs: config.taskTimeoutMs,
       resultRetentionMs: config.resultRetentionMs,
+      maxStrikes: config.maxStrikes,
       newLeaseToken: () => randomUUID(),
     },
     {
@@ -96,6 +97,7 @@ async function startAround(store: JobStore, config: CoordinatorConfig, { ownsSto
     maxBodyBytes: config.maxBodyBytes,
     maxFileBytes: config.maxFileBytes,
     files,
+    defaultReplication: config.replication,
     newJobId: () => `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`,
     ...(token ? { token } : {}),
     now,

@@ -46,7 +46,9 @@ describe('HTTP API', () => {
     ['absurd reducers', { name: 'x', source: WORD_COUNT, input: texts, reducers: 1e6 }, 400, /reducers/],
     ['a tiny splitBytes', { name: 'x', source: WORD_COUNT, input: texts, splitBytes: 1 }, 400, /splitBytes/],
     ['an unknown input kind', { name: 'x', source: WORD_COUNT, input: { kind: 'urls' } }, 400, /input/],
-    ['replication above 1 (not offered yet)', { name: 'x', source: WORD_COUNT, input: texts, replication: 3 }, 400, /replication/],
+    ['replication above 16', { name: 'x', source: WORD_COUNT, input: texts, replication: 17 }, 400, /replication/],
+    ['a spot check with replication', { name: 'x', source: WORD_COUNT, input: texts, replication: 2, spotCheck: 0.1 }, 400, /spotCheck/],
+    ['a spot check above 1', { name: 'x', source: WORD_COUNT, input: texts, spotCheck: 1.5 }, 400, /spotCheck/],
     ['an invalid record key', { name: 'x', source: WORD_COUNT, input: { kind: 'records', records: [[{ a: 1 }, 1]] } }, 400, /records/],
   ])('refuses %s with a clear error', async (_name, body, status, message) => {
     const response = await api<{ error: string; code: string }>(coordinator.url, '/api/jobs', { method: 'POST', json: body });

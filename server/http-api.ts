@@ -19,6 +19,8 @@ export interface HttpApiOptions {
   maxFileBytes: number;
   /** Where uploaded input files go. */
   files: InputFiles;
+  /** Replication of jobs that do not ask for one. Default 1. */
+  defaultReplication?: number;
   newJobId: () => string;
   /** When set, job endpoints need `Authorization: Bearer <token>`. */
   token?: string;
@@ -86,7 +88,7 @@ export function createHttpApi(scheduler: Scheduler, options: HttpApiOptions) {
     const jobId = options.newJobId();
     let plan;
     try {
-      plan = planJob(parsed.data, { jobId, files: options.files });
+      plan = planJob(parsed.data, { jobId, files: options.files, defaultReplication: options.defaultReplication });
     } catch (error) {
       options.files.release(jobId);
       throw error;

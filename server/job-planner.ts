@@ -2,7 +2,7 @@
  * Turns a submission into a plan: its map tasks' inputs and R. Everything a submitter
  * can get wrong beyond the schema is caught here, before anything is stored.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { TabreduceError } from '../shared/errors.ts';
 import {
   JOB_DEFAULTS,
@@ -27,6 +27,9 @@ export interface JobPlan {
   reducers: number;
   maxAttempts: number;
   replication: number;
+  /** Fraction of tasks run twice and compared when replication is 1; 0 for none. */
+  spotCheck: number;
+  spotCheckSalt: string;
   inputBytes: number;
   /** Each map task's input in its stored form (see map-input.ts), in task order. */
   mapInputs: Uint8Array[];
@@ -41,6 +44,8 @@ export interface PlanContext {
   jobId: string;
   /** Where uploaded input files are; needed only for `files` inputs. */
   files?: InputFiles;
+  /** Replication when the submission does not say (the coordinator's TABREDUCE_REPLICATION). */
+  defaultReplication?: number;
 }
 
 export function planJob(submission: JobSubmission, context: PlanContext): JobPlan {
@@ -49,9 +54,10 @@ export function planJob(submission: JobSubmission, context: PlanContext): JobPla
     const where = check.line ? ` (line ${check.line}, column ${check.column})` : '';
     throw new TabreduceError('BAD_JOB_SOURCE', `${check.message}${where}`);
   }
-  const replication = submission.replication ?? JOB_DEFAULTS.replication;
-  if (replication !== 1) {
-    throw new TabreduceError('NOT_SUPPORTED', 'replication above 1 is not offered by this coordinator yet; omit it or send 1');
+  const replication = submission.replication ?? context.defaultReplication ?? JOB_DEFAULTS.replication;
+  const spotCheck = submission.spotCheck ?? 0;
+  if (spotCheck > 0 && replication > 1) {
+    throw new TabreduceError('BAD_REQUEST', `spotCheck re-runs a fraction of the tasks of a job with replication 1; this job asks for replication ${replication}, which checks every task already`);
   }
   const splitBytes = submission.splitBytes ?? JOB_DEFAULTS.splitBytes;
   const { sources, bytes } =
@@ -75,6 +81,8 @@ export function planJob(submission: JobSubmission, context: PlanContext): JobPla
     reducers: submission.reducers ?? defaultReducers(sources.length),
     maxAttempts: submission.maxAttempts ?? JOB_DEFAULTS.maxAttempts,
     replication,
+    spotCheck,
+    spotCheckSalt: randomBytes(16).toString('hex'),
     inputBytes: bytes,
     mapInputs: sources.map(encodeMapInput),
   };

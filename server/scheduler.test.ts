@@ -13,7 +13,7 @@ const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value
 const decode = (bytes: Uint8Array | ArrayBuffer) => JSON.parse(new TextDecoder().decode(bytes)) as unknown;
 
 /** A scheduler on a fake clock, with everything it announces recorded. */
-function setup(options: { leaseMs?: number; store?: MemoryStore; resultRetentionMs?: number } = {}) {
+function setup(options: { leaseMs?: number; store?: MemoryStore; resultRetentionMs?: number; maxStrikes?: number } = {}) {
   const events = { workAvailable: 0, revoked: [] as { volunteerId: string; taskIds: string[] }[] };
   const listener: SchedulerListener = {
     workAvailable: (volunteerIds) => (events.workAvailable += volunteerIds.length),
@@ -30,6 +30,7 @@ function setup(options: { leaseMs?: number; store?: MemoryStore; resultRetention
       backoffMs: () => 100,
       backups: { enabled: true, minRunningMs: 500, slowdownFactor: 2 },
       resultRetentionMs: options.resultRetentionMs ?? 0,
+      ...(options.maxStrikes !== undefined ? { maxStrikes: options.maxStrikes } : {}),
       newLeaseToken: () => `lease${++tokens}`,
     },
     listener,
@@ -70,7 +71,7 @@ function answer(scheduler: Scheduler, volunteerId: string, assignment: TaskAssig
 let jobs = 0;
 const letters = (text: string): [Key, unknown][] => [...text].map((letter, i) => [i, letter]);
 
-function submitLetters(scheduler: Scheduler, text: string, nowMs = 0, extra: { maxAttempts?: number; reducers?: number } = {}) {
+function submitLetters(scheduler: Scheduler, text: string, nowMs = 0, extra: { maxAttempts?: number; reducers?: number; replication?: number; spotCheck?: number } = {}) {
   return scheduler.submit(
     planJob(
       { name: 'letters', source: SOURCE, input: { kind: 'records', records: letters(text) }, recordsPerTask: 2, reducers: 2, ...extra },
@@ -308,5 +309,113 @@ describe('Scheduler', () => {
     expect(woken).toHaveLength(1); // the retry backs off for 100 ms
     scheduler.tick(150);
     expect(woken).toEqual([['a'], ['a', 'b']]);
+  });
+});
+
+/** A liar: well-formed answers that count every word once too often. */
+function lie(scheduler: Scheduler, volunteerId: string, assignment: TaskAssignment, nowMs: number) {
+  if (assignment.kind === 'map') {
+    const honest = honestMap(assignment);
+    const blocks = (honest.offsets.slice(1).map((end, p) => decode(honest.blocks.subarray(honest.offsets[p], end))) as PartitionBlock[]).map((block) =>
+      block.map(([key, values]): [Key, unknown[]] => [key, [...values, 1]]),
+    );
+    const { bytes, offsets } = packParts(blocks.map(encode));
+    scheduler.complete(volunteerId, assignment.taskId, assignment.leaseToken, { kind: 'map', blocks: bytes, offsets }, nowMs);
+  } else {
+    const pairs = (decode(honestReduce(assignment)) as [Key, number][]).map(([key, n]): [Key, number] => [key, n + 1]);
+    scheduler.complete(volunteerId, assignment.taskId, assignment.leaseToken, { kind: 'reduce', pairs: encode(pairs) }, nowMs);
+  }
+}
+
+/** Volunteers take turns asking for one task and answering it until the job ends; returns the refusals the liar met. */
+function runWithLiar(scheduler: Scheduler, jobId: string, liar: string, honest: string[]): string[] {
+  const refusals: string[] = [];
+  for (let nowMs = 1; nowMs < 10_000; nowMs += 10) {
+    const state = scheduler.getJob(jobId)!.state;
+    if (state === 'succeeded' || state === 'failed') return refusals;
+    for (const volunteerId of [liar, ...honest]) {
+      let tasks: TaskAssignment[];
+      try {
+        tasks = scheduler.requestTasks(volunteerId, 1, nowMs);
+      } catch (error) {
+        refusals.push((error as { code: string }).code);
+        continue;
+      }
+      for (const task of tasks) (volunteerId === liar ? lie : answer)(scheduler, volunteerId, task, nowMs);
+    }
+  }
+  throw new Error('the job did not end');
+}
+
+describe('Scheduler: replicated jobs', () => {
+  it('with replication 2, outvotes a liar, strikes it out, and gets the exact answer', () => {
+    const { scheduler } = setup({ maxStrikes: 2 });
+    for (const id of ['liar', 'h1', 'h2']) scheduler.connect(id, 'test', 1, 0);
+    const job = submitLetters(scheduler, 'abcabcaab', 0, { replication: 2 });
+    const refusals = runWithLiar(scheduler, job.id, 'liar', ['h1', 'h2']);
+    expect(scheduler.getJob(job.id)!.state).toBe('succeeded');
+    expect(scheduler.getResult(job.id)).toEqual([['a', 4], ['b', 3], ['c', 2]]);
+    const liar = scheduler.cluster().volunteerList.find((v) => v.id === 'liar')!;
+    expect(liar).toMatchObject({ strikes: 2, struckOut: true, agreed: 0 });
+    expect(refusals.length).toBeGreaterThan(0);
+    expect(new Set(refusals)).toEqual(new Set(['FORBIDDEN']));
+    const summary = scheduler.getJob(job.id)!;
+    expect(summary.replication).toBe(2);
+    expect(summary.votes.decided).toBe(7);
+    expect(summary.votes.disputed).toBeGreaterThanOrEqual(2);
+    // Every task's accepted answer came from agreeing volunteers; the liar's votes are marked.
+    const tasks = scheduler.getTasks(job.id);
+    for (const task of tasks) expect(task.votes!.filter((vote) => vote.agreed).length).toBeGreaterThanOrEqual(2);
+    expect(tasks.flatMap((task) => task.votes!).filter((vote) => vote.volunteerId === 'liar').every((vote) => vote.agreed === false)).toBe(true);
+  });
+
+  it('never gives one volunteer two copies of a task, and waits for a second volunteer', () => {
+    const { scheduler } = setup();
+    scheduler.connect('alone', 'test', 4, 0);
+    const job = submitLetters(scheduler, 'ab', 0, { replication: 2, reducers: 1 });
+    const first = scheduler.requestTasks('alone', 4, 1);
+    expect(first.map((task) => task.taskId)).toEqual([`${job.id}/map/0`]);
+    answer(scheduler, 'alone', first[0]!, 2);
+    expect(scheduler.requestTasks('alone', 4, 3)).toEqual([]);
+    expect(scheduler.getJob(job.id)!.progress.map.done).toBe(0);
+    scheduler.connect('second', 'test', 1, 4);
+    const second = scheduler.requestTasks('second', 1, 5);
+    expect(second.map((task) => task.taskId)).toEqual([`${job.id}/map/0`]);
+    answer(scheduler, 'second', second[0]!, 6);
+    expect(scheduler.getJob(job.id)!.progress.map.done).toBe(1);
+  });
+
+  it('fails a task whose answers never agree, with the reason', () => {
+    const { scheduler } = setup();
+    const volunteers = ['v1', 'v2', 'v3', 'v4', 'v5'];
+    for (const id of volunteers) scheduler.connect(id, 'test', 1, 0);
+    const job = submitLetters(scheduler, 'a', 0, { replication: 2, reducers: 1 });
+    volunteers.forEach((volunteerId, i) => {
+      const [task] = scheduler.requestTasks(volunteerId, 1, 10 * i + 10);
+      if (!task || task.kind !== 'map') throw new Error(`${volunteerId} got no copy`);
+      // Each answer different: a count of i + 1.
+      const { bytes, offsets } = packParts([encode([['a', Array.from({ length: i + 1 }, () => 1)]])]);
+      scheduler.complete(volunteerId, task.taskId, task.leaseToken, { kind: 'map', blocks: bytes, offsets }, 10 * i + 15);
+    });
+    const summary = scheduler.getJob(job.id)!;
+    expect(summary.state).toBe('failed');
+    expect(summary.error).toMatchObject({ name: 'NoQuorum', taskId: `${job.id}/map/0` });
+  });
+
+  it('with spotCheck 1, checks every task of a replication-1 job', () => {
+    const { scheduler } = setup({ maxStrikes: 1 });
+    for (const id of ['liar', 'h1', 'h2']) scheduler.connect(id, 'test', 1, 0);
+    const job = submitLetters(scheduler, 'abab', 0, { spotCheck: 1 });
+    runWithLiar(scheduler, job.id, 'liar', ['h1', 'h2']);
+    expect(scheduler.getResult(job.id)).toEqual([['a', 2], ['b', 2]]);
+    expect(scheduler.cluster().volunteerList.find((v) => v.id === 'liar')).toMatchObject({ struckOut: true });
+  });
+
+  it('with spotCheck 0, replication 1 takes the first answer, lie or not', () => {
+    const { scheduler } = setup();
+    scheduler.connect('liar', 'test', 1, 0);
+    const job = submitLetters(scheduler, 'ab', 0, { reducers: 1 });
+    runWithLiar(scheduler, job.id, 'liar', []);
+    expect(scheduler.getResult(job.id)).toEqual([['a', 3], ['b', 3]]);
   });
 });

@@ -21,21 +21,26 @@ import {
   type TaskSummary,
 } from '../shared/job.ts';
 import type { TaskAssignment, TaskOutput, JobSourceReply } from '../shared/protocol.ts';
+import { defaultMaxAnswers, losers } from '../shared/quorum.ts';
 import {
   defaultBackoffMs,
   findLease,
   initialTaskState,
+  mayRunCopy,
   transitionTask,
   TaskTransitionError,
+  wantsCopy,
   type TaskEvent,
   type TaskKind,
   type TaskPolicy,
+  type TaskState,
 } from '../shared/task.ts';
 import type { JobPlan } from './job-planner.ts';
 import type { JobRecord, JobStore, TaskRecord } from './store/job-store.ts';
 import { checkMapOutput, checkReduceOutput, mergeReduceOutputs } from './task-output.ts';
 import { TaskQueue } from './task-queue.ts';
 import { decodeMapInput, toPayload } from './map-input.ts';
+import { outputDigest, isSpotChecked } from './verification.ts';
 
 export interface SchedulerOptions {
   /** How long a lease lasts without renewal, in ms. */
@@ -48,6 +53,8 @@ export interface SchedulerOptions {
   backups?: BackupPolicy;
   /** How long a finished job (and its result) is kept, in ms; 0 keeps it forever. */
   resultRetentionMs?: number;
+  /** Lost votes after which a volunteer's results are refused and it gets no work. Default 3. */
+  maxStrikes?: number;
   newLeaseToken: () => string;
 }
 
@@ -74,6 +81,12 @@ export interface SchedulerListener {
   changed(): void;
   /** A job ended (succeeded, failed or cancelled): its intermediate data is gone. */
   jobEnded?(jobId: string): void;
+}
+
+/** How a volunteer's answers fared in votes on replicated tasks. */
+interface Reputation {
+  agreed: number;
+  strikes: number;
 }
 
 interface Volunteer {
@@ -106,6 +119,8 @@ interface JobRun {
   doneMs: { map: number; reduce: number };
   retries: number;
   backups: { started: number; won: number };
+  /** Tasks decided by a vote, and those of them where some answer disagreed. */
+  votes: { decided: number; disputed: number };
   volunteersUsed: Set<string>;
 }
 
@@ -116,12 +131,16 @@ interface LeaseEntry {
 }
 
 const NOBODY_MESSAGE = 'say volunteer:hello before asking for work';
+const DEFAULT_MAX_STRIKES = 3;
 
 export class Scheduler {
   private readonly runs = new Map<string, JobRun>();
   private readonly leases = new Map<string, LeaseEntry>();
   private readonly volunteers = new Map<string, Volunteer>();
-  private readonly policyCache = new Map<number, TaskPolicy>();
+  private readonly policyCache = new Map<string, TaskPolicy>();
+  /** Kept after a volunteer leaves, so the dashboard can still show who was struck out. */
+  private readonly reputations = new Map<string, Reputation>();
+  private readonly spotChecked = new WeakMap<TaskRecord, boolean>();
 
   constructor(
     private readonly store: JobStore,
@@ -146,6 +165,7 @@ export class Scheduler {
       mapTasks: plan.mapInputs.length,
       maxAttempts: plan.maxAttempts,
       replication: plan.replication,
+      ...(plan.spotCheck ? { spotCheck: plan.spotCheck, spotCheckSalt: plan.spotCheckSalt } : {}),
       inputBytes: plan.inputBytes,
       state: { status: 'queued' },
     };
@@ -253,6 +273,7 @@ export class Scheduler {
       tasksDone: volunteer.tasksDone,
       tasksFailed: volunteer.tasksFailed,
       connectedAtMs: volunteer.connectedAtMs,
+      ...this.reputationOf(volunteer.id),
     }));
     return {
       volunteers: volunteerList.length,
@@ -268,9 +289,10 @@ export class Scheduler {
   requestTasks(volunteerId: string, max: number, nowMs: number): TaskAssignment[] {
     const volunteer = this.volunteers.get(volunteerId);
     if (!volunteer) throw new TabreduceError('NOT_READY', NOBODY_MESSAGE);
+    this.refuseStruckOut(volunteerId);
     const assignments: TaskAssignment[] = [];
     while (assignments.length < max) {
-      const picked = this.pickTask(nowMs);
+      const picked = this.pickTask(volunteerId, nowMs);
       if (picked) {
         assignments.push(this.lease(picked.run, picked.task, volunteer, nowMs, false));
         continue;
@@ -285,6 +307,7 @@ export class Scheduler {
   }
 
   complete(volunteerId: string, taskId: string, leaseToken: string, output: TaskOutput, nowMs: number): void {
+    this.refuseStruckOut(volunteerId);
     const entry = this.requireLease(volunteerId, taskId, leaseToken);
     const { run, task } = entry;
     // Decode and check before the transition, so a malformed answer leaves the lease live
@@ -299,25 +322,54 @@ export class Scheduler {
       if (output.kind !== 'reduce') throw new TabreduceError('BAD_RESULT', `task ${taskId} is a reduce task; send a reduce output`);
       reducePairs = checkReduceOutput(output.pairs, task.index, run.job.reducers);
     }
-    // The output is stored before the task is marked done, so a crash in between leaves a
-    // task that runs again rather than a done task without its output.
-    if (mapBlocks) this.store.putMapOutput(run.job.id, task.index, mapBlocks);
-    if (reducePairs) this.store.putReduceOutput(run.job.id, task.index, reducePairs);
+    const policy = this.policy(run.job, task);
+    const digest = policy.replication > 1 ? outputDigest(output) : '';
     const lease = findLease(task.state, leaseToken);
-    this.moveTask(run, task, { type: 'complete', token: leaseToken }, nowMs);
-    if (lease?.backup) run.backups.won++;
-    // First answer wins: every other copy of this task is stopped.
-    for (const [token, entry] of [...this.leases]) {
-      if (entry.task === task) {
-        this.releaseLease(token);
-        if (token !== leaseToken) this.listener.revoke(entry.volunteerId, [task.id], 'another copy of this task finished first');
-      }
+    const next = this.nextState(run, task, { type: 'complete', token: leaseToken, digest }, nowMs);
+    // The output is stored before the task is marked done, so a crash in between leaves a
+    // task that runs again rather than a done task without its output. Under a vote the
+    // answer that decides is always one for the winning digest (shared/quorum.ts), so
+    // the output in hand is the accepted one.
+    if (next.status === 'done') {
+      if (mapBlocks) this.store.putMapOutput(run.job.id, task.index, mapBlocks);
+      if (reducePairs) this.store.putReduceOutput(run.job.id, task.index, reducePairs);
     }
-    run.leased.delete(task);
+    this.applyState(task, next);
     const volunteer = this.volunteers.get(volunteerId);
     if (volunteer) volunteer.tasksDone++;
     run.volunteersUsed.add(volunteerId);
-    if (task.state.status === 'done') run.doneMs[task.kind] += task.state.durationMs;
+
+    if (next.status !== 'done' && next.status !== 'failed') {
+      // A vote that decided nothing: this copy is over, the others run on, and the task
+      // waits in the queue for a volunteer that has not answered it yet.
+      this.releaseLease(leaseToken);
+      if (next.status === 'pending' || wantsCopy(next, nowMs, policy)) {
+        run.queue.pushFront(task.index);
+        this.wake(1);
+      }
+      if (next.status === 'pending') run.leased.delete(task);
+      this.listener.changed();
+      return;
+    }
+    // Decided: every other copy of this task is stopped.
+    for (const [token, other] of [...this.leases]) {
+      if (other.task === task) {
+        this.releaseLease(token);
+        if (token !== leaseToken) this.listener.revoke(other.volunteerId, [task.id], 'this task has its answer');
+      }
+    }
+    run.leased.delete(task);
+    if (next.status === 'failed') {
+      this.moveJob(run, { type: 'fail', error: { ...next.error, taskId: task.id } }, nowMs);
+      this.endJob(run, `job failed: task ${task.id}: ${next.error.message}`);
+      return;
+    }
+    if (next.votes && next.digest !== undefined) {
+      countVote(run, next.votes, next.digest);
+      this.tally(next.votes.map((vote) => vote.volunteerId), losers(next.votes, next.digest), nowMs);
+    }
+    if (lease?.backup) run.backups.won++;
+    run.doneMs[task.kind] += next.durationMs;
     run.done[task.kind]++;
     if (task.kind === 'map' && run.done.map === run.job.mapTasks) this.startReducePhase(run, nowMs);
     if (task.kind === 'reduce' && run.done.reduce === run.job.reducers) this.finishJob(run, nowMs);
@@ -346,7 +398,7 @@ export class Scheduler {
         entry.task.state,
         { type: 'renew', token: leaseToken, deadlineMs: nowMs + this.options.leaseMs },
         nowMs,
-        this.policy(entry.run.job),
+        this.policy(entry.run.job, entry.task),
       );
       if (next instanceof TaskTransitionError) {
         lost.push(taskId);
@@ -417,6 +469,7 @@ export class Scheduler {
       doneMs: { map: 0, reduce: 0 },
       retries: 0,
       backups: { started: 0, won: 0 },
+      votes: { decided: 0, disputed: 0 },
       volunteersUsed: new Set(),
     };
     for (const task of tasks) {
@@ -426,6 +479,7 @@ export class Scheduler {
         run.doneMs[task.kind] += task.state.durationMs;
         run.volunteersUsed.add(task.state.volunteerId);
         if (task.state.byBackup) run.backups.won++;
+        if (task.state.votes) countVote(run, task.state.votes, task.state.digest);
       }
       run.retries += Math.max(0, task.state.attemptsStarted - 1);
     }
@@ -442,7 +496,7 @@ export class Scheduler {
     if (!isTerminal(job.state)) {
       for (const task of tasks) {
         if (task.state.status !== 'leased') continue;
-        const next = transitionTask(task.state, { type: 'requeue' }, nowMs, this.policy(job));
+        const next = transitionTask(task.state, { type: 'requeue' }, nowMs, this.policy(job, task));
         if (next instanceof TaskTransitionError) throw next;
         task.state = next;
         this.store.saveTask(task);
@@ -464,24 +518,28 @@ export class Scheduler {
       .map((task) => task.index);
   }
 
-  /** Whether a pending task of the current phase may be leased now (not backing off). */
-  private leasableNow(run: JobRun, nowMs: number): (index: number) => boolean {
+  /**
+   * Whether a queued task of the current phase may take a copy now: pending and out of
+   * backoff, or short of copies for its vote; and, given a volunteer, one that volunteer
+   * may run (a vote needs distinct volunteers).
+   */
+  private leasableNow(run: JobRun, nowMs: number, volunteerId?: string): (index: number) => boolean {
     const tasks = run.tasks[this.currentPhase(run)];
     return (index) => {
-      const state = tasks[index]!.state;
-      return state.status === 'pending' && nowMs >= state.notBeforeMs;
+      const task = tasks[index]!;
+      return wantsCopy(task.state, nowMs, this.policy(run.job, task)) && (volunteerId === undefined || mayRunCopy(task.state, volunteerId));
     };
   }
 
-  private pickTask(nowMs: number): { run: JobRun; task: TaskRecord } | undefined {
+  private pickTask(volunteerId: string, nowMs: number): { run: JobRun; task: TaskRecord } | undefined {
     let best: JobRun | undefined;
     for (const run of this.runs.values()) {
       if (isTerminal(run.job.state) || run.queue.size === 0) continue;
       if (best && run.running >= best.running) continue;
-      if (run.queue.some(this.leasableNow(run, nowMs))) best = run;
+      if (run.queue.some(this.leasableNow(run, nowMs, volunteerId))) best = run;
     }
     if (!best) return undefined;
-    const index = best.queue.takeFirst(this.leasableNow(best, nowMs))!;
+    const index = best.queue.takeFirst(this.leasableNow(best, nowMs, volunteerId))!;
     return { run: best, task: best.tasks[this.currentPhase(best)][index]! };
   }
 
@@ -515,6 +573,8 @@ export class Scheduler {
     if (run.job.state.status === 'queued') this.moveJob(run, { type: 'start' }, nowMs);
     const lease = { token, volunteerId: volunteer.id, leasedAtMs: nowMs, deadlineMs: nowMs + this.options.leaseMs, backup };
     this.moveTask(run, task, backup ? { type: 'backup', lease } : { type: 'lease', lease }, nowMs);
+    // A replicated task runs on several volunteers at once: it stays at the front until it has them all.
+    if (!backup && wantsCopy(task.state, nowMs, this.policy(run.job, task))) run.queue.pushFront(task.index);
     if (backup) run.backups.started++;
     else if (task.state.attemptsStarted > 1) run.retries++;
     run.leased.add(task);
@@ -575,6 +635,10 @@ export class Scheduler {
       run.queue.push(task.index);
       // A retry waits out its backoff; tick() wakes volunteers once it may run.
       if (state.notBeforeMs <= nowMs) this.wake(1);
+    } else if (wantsCopy(state, nowMs, this.policy(run.job, task))) {
+      // One copy of a replicated task was lost while others run: it needs a replacement.
+      run.queue.pushFront(task.index);
+      this.wake(1);
     }
     this.listener.changed();
   }
@@ -613,10 +677,55 @@ export class Scheduler {
   }
 
   private moveTask(run: JobRun, task: TaskRecord, event: TaskEvent, nowMs: number): void {
-    const next = transitionTask(task.state, event, nowMs, this.policy(run.job));
+    this.applyState(task, this.nextState(run, task, event, nowMs));
+  }
+
+  private nextState(run: JobRun, task: TaskRecord, event: TaskEvent, nowMs: number): TaskState {
+    const next = transitionTask(task.state, event, nowMs, this.policy(run.job, task));
     if (next instanceof TaskTransitionError) throw new TabreduceError('LEASE_INVALID', `task ${task.id}: ${next.message}`);
+    return next;
+  }
+
+  private applyState(task: TaskRecord, next: TaskState): void {
     task.state = next;
     this.store.saveTask(task);
+  }
+
+  // ── Reputation ──────────────────────────────────────────────────────────────────
+
+  private reputationOf(volunteerId: string): { agreed: number; strikes: number; struckOut: boolean } {
+    const reputation = this.reputations.get(volunteerId) ?? { agreed: 0, strikes: 0 };
+    return { ...reputation, struckOut: reputation.strikes >= (this.options.maxStrikes ?? DEFAULT_MAX_STRIKES) };
+  }
+
+  /** Counts a decided vote: the losers get a strike, and a volunteer out of strikes loses its work. */
+  private tally(voters: string[], lost: string[], nowMs: number): void {
+    for (const volunteerId of new Set(voters)) {
+      const reputation = this.reputations.get(volunteerId) ?? { agreed: 0, strikes: 0 };
+      if (lost.includes(volunteerId)) reputation.strikes++;
+      else reputation.agreed++;
+      this.reputations.set(volunteerId, reputation);
+    }
+    for (const volunteerId of lost) {
+      if (!this.reputationOf(volunteerId).struckOut) continue;
+      const volunteer = this.volunteers.get(volunteerId);
+      if (!volunteer) continue;
+      volunteer.hungry = 0;
+      const taskIds: string[] = [];
+      for (const token of [...volunteer.leases]) {
+        const entry = this.leases.get(token);
+        if (entry) taskIds.push(entry.task.id);
+        this.abandon(token, 'the volunteer running it was struck out for wrong answers', nowMs);
+      }
+      if (taskIds.length > 0) this.listener.revoke(volunteerId, taskIds, 'this volunteer lost too many votes; its results are refused');
+    }
+  }
+
+  private refuseStruckOut(volunteerId: string): void {
+    const { strikes, struckOut } = this.reputationOf(volunteerId);
+    if (struckOut) {
+      throw new TabreduceError('FORBIDDEN', `this volunteer's answers lost ${strikes} votes against other volunteers'; its results are refused and it gets no more work`);
+    }
   }
 
   private moveJob(run: JobRun, event: JobEvent, nowMs: number): void {
@@ -626,11 +735,24 @@ export class Scheduler {
     this.store.updateJob(run.job);
   }
 
-  private policy(job: JobRecord): TaskPolicy {
-    let policy = this.policyCache.get(job.maxAttempts);
+  /** 2 for the tasks a spot-checked job verifies, else 1; hashed once per task. */
+  private spotCheckReplication(job: JobRecord, task: TaskRecord): number {
+    let checked = this.spotChecked.get(task);
+    if (checked === undefined) {
+      checked = isSpotChecked(job, task.id);
+      this.spotChecked.set(task, checked);
+    }
+    return checked ? 2 : 1;
+  }
+
+  /** A task's policy: its job's attempts, and its replication (the job's, or 2 if spot-checked). */
+  private policy(job: JobRecord, task: TaskRecord): TaskPolicy {
+    const replication = job.replication > 1 ? job.replication : job.spotCheck ? this.spotCheckReplication(job, task) : 1;
+    const key = `${job.maxAttempts}/${replication}`;
+    let policy = this.policyCache.get(key);
     if (!policy) {
-      policy = { maxAttempts: job.maxAttempts, backoffMs: this.options.backoffMs ?? defaultBackoffMs };
-      this.policyCache.set(job.maxAttempts, policy);
+      policy = { maxAttempts: job.maxAttempts, backoffMs: this.options.backoffMs ?? defaultBackoffMs, replication, maxAnswers: defaultMaxAnswers(replication) };
+      this.policyCache.set(key, policy);
     }
     return policy;
   }
@@ -663,8 +785,16 @@ export class Scheduler {
       volunteersUsed: run.volunteersUsed.size,
       retries: run.retries,
       backups: { ...run.backups },
+      replication: job.replication,
+      ...(job.spotCheck ? { spotCheck: job.spotCheck } : {}),
+      votes: { ...run.votes },
     };
   }
+}
+
+function countVote(run: JobRun, votes: readonly { digest: string }[], winner: string | undefined): void {
+  run.votes.decided++;
+  if (votes.some((vote) => vote.digest !== winner)) run.votes.disputed++;
 }
 
 function newTask(jobId: string, kind: TaskKind, index: number): TaskRecord {
@@ -683,5 +813,14 @@ function summarizeTask(task: TaskRecord): TaskSummary {
     ...(state.status === 'done' ? { volunteerId: state.volunteerId, durationMs: state.durationMs, byBackup: state.byBackup } : {}),
     ...(state.status === 'failed' ? { lastError: state.error } : {}),
     ...((state.status === 'pending' || state.status === 'leased') && state.lastError ? { lastError: state.lastError } : {}),
+    ...(state.votes
+      ? {
+          votes: state.votes.map((vote) => ({
+            volunteerId: vote.volunteerId,
+            digest: vote.digest.slice(0, 12),
+            ...(state.status === 'done' ? { agreed: vote.digest === state.digest } : {}),
+          })),
+        }
+      : {}),
   };
 }

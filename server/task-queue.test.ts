@@ -28,4 +28,16 @@ describe('TaskQueue', () => {
     // Quadratic shifting would take minutes here; linear takes milliseconds.
     expect(performance.now() - started).toBeLessThan(2000);
   });
+
+  it('holds a task once, and puts a task at the front when asked', () => {
+    const queue = new TaskQueue([1, 2]);
+    queue.push(2);
+    queue.pushFront(1);
+    expect(queue.size).toBe(2);
+    expect(queue.takeFirst(() => true)).toBe(1);
+    queue.pushFront(1);
+    expect(queue.has(1)).toBe(true);
+    expect([queue.takeFirst(() => true), queue.takeFirst(() => true), queue.takeFirst(() => true)]).toEqual([1, 2, undefined]);
+    expect(queue.has(1)).toBe(false);
+  });
 });

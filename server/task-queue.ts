@@ -7,22 +7,40 @@
 export class TaskQueue {
   private items: number[] = [];
   private head = 0;
+  /** What the queue holds, so a task is never queued twice (a replicated task may return while queued). */
+  private readonly members = new Set<number>();
 
   constructor(indices: Iterable<number> = []) {
-    this.items = [...indices];
+    for (const index of indices) this.push(index);
   }
 
   get size(): number {
     return this.items.length - this.head;
   }
 
+  has(index: number): boolean {
+    return this.members.has(index);
+  }
+
+  /** Queues a task at the back; a task queued already stays where it is. */
   push(index: number): void {
+    if (this.members.has(index)) return;
+    this.members.add(index);
     this.items.push(index);
+  }
+
+  /** Queues a task at the front (a replicated task that wants another copy soon); no-op if queued. */
+  pushFront(index: number): void {
+    if (this.members.has(index)) return;
+    this.members.add(index);
+    if (this.head > 0) this.items[--this.head] = index;
+    else this.items.unshift(index);
   }
 
   clear(): void {
     this.items = [];
     this.head = 0;
+    this.members.clear();
   }
 
   /** The first index, front to back, for which `accept` holds, removed from the queue. */
@@ -30,6 +48,7 @@ export class TaskQueue {
     for (let position = this.head; position < this.items.length; position++) {
       const index = this.items[position]!;
       if (!accept(index)) continue;
+      this.members.delete(index);
       if (position === this.head) {
         this.head++;
         this.compact();

@@ -9,6 +9,7 @@ export const ERROR_CODES = {
   BAD_INPUT: { status: 400, meaning: 'The job input is empty, malformed or too large.' },
   NOT_SUPPORTED: { status: 400, meaning: 'The request asks for a feature this coordinator does not offer.' },
   UNAUTHORIZED: { status: 401, meaning: 'A submit token is configured and the request did not present it.' },
+  FORBIDDEN: { status: 403, meaning: 'The volunteer lost too many votes on replicated tasks; its results are refused.' },
   NOT_FOUND: { status: 404, meaning: 'No such job or route.' },
   METHOD_NOT_ALLOWED: { status: 405, meaning: 'The route exists but not with this HTTP method.' },
   CONFLICT: { status: 409, meaning: 'The job is not in a state that allows this (e.g. no result yet).' },

@@ -112,8 +112,13 @@ export interface JobSubmission {
   splitBytes?: number;
   /** Records per map task for `records` and `range` inputs. Default: see `defaultRecordsPerTask`. */
   recordsPerTask?: number;
-  /** Distinct volunteers that must agree on each task. Only 1 is offered so far. */
+  /**
+   * Distinct volunteers whose answers must agree on each task (a vote: see
+   * shared/quorum.ts). Default: the coordinator's, 1 unless TABREDUCE_REPLICATION says.
+   */
   replication?: number;
+  /** With replication 1: the fraction of tasks, 0 to 1, that also run on a second volunteer to be compared. */
+  spotCheck?: number;
   /** Attempts a task gets before the job fails. Default 4 (Hadoop's figure). */
   maxAttempts?: number;
 }
@@ -162,6 +167,10 @@ export interface JobSummary {
   retries: number;
   /** Backup copies of slow tasks (speculative execution): started, and how many answered first. */
   backups: { started: number; won: number };
+  replication: number;
+  spotCheck?: number;
+  /** Votes on replicated tasks: tasks decided by a vote, and those where some answer disagreed. */
+  votes: { decided: number; disputed: number };
 }
 
 /** One task as `GET /api/jobs/:id/tasks` reports it. */
@@ -179,6 +188,8 @@ export interface TaskSummary {
   /** True when a backup copy's answer won (done). */
   byBackup?: boolean;
   lastError?: TaskError;
+  /** The answers of a replicated task so far: who, a digest prefix, and whether it agreed with the accepted one. */
+  votes?: { volunteerId: string; digest: string; agreed?: boolean }[];
 }
 
 /** The volunteers connected right now, for the dashboard. */
@@ -197,6 +208,12 @@ export interface VolunteerSummary {
   tasksDone: number;
   tasksFailed: number;
   connectedAtMs: number;
+  /** Votes on replicated tasks this volunteer's answer agreed with the accepted one. */
+  agreed: number;
+  /** Votes its answer lost. */
+  strikes: number;
+  /** Out of strikes: its results are refused and it gets no more work. */
+  struckOut: boolean;
 }
 
 export const JOB_DEFAULTS = {

@@ -61,6 +61,7 @@ export const jobSubmissionSchema = z.strictObject({
   splitBytes: z.int().min(LIMITS.minSplitBytes).max(LIMITS.maxSplitBytes).optional(),
   recordsPerTask: z.int().min(1).max(LIMITS.recordsPerTask).optional(),
   replication: z.int().min(1).max(16).optional(),
+  spotCheck: z.number().min(0).max(1).optional(),
   maxAttempts: z.int().min(1).max(LIMITS.maxAttempts).optional(),
 });
 

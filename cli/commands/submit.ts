@@ -4,7 +4,7 @@ import type { ApiClient, ResultFormat } from '../../client/api-client.ts';
 import type { ClientInput, JobTuning } from '../../client/index.ts';
 import type { KeyValue } from '../../shared/job.ts';
 import { LIMITS } from '../../shared/limits.ts';
-import { bytesOption, choiceOption, CONNECTION_OPTIONS, intOption, rangeOption } from '../args.ts';
+import { bytesOption, choiceOption, CONNECTION_OPTIONS, fractionOption, intOption, rangeOption } from '../args.ts';
 import { defineCommand, type CliContext } from '../command.ts';
 import { connectFrom } from '../connection.ts';
 import { CliError, EXIT, UsageError } from '../exit-codes.ts';
@@ -32,7 +32,8 @@ export const command = defineCommand(
       reducers: { type: 'string', value: 'R', help: `number of reduce tasks, 1 to ${LIMITS.reducers} (default: about the square root of the map tasks)` },
       'split-bytes': { type: 'string', value: 'N', help: 'target size of a text split, e.g. 65536, 64k, 1m (default: 1m)' },
       'records-per-task': { type: 'string', value: 'N', help: 'records per map task for --range and --records (default: the coordinator\'s choice)' },
-      replication: { type: 'string', value: 'Q', help: 'distinct volunteers that must agree on each task (default: 1)' },
+      replication: { type: 'string', value: 'Q', help: 'distinct volunteers that must agree on each task (default: the coordinator\'s, 1 on loopback)' },
+      'spot-check': { type: 'string', value: 'F', help: 'with replication 1: the fraction of tasks, 0 to 1, also run on a second volunteer and compared' },
       'max-attempts': { type: 'string', value: 'N', help: `attempts a task gets before the job fails, 1 to ${LIMITS.maxAttempts} (default: 4)` },
       wait: { type: 'boolean', help: 'follow the job to its end and print its result (exit 1 if it fails)' },
       out: { type: 'string', value: 'FILE', help: 'with --wait: save the whole result to FILE' },
@@ -66,6 +67,7 @@ export const command = defineCommand(
       splitBytes: bytesOption('split-bytes', values['split-bytes'], LIMITS.minSplitBytes, LIMITS.maxSplitBytes),
       recordsPerTask: intOption('records-per-task', values['records-per-task'], 1, LIMITS.recordsPerTask),
       replication: intOption('replication', values.replication, 1, 16),
+      spotCheck: fractionOption('spot-check', values['spot-check']),
       maxAttempts: intOption('max-attempts', values['max-attempts'], 1, LIMITS.maxAttempts),
     };
     const format = resultFormat(choiceOption('format', values.format, RESULT_FORMATS), values.out);

@@ -20,7 +20,12 @@ export interface JobRecord {
   /** M, the number of map tasks. */
   mapTasks: number;
   maxAttempts: number;
+  /** Distinct volunteers whose answers must agree on each task. */
   replication: number;
+  /** With replication 1: the fraction of tasks run twice and compared (0 or absent: none). */
+  spotCheck?: number;
+  /** The secret that picks the spot-checked tasks (server/verification.ts). */
+  spotCheckSalt?: string;
   /** Size of the submitted input in UTF-8 bytes (0 for a range). */
   inputBytes: number;
   state: JobState;
