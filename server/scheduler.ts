@@ -345,7 +345,7 @@ export class Scheduler {
       this.releaseLease(leaseToken);
       if (next.status === 'pending' || wantsCopy(next, nowMs, policy)) {
         run.queue.pushFront(task.index);
-        this.wake(1);
+        this.wakeForCopy(task);
       }
       if (next.status === 'pending') run.leased.delete(task);
       this.listener.changed();
@@ -428,17 +428,22 @@ export class Scheduler {
     if (leasable || this.pickBackup(hungry.id, nowMs)) this.wake(Number.POSITIVE_INFINITY);
   }
 
-  /** Wakes waiting volunteers, enough of them to take `leasable` tasks. */
-  private wake(leasable: number): void {
+  /** Wakes waiting volunteers, enough of them to take `leasable` tasks; `may` narrows who can take them. */
+  private wake(leasable: number, may?: (volunteerId: string) => boolean): void {
     const woken: string[] = [];
     for (const volunteer of this.volunteers.values()) {
       if (leasable <= 0) break;
-      if (volunteer.hungry <= 0) continue;
+      if (volunteer.hungry <= 0 || (may && !may(volunteer.id)) || this.reputationOf(volunteer.id).struckOut) continue;
       woken.push(volunteer.id);
       leasable -= volunteer.hungry;
       volunteer.hungry = 0;
     }
     if (woken.length > 0) this.listener.workAvailable(woken);
+  }
+
+  /** Wakes one waiting volunteer that may run a copy of this replicated task (a vote needs distinct volunteers). */
+  private wakeForCopy(task: TaskRecord): void {
+    this.wake(1, (volunteerId) => mayRunCopy(task.state, volunteerId));
   }
 
   private dropExpiredJobs(nowMs: number): void {
@@ -574,7 +579,10 @@ export class Scheduler {
     const lease = { token, volunteerId: volunteer.id, leasedAtMs: nowMs, deadlineMs: nowMs + this.options.leaseMs, backup };
     this.moveTask(run, task, backup ? { type: 'backup', lease } : { type: 'lease', lease }, nowMs);
     // A replicated task runs on several volunteers at once: it stays at the front until it has them all.
-    if (!backup && wantsCopy(task.state, nowMs, this.policy(run.job, task))) run.queue.pushFront(task.index);
+    if (!backup && wantsCopy(task.state, nowMs, this.policy(run.job, task))) {
+      run.queue.pushFront(task.index);
+      this.wakeForCopy(task);
+    }
     if (backup) run.backups.started++;
     else if (task.state.attemptsStarted > 1) run.retries++;
     run.leased.add(task);
@@ -638,7 +646,7 @@ export class Scheduler {
     } else if (wantsCopy(state, nowMs, this.policy(run.job, task))) {
       // One copy of a replicated task was lost while others run: it needs a replacement.
       run.queue.pushFront(task.index);
-      this.wake(1);
+      this.wakeForCopy(task);
     }
     this.listener.changed();
   }
@@ -718,6 +726,8 @@ export class Scheduler {
         this.abandon(token, 'the volunteer running it was struck out for wrong answers', nowMs);
       }
       if (taskIds.length > 0) this.listener.revoke(volunteerId, taskIds, 'this volunteer lost too many votes; its results are refused');
+      // Woken, it asks for work and hears why there is none, rather than waiting for its next poll.
+      this.listener.workAvailable([volunteerId]);
     }
   }
 

@@ -3,6 +3,7 @@
  * real Socket.IO volunteers running the same client code as the browser tab.
  */
 import { io as connect, type Socket } from 'socket.io-client';
+import { afterEach } from 'vitest';
 import type { JobSummary } from '../shared/job.ts';
 import { VOLUNTEER_NAMESPACE, type CoordinatorToVolunteerEvents, type VolunteerToCoordinatorEvents } from '../shared/protocol.ts';
 import { InProcessExecutor } from '../web/volunteer/in-process-executor.ts';
@@ -13,6 +14,24 @@ import { startCoordinator, type Coordinator, type CoordinatorOptions } from './c
 /** A coordinator on a free port; in memory unless `store` says otherwise, which keeps tests fast. */
 export async function testCoordinator(options: CoordinatorOptions = {}): Promise<Coordinator> {
   return startCoordinator({ port: 0, host: '127.0.0.1', store: 'memory', log: () => {}, ...options });
+}
+
+/** What a test started and `stopAfterEach` stops: set `coordinator`, push to `volunteers`. */
+export interface TestRig {
+  coordinator: Coordinator | undefined;
+  volunteers: TestVolunteer[];
+}
+
+/** Inside a describe: one rig per test, its volunteers stopped and its coordinator closed after each. */
+export function stopAfterEach(): TestRig {
+  const rig: TestRig = { coordinator: undefined, volunteers: [] };
+  afterEach(async () => {
+    for (const volunteer of rig.volunteers) volunteer.stop();
+    rig.volunteers = [];
+    await rig.coordinator?.close();
+    rig.coordinator = undefined;
+  });
+  return rig;
 }
 
 export interface TestVolunteer {
