@@ -46,6 +46,12 @@ export interface CoordinatorConfig {
   replication: number;
   /** Votes a volunteer may lose before its results are refused. Env TABREDUCE_MAX_STRIKES, default 3. */
   maxStrikes: number;
+  /**
+   * Events a second one volunteer connection may send (twice that in a burst); faster
+   * ones are refused, and a connection refused too often is dropped.
+   * Env TABREDUCE_EVENTS_PER_SECOND, default 1000.
+   */
+  eventsPerSecond: number;
 }
 
 /** Whether a bind address only reaches this machine. */
@@ -90,6 +96,7 @@ export function loadConfig(overrides: Partial<CoordinatorConfig> = {}): Coordina
     dashboardIntervalMs: 250,
     resultRetentionMs: intFromEnv('TABREDUCE_RESULT_RETENTION_HOURS', 7 * 24) * 3_600_000,
     maxStrikes: intFromEnv('TABREDUCE_MAX_STRIKES', 3),
+    eventsPerSecond: intFromEnv('TABREDUCE_EVENTS_PER_SECOND', 1000),
     ...overrides,
   };
   const replication = overrides.replication ?? intFromEnv('TABREDUCE_REPLICATION', isLoopback(config.host) ? 1 : 2);

@@ -10,6 +10,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server as SocketServer } from 'socket.io';
 import { DASHBOARD_NAMESPACE, VOLUNTEER_NAMESPACE } from '../shared/protocol.ts';
+import { DEFAULT_GUARD_LIMITS } from './connection-guard.ts';
 import { loadConfig, type CoordinatorConfig, type StoreKind } from './config.ts';
 import { DashboardFeed, type DashboardNamespace } from './dashboard-feed.ts';
 import { createHttpApi } from './http-api.ts';
@@ -126,7 +127,12 @@ async function startAround(store: JobStore, config: CoordinatorConfig, { ownsSto
   });
 
   // Socket.IO types a server's events once for all namespaces; ours differ per namespace.
-  gateway = new VolunteerGateway(io.of(VOLUNTEER_NAMESPACE) as unknown as VolunteerNamespace, scheduler, { leaseMs: config.leaseMs, now, log });
+  gateway = new VolunteerGateway(io.of(VOLUNTEER_NAMESPACE) as unknown as VolunteerNamespace, scheduler, {
+    leaseMs: config.leaseMs,
+    now,
+    log,
+    limits: { ...DEFAULT_GUARD_LIMITS, eventsPerSecond: config.eventsPerSecond, burst: 2 * config.eventsPerSecond },
+  });
   feed = new DashboardFeed(
     io.of(DASHBOARD_NAMESPACE) as unknown as DashboardNamespace,
     () => ({ jobs: scheduler.listJobs(), cluster: scheduler.cluster() }),

@@ -208,6 +208,18 @@ export class Scheduler {
     return [...run.tasks.map, ...run.tasks.reduce].map(summarizeTask);
   }
 
+  /**
+   * A job's source for a volunteer: only while it holds a lease on one of the job's
+   * tasks, so the volunteer channel cannot be used to read other people's jobs.
+   */
+  getSourceForVolunteer(volunteerId: string, jobId: string): JobSourceReply {
+    const volunteer = this.volunteers.get(volunteerId);
+    if (!volunteer) throw new TabreduceError('NOT_READY', NOBODY_MESSAGE);
+    const holds = [...volunteer.leases].some((token) => this.leases.get(token)?.run.job.id === jobId);
+    if (!holds) throw new TabreduceError('FORBIDDEN', `this volunteer holds no task of job ${jobId}; a volunteer reads only the code it runs`);
+    return this.getSource(jobId);
+  }
+
   getSource(jobId: string): JobSourceReply {
     const { job } = this.requireRun(jobId);
     return { jobId: job.id, name: job.name, source: job.source, digest: job.sourceDigest };

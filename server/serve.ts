@@ -2,6 +2,8 @@
  * Runs the coordinator in the foreground, as `npm start` and `tabreduce serve` do:
  * starts it, prints where to find it, and closes it cleanly on SIGINT or SIGTERM.
  */
+import { randomBytes } from 'node:crypto';
+import { isLoopback } from './config.ts';
 import { startCoordinator, type Coordinator, type CoordinatorOptions } from './coordinator.ts';
 
 /**
@@ -10,19 +12,32 @@ import { startCoordinator, type Coordinator, type CoordinatorOptions } from './c
  * the process with exit code 0. Rejects when it cannot start (e.g. the port is taken).
  */
 export async function serveCoordinator(options: CoordinatorOptions = {}, print: (line: string) => void = console.log): Promise<Coordinator> {
+  // Reachable beyond this machine and no token chosen: anyone who can reach the port could
+  // run code on every volunteer. So one is made up and printed, as Jupyter does.
+  const host = options.host ?? (process.env.HOST || '127.0.0.1');
+  const generated = !options.token && !isLoopback(host) ? randomBytes(24).toString('base64url') : undefined;
+  const token = options.token ?? generated;
   // The SQLite store creates the data directory itself when it opens.
-  const coordinator = await startCoordinator(options);
+  const coordinator = await startCoordinator({ ...options, ...(token ? { token } : {}) });
 
   const shown = coordinator.config.host === '127.0.0.1' ? coordinator.url.replace('127.0.0.1', 'localhost') : coordinator.url;
   print(`tabreduce coordinator listening on ${coordinator.url}`);
-  print(`  dashboard: ${shown}/`);
+  // The fragment never reaches a server or a log; the dashboard keeps it for the session.
+  print(`  dashboard: ${shown}/${generated ? `#token=${generated}` : ''}`);
   print(`  volunteer: ${shown}/volunteer   (open it in as many tabs and browsers as you like)`);
   print(
     coordinator.config.store === 'memory'
       ? '  store:     memory (TABREDUCE_STORE=memory): jobs are lost when the coordinator stops'
       : `  data dir:  ${coordinator.config.dataDir} (jobs survive restarts)`,
   );
-  if (options.token) print('  job endpoints need: Authorization: Bearer $TABREDUCE_TOKEN');
+  if (generated) {
+    print(`  submit token: ${generated}`);
+    print('    (made up because the coordinator listens beyond this machine; set TABREDUCE_TOKEN to choose one)');
+    print('    job endpoints need: Authorization: Bearer <token>; volunteering needs none');
+  } else if (token) {
+    print('  job endpoints need: Authorization: Bearer $TABREDUCE_TOKEN; volunteering needs none');
+  }
+  print(`  replication: ${coordinator.config.replication} by default${coordinator.config.replication > 1 ? ' (results are verified by vote)' : ''}`);
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {

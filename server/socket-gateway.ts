@@ -8,6 +8,7 @@ import type { Namespace, Socket } from 'socket.io';
 import { TabreduceError, type WireError } from '../shared/errors.ts';
 import type { Ack, CoordinatorToVolunteerEvents, VolunteerToCoordinatorEvents } from '../shared/protocol.ts';
 import { describeZodError, volunteerSchemas } from '../shared/schemas.ts';
+import { ConnectionGuard, DEFAULT_GUARD_LIMITS, type GuardLimits } from './connection-guard.ts';
 import type { Scheduler } from './scheduler.ts';
 
 type VolunteerSocket = Socket<VolunteerToCoordinatorEvents, CoordinatorToVolunteerEvents, Record<string, never>, SocketData>;
@@ -22,7 +23,15 @@ export interface GatewayOptions {
   leaseMs: number;
   now: () => number;
   log: (message: string) => void;
+  /** Per-connection event rate and abuse limits (connection-guard.ts). */
+  limits?: GuardLimits;
 }
+
+/** The events a volunteer may send; anything else is abuse. */
+const KNOWN_EVENTS = new Set<string>(['volunteer:hello', 'volunteer:slots', 'task:request', 'task:complete', 'task:fail', 'task:renew', 'job:source']);
+
+/** Refusals that an honest volunteer never provokes, so they count as abuse. */
+const ABUSIVE_CODES = new Set<string>(['BAD_REQUEST', 'BAD_RESULT', 'RATE_LIMITED']);
 
 function toWireError(error: unknown): WireError {
   if (error instanceof TabreduceError) return error.toWire();
@@ -62,8 +71,19 @@ export class VolunteerGateway {
     this.namespace.to(volunteerId).emit('task:revoke', { taskIds, reason });
   }
 
+  private readonly guards = new WeakMap<VolunteerSocket, ConnectionGuard>();
+
   private attach(socket: VolunteerSocket): void {
     const { scheduler, options } = this;
+    const guard = new ConnectionGuard(options.limits ?? DEFAULT_GUARD_LIMITS, options.now());
+    this.guards.set(socket, guard);
+    // Every incoming event, known or not, with or without an ack, goes through the bucket.
+    socket.onAny((event: string, ...args: unknown[]) => {
+      if (KNOWN_EVENTS.has(event)) return;
+      const ack = args.at(-1);
+      if (typeof ack === 'function') (ack as (answer: Ack<never>) => void)({ ok: false, error: { code: 'BAD_REQUEST', message: `unknown event ${JSON.stringify(String(event).slice(0, 40))}` } });
+      this.abuse(socket, `sent an unknown event ${JSON.stringify(String(event).slice(0, 40))}`);
+    });
     const volunteerIdOf = (): string => {
       const id = socket.data.volunteerId;
       if (!id) throw new TabreduceError('NOT_READY', 'say volunteer:hello before anything else');
@@ -80,8 +100,10 @@ export class VolunteerGateway {
       return { volunteerId, leaseMs: options.leaseMs };
     });
     socket.on('volunteer:slots', (update) => {
+      if (!guard.allow(options.now())) return this.abuse(socket, 'sends events too fast');
       const parsed = volunteerSchemas['volunteer:slots'].safeParse(update);
-      if (parsed.success && socket.data.volunteerId) scheduler.setSlots(socket.data.volunteerId, parsed.data.slots);
+      if (!parsed.success) return this.abuse(socket, 'sent malformed volunteer:slots');
+      if (socket.data.volunteerId) scheduler.setSlots(socket.data.volunteerId, parsed.data.slots);
     });
     this.handle(socket, 'task:request', (request) => ({
       tasks: scheduler.requestTasks(volunteerIdOf(), request.max, options.now()),
@@ -101,13 +123,18 @@ export class VolunteerGateway {
       return { tasks: nextTasks(volunteerId, failure.next) };
     });
     this.handle(socket, 'task:renew', (request) => scheduler.renew(volunteerIdOf(), request.leases, options.now()));
-    this.handle(socket, 'job:source', (request) => {
-      volunteerIdOf();
-      return scheduler.getSource(request.jobId);
-    });
+    this.handle(socket, 'job:source', (request) => scheduler.getSourceForVolunteer(volunteerIdOf(), request.jobId));
     socket.on('disconnect', (reason) => {
       if (socket.data.volunteerId) scheduler.disconnect(socket.data.volunteerId, options.now(), describeDisconnect(reason));
     });
+  }
+
+  /** Counts one abusive event on this connection; past the limit the connection is dropped. */
+  private abuse(socket: VolunteerSocket, what: string): void {
+    const guard = this.guards.get(socket);
+    if (!guard?.abused(this.options.now()) || socket.disconnected) return;
+    this.options.log(`dropping volunteer connection ${socket.data.volunteerId ?? socket.id}: it ${what}, and too often`);
+    socket.disconnect(true);
   }
 
   /**
@@ -125,19 +152,24 @@ export class VolunteerGateway {
     (socket as unknown as { on(event: string, listener: (...args: unknown[]) => void): void }).on(
       event,
       (payload: unknown, ack: unknown) => {
-        if (typeof ack !== 'function') return;
+        const guard = this.guards.get(socket)!;
+        if (typeof ack !== 'function') return this.abuse(socket, `sent ${event} without an acknowledgement callback`);
         const reply = ack as (answer: Ack<unknown>) => void;
-        const parsed = schema.safeParse(payload);
-        if (!parsed.success) {
-          reply({ ok: false, error: { code: 'BAD_REQUEST', message: `${event}: ${describeZodError(parsed.error)}` } });
-          return;
+        const refuse = (error: WireError) => {
+          reply({ ok: false, error });
+          if (ABUSIVE_CODES.has(error.code)) this.abuse(socket, `${event}: ${error.code}`);
+        };
+        if (!guard.allow(this.options.now())) {
+          return refuse({ code: 'RATE_LIMITED', message: `${event}: this connection sends more than ${(this.options.limits ?? DEFAULT_GUARD_LIMITS).eventsPerSecond} events a second; slow down` });
         }
+        const parsed = schema.safeParse(payload);
+        if (!parsed.success) return refuse({ code: 'BAD_REQUEST', message: `${event}: ${describeZodError(parsed.error)}` });
         try {
           reply({ ok: true, value: handler(parsed.data as ReturnType<(typeof volunteerSchemas)[E]['parse']>) });
         } catch (error) {
           const wire = toWireError(error);
           if (wire.code === 'INTERNAL') this.options.log(`${event} failed: ${(error as Error).stack ?? wire.message}`);
-          reply({ ok: false, error: wire });
+          refuse(wire);
         }
       },
     );

@@ -9,7 +9,7 @@ export const ERROR_CODES = {
   BAD_INPUT: { status: 400, meaning: 'The job input is empty, malformed or too large.' },
   NOT_SUPPORTED: { status: 400, meaning: 'The request asks for a feature this coordinator does not offer.' },
   UNAUTHORIZED: { status: 401, meaning: 'A submit token is configured and the request did not present it.' },
-  FORBIDDEN: { status: 403, meaning: 'The volunteer lost too many votes on replicated tasks; its results are refused.' },
+  FORBIDDEN: { status: 403, meaning: 'A volunteer may not do this: it lost too many votes (its results are refused), or asked for code of a job it runs no task of.' },
   NOT_FOUND: { status: 404, meaning: 'No such job or route.' },
   METHOD_NOT_ALLOWED: { status: 405, meaning: 'The route exists but not with this HTTP method.' },
   CONFLICT: { status: 409, meaning: 'The job is not in a state that allows this (e.g. no result yet).' },
@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   LEASE_INVALID: { status: 409, meaning: 'The lease is unknown, expired, or belongs to another volunteer.' },
   BAD_RESULT: { status: 400, meaning: 'A volunteer sent a task result that does not match the schema or the task.' },
   NOT_READY: { status: 409, meaning: 'The volunteer must say hello before asking for work.' },
+  RATE_LIMITED: { status: 429, meaning: 'The connection sends events faster than the coordinator allows.' },
   INTERNAL: { status: 500, meaning: 'An unexpected error inside the coordinator.' },
 } as const;
 
