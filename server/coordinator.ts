@@ -13,7 +13,7 @@ import { DASHBOARD_NAMESPACE, VOLUNTEER_NAMESPACE } from '../shared/protocol.ts'
 import { DEFAULT_GUARD_LIMITS } from './connection-guard.ts';
 import { loadConfig, type CoordinatorConfig, type StoreKind } from './config.ts';
 import { DashboardFeed, type DashboardNamespace } from './dashboard-feed.ts';
-import { createHttpApi } from './http-api.ts';
+import { createHttpApi, sameSecret } from './http-api.ts';
 import { InputFiles } from './input-files.ts';
 import { Scheduler } from './scheduler.ts';
 import { VolunteerGateway, type VolunteerNamespace } from './socket-gateway.ts';
@@ -133,8 +133,16 @@ async function startAround(store: JobStore, config: CoordinatorConfig, { ownsSto
     log,
     limits: { ...DEFAULT_GUARD_LIMITS, eventsPerSecond: config.eventsPerSecond, burst: 2 * config.eventsPerSecond },
   });
+  const dashboards = io.of(DASHBOARD_NAMESPACE);
+  // The feed carries every job's summary: with a token, only dashboards that present it get it.
+  if (token) {
+    dashboards.use((socket, next) => {
+      const presented: unknown = socket.handshake.auth?.token;
+      next(typeof presented === 'string' && sameSecret(presented, token) ? undefined : new Error('UNAUTHORIZED: this coordinator needs its submit token'));
+    });
+  }
   feed = new DashboardFeed(
-    io.of(DASHBOARD_NAMESPACE) as unknown as DashboardNamespace,
+    dashboards as unknown as DashboardNamespace,
     () => ({ jobs: scheduler.listJobs(), cluster: scheduler.cluster() }),
     config.dashboardIntervalMs,
   );

@@ -68,7 +68,11 @@ async function readJsonBody(request: IncomingMessage, maxBytes: number): Promise
 }
 
 function tokenMatches(header: string | undefined, token: string): boolean {
-  const presented = /^Bearer\s+(.+)$/i.exec(header ?? '')?.[1]?.trim() ?? '';
+  return sameSecret(/^Bearer\s+(.+)$/i.exec(header ?? '')?.[1]?.trim() ?? '', token);
+}
+
+/** Compares a presented secret with the real one in time that does not depend on where they differ. */
+export function sameSecret(presented: string, token: string): boolean {
   const a = Buffer.from(presented);
   const b = Buffer.from(token);
   // timingSafeEqual needs equal lengths; compare against ourselves to keep the time flat.

@@ -27,6 +27,7 @@ export interface JobPlan {
   reducers: number;
   maxAttempts: number;
   replication: number;
+  submitter?: string;
   /** Fraction of tasks run twice and compared when replication is 1; 0 for none. */
   spotCheck: number;
   spotCheckSalt: string;
@@ -81,6 +82,7 @@ export function planJob(submission: JobSubmission, context: PlanContext): JobPla
     reducers: submission.reducers ?? defaultReducers(sources.length),
     maxAttempts: submission.maxAttempts ?? JOB_DEFAULTS.maxAttempts,
     replication,
+    ...(submission.submitter ? { submitter: submission.submitter } : {}),
     spotCheck,
     spotCheckSalt: randomBytes(16).toString('hex'),
     inputBytes: bytes,

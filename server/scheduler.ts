@@ -165,6 +165,7 @@ export class Scheduler {
       mapTasks: plan.mapInputs.length,
       maxAttempts: plan.maxAttempts,
       replication: plan.replication,
+      ...(plan.submitter ? { submitter: plan.submitter } : {}),
       ...(plan.spotCheck ? { spotCheck: plan.spotCheck, spotCheckSalt: plan.spotCheckSalt } : {}),
       inputBytes: plan.inputBytes,
       state: { status: 'queued' },
@@ -222,7 +223,7 @@ export class Scheduler {
 
   getSource(jobId: string): JobSourceReply {
     const { job } = this.requireRun(jobId);
-    return { jobId: job.id, name: job.name, source: job.source, digest: job.sourceDigest };
+    return { jobId: job.id, name: job.name, source: job.source, digest: job.sourceDigest, ...(job.submitter ? { submitter: job.submitter } : {}) };
   }
 
   getResult(jobId: string): KeyValue[] {

@@ -106,6 +106,8 @@ export interface JobSubmission {
   name: string;
   source: string;
   input: JobInput;
+  /** Who submits the job, as volunteers see it beside the code they run (e.g. a name or a project). */
+  submitter?: string;
   /** Number of reduce tasks R. Default: a function of the number of map tasks, see `defaultReducers`. */
   reducers?: number;
   /** Target size of a `texts` split, in UTF-8 bytes. Default 1 MiB. */

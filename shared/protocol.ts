@@ -103,7 +103,10 @@ export interface JobSourceReply {
   jobId: string;
   name: string;
   source: string;
+  /** SHA-256 of `source`, hex. */
   digest: string;
+  /** Who submitted the job, as they chose to be shown to volunteers; absent if they said nothing. */
+  submitter?: string;
 }
 
 export interface VolunteerToCoordinatorEvents {

@@ -55,6 +55,7 @@ export const jobInputSchema = z.discriminatedUnion('kind', [
 
 export const jobSubmissionSchema = z.strictObject({
   name: z.string().trim().min(1, 'name must not be empty').max(LIMITS.nameChars),
+  submitter: z.string().trim().max(LIMITS.nameChars).optional(),
   source: z.string().min(1, 'source must not be empty').max(LIMITS.sourceChars),
   input: jobInputSchema,
   reducers: z.int().min(1).max(LIMITS.reducers).optional(),

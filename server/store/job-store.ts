@@ -20,6 +20,8 @@ export interface JobRecord {
   /** M, the number of map tasks. */
   mapTasks: number;
   maxAttempts: number;
+  /** Who submitted it, as volunteers see it; absent if not said. */
+  submitter?: string;
   /** Distinct volunteers whose answers must agree on each task. */
   replication: number;
   /** With replication 1: the fraction of tasks run twice and compared (0 or absent: none). */

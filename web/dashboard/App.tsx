@@ -4,14 +4,20 @@ import { ClusterStrip } from './ClusterStrip.tsx';
 import { JobsList } from './JobsList.tsx';
 import { JobView } from './JobView.tsx';
 import { SubmitPanel } from './SubmitPanel.tsx';
+import { TokenForm } from './TokenForm.tsx';
 import { useDashboardFeed } from './use-dashboard-feed.ts';
 import { useSelectedJob } from './use-selected-job.ts';
 
 /** Below this width the layout is one column (dashboard.css), and the job view sits under the list. */
 const ONE_COLUMN_QUERY = '(max-width: 899px)';
 
+interface AppProps {
+  /** A submit token the user typed in, for a coordinator that wants one. */
+  onToken: (token: string) => void;
+}
+
 /** The dashboard: submit jobs, watch them, read their results. */
-export function App() {
+export function App({ onToken }: AppProps) {
   const api = useApiClient();
   const feed = useDashboardFeed(api);
   const [selectedId, select] = useSelectedJob();
@@ -31,7 +37,8 @@ export function App() {
         <h1>tabreduce</h1>
         <a href="/volunteer">Volunteer this tab</a>
       </header>
-      <ClusterStrip cluster={feed.cluster} status={feed.status} pollError={feed.pollError} />
+      {feed.unauthorized && <TokenForm refused={api.token !== undefined} onToken={onToken} />}
+      <ClusterStrip cluster={feed.cluster} status={feed.status} pollError={feed.unauthorized ? undefined : feed.pollError} />
       <main className="columns">
         <div className="column">
           <SubmitPanel onSubmitted={selectJob} />

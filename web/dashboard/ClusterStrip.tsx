@@ -47,18 +47,25 @@ export function ClusterStrip({ cluster, status, pollError }: ClusterStripProps) 
                   <th scope="col">Slots busy</th>
                   <th scope="col">Tasks done</th>
                   <th scope="col">Tasks failed</th>
+                  <th scope="col">Votes agreed</th>
+                  <th scope="col">Strikes</th>
                   <th scope="col">Connected</th>
                 </tr>
               </thead>
               <tbody>
                 {cluster.volunteerList.map((volunteer) => (
-                  <tr key={volunteer.id}>
+                  <tr key={volunteer.id} data-testid={`volunteer-row-${volunteer.id}`} className={volunteer.struckOut ? 'struck-out' : undefined}>
                     <td className="wrap-anywhere">{volunteer.agent}</td>
                     <td>
                       {volunteer.running}/{volunteer.slots}
                     </td>
                     <td>{volunteer.tasksDone}</td>
                     <td>{volunteer.tasksFailed}</td>
+                    <td>{volunteer.agreed}</td>
+                    <td data-testid="volunteer-strikes">
+                      {volunteer.strikes}
+                      {volunteer.struckOut && <strong className="bad"> struck out: results refused</strong>}
+                    </td>
                     <td>{formatTimestamp(volunteer.connectedAtMs)}</td>
                   </tr>
                 ))}

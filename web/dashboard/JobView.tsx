@@ -133,6 +133,16 @@ export function JobView({ jobId, feedJob }: JobViewProps) {
             {job.backups.started} started, {job.backups.won} won
           </dd>
         </div>
+        <div>
+          <dt>Verification</dt>
+          <dd data-testid="job-verification">
+            {job.replication > 1
+              ? `replication ${job.replication}: ${job.votes.decided} tasks decided by vote, ${job.votes.disputed} disputed`
+              : job.spotCheck
+                ? `spot check of ${Math.round(job.spotCheck * 1000) / 10}% of tasks: ${job.votes.decided} checked, ${job.votes.disputed} disputed`
+                : 'none (replication 1): each task trusts its first answer'}
+          </dd>
+        </div>
       </dl>
 
       {!terminal && (

@@ -3,6 +3,7 @@ import type { JobInput, JobSubmission } from '../../shared/job.ts';
 import { checkJobSource } from '../../shared/job-source.ts';
 import { LIMITS } from '../../shared/limits.ts';
 import { useApiClient } from './api-context.ts';
+import { NumberField } from './NumberField.tsx';
 import { EXAMPLES_WITH_SOURCE } from './example-sources.ts';
 import { describeInput, formatBytes } from './format.ts';
 
@@ -36,6 +37,9 @@ export function SubmitPanel({ onSubmitted }: SubmitPanelProps) {
   const [rangeTo, setRangeTo] = useState('100');
   const [reducers, setReducers] = useState('');
   const [splitKiB, setSplitKiB] = useState('');
+  const [replication, setReplication] = useState('');
+  const [spotCheckPercent, setSpotCheckPercent] = useState('');
+  const [submitter, setSubmitter] = useState('');
   const [submitting, setSubmitting] = useState(false);
   const [submitError, setSubmitError] = useState<string | undefined>(undefined);
 
@@ -91,6 +95,9 @@ export function SubmitPanel({ onSubmitted }: SubmitPanelProps) {
         input: await buildInput(),
         ...(reducers.trim() === '' ? {} : { reducers: parseNumberField(reducers) }),
         ...(splitKiB.trim() === '' ? {} : { splitBytes: parseNumberField(splitKiB) * 1024 }),
+        ...(replication.trim() === '' ? {} : { replication: parseNumberField(replication) }),
+        ...(spotCheckPercent.trim() === '' ? {} : { spotCheck: parseNumberField(spotCheckPercent) / 100 }),
+        ...(submitter.trim() === '' ? {} : { submitter: submitter.trim() }),
       };
       const { id } = await api.submitJob(submission);
       onSubmitted(id);
@@ -264,34 +271,48 @@ export function SubmitPanel({ onSubmitted }: SubmitPanelProps) {
               onChange={(event) => setName(event.target.value)}
             />
           </div>
+          <NumberField id={`${ids}-reducers`} label="Reducers (optional)" testId="reducers" value={reducers} onChange={setReducers} min={1} max={LIMITS.reducers} placeholder="automatic" />
+          <NumberField
+            id={`${ids}-split`}
+            label="Split size in KiB (text input)"
+            testId="split-kib"
+            value={splitKiB}
+            onChange={setSplitKiB}
+            min={LIMITS.minSplitBytes / 1024}
+            max={LIMITS.maxSplitBytes / 1024}
+            placeholder="1024"
+          />
+          <NumberField
+            id={`${ids}-replication`}
+            label="Replication: volunteers that must agree"
+            testId="replication"
+            value={replication}
+            onChange={setReplication}
+            min={1}
+            max={16}
+            placeholder="coordinator's default"
+          />
+          <NumberField
+            id={`${ids}-spot-check`}
+            label="Spot check: % of tasks run twice"
+            testId="spot-check"
+            value={spotCheckPercent}
+            onChange={setSpotCheckPercent}
+            min={0}
+            max={100}
+            step="any"
+            placeholder="0"
+          />
           <div className="field">
-            <label htmlFor={`${ids}-reducers`}>Reducers (optional)</label>
+            <label htmlFor={`${ids}-submitter`}>Shown to volunteers as (optional)</label>
             <input
-              id={`${ids}-reducers`}
-              type="number"
-              min={1}
-              max={LIMITS.reducers}
-              step={1}
-              inputMode="numeric"
-              placeholder="automatic"
-              data-testid="reducers"
-              value={reducers}
-              onChange={(event) => setReducers(event.target.value)}
-            />
-          </div>
-          <div className="field">
-            <label htmlFor={`${ids}-split`}>Split size in KiB (text input)</label>
-            <input
-              id={`${ids}-split`}
-              type="number"
-              min={LIMITS.minSplitBytes / 1024}
-              max={LIMITS.maxSplitBytes / 1024}
-              step={1}
-              inputMode="numeric"
-              placeholder="1024"
-              data-testid="split-kib"
-              value={splitKiB}
-              onChange={(event) => setSplitKiB(event.target.value)}
+              id={`${ids}-submitter`}
+              type="text"
+              maxLength={LIMITS.nameChars}
+              placeholder="e.g. your name or project"
+              data-testid="submitter"
+              value={submitter}
+              onChange={(event) => setSubmitter(event.target.value)}
             />
           </div>
         </div>

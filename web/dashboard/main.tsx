@@ -1,24 +1,25 @@
-import { StrictMode } from 'react';
+import { StrictMode, useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { ApiClient } from '../../client/api-client.ts';
 import '../theme.css';
 import './dashboard.css';
 import { ApiClientContext } from './api-context.ts';
 import { App } from './App.tsx';
+import { initialToken, rememberToken } from './submit-token.ts';
 
-/**
- * Where a submit token would come from until the dashboard has a field for it:
- * `localStorage['tabreduce.token']`, set by hand in the browser console.
- */
-const TOKEN_STORAGE_KEY = 'tabreduce.token';
-
-function storedToken(): string | undefined {
-  try {
-    return localStorage.getItem(TOKEN_STORAGE_KEY) ?? undefined;
-  } catch {
-    // Storage can be blocked (privacy settings, sandboxed frames): run without a token.
-    return undefined;
-  }
+/** Holds the submit token and the one ApiClient built from it. */
+function Root() {
+  const [token, setToken] = useState(initialToken);
+  const api = useMemo(() => new ApiClient({ token }), [token]);
+  const changeToken = (next: string) => {
+    rememberToken(next);
+    setToken(next);
+  };
+  return (
+    <ApiClientContext value={api}>
+      <App onToken={changeToken} />
+    </ApiClientContext>
+  );
 }
 
 const root = document.getElementById('root');
@@ -26,8 +27,6 @@ if (!root) throw new Error('index.html has no #root element');
 
 createRoot(root).render(
   <StrictMode>
-    <ApiClientContext value={new ApiClient({ token: storedToken() })}>
-      <App />
-    </ApiClientContext>
+    <Root />
   </StrictMode>,
 );

@@ -21,6 +21,8 @@ export interface DashboardFeed {
   status: FeedStatus;
   /** Why the last poll failed, while polling; cleared by the next success. */
   pollError: string | undefined;
+  /** The coordinator wants a submit token this page does not have (or has wrong). */
+  unauthorized: boolean;
 }
 
 /**
@@ -32,6 +34,7 @@ export function useDashboardFeed(api: ApiClient): DashboardFeed {
   const [snapshot, setSnapshot] = useState<DashboardSnapshot | undefined>(undefined);
   const [status, setStatus] = useState<FeedStatus>('connecting');
   const [pollError, setPollError] = useState<string | undefined>(undefined);
+  const [unauthorized, setUnauthorized] = useState(false);
 
   useEffect(() => {
     const socket: Socket<CoordinatorToDashboardEvents, DashboardToCoordinatorEvents> = io(DASHBOARD_NAMESPACE, {
@@ -60,9 +63,11 @@ export function useDashboardFeed(api: ApiClient): DashboardFeed {
         ]);
         setSnapshot({ jobs, cluster });
         setPollError(undefined);
+        setUnauthorized(false);
       } catch (error) {
         if (controller.signal.aborted) return;
         setPollError((error as Error).message);
+        setUnauthorized((error as { status?: number }).status === 401);
       }
       timer = setTimeout(() => void poll(), POLL_INTERVAL_MS);
     };
@@ -78,5 +83,6 @@ export function useDashboardFeed(api: ApiClient): DashboardFeed {
     cluster: snapshot?.cluster,
     status,
     pollError: status === 'live' ? undefined : pollError,
+    unauthorized: status !== 'live' && unauthorized,
   };
 }

@@ -1,4 +1,5 @@
 import type { ConnectionStatus } from './volunteer-state.ts';
+import { RunningJobs } from './RunningJobs.tsx';
 import { useVolunteer } from './use-volunteer.ts';
 import { WorkerCountField } from './WorkerCountField.tsx';
 import { defaultWorkerCount, logicalCores } from './worker-pool.ts';
@@ -18,7 +19,7 @@ const CONNECTION_NOTES: Record<ConnectionStatus, string> = {
 export function VolunteerPage({ origin }: VolunteerPageProps) {
   const cores = logicalCores();
   const { state, workers, setWorkers } = useVolunteer(origin, defaultWorkerCount());
-  const { connection, volunteerId, currentJobs, running, slots, tasksDone, tasksFailed, lastError } = state;
+  const { connection, volunteerId, runningJobs, running, slots, tasksDone, tasksFailed, lastError } = state;
 
   return (
     <main className="volunteer">
@@ -53,8 +54,8 @@ export function VolunteerPage({ origin }: VolunteerPageProps) {
           </div>
           <div>
             <dt>Working on</dt>
-            <dd data-testid="current-job" className="wrap-anywhere">
-              {currentJobs.length > 0 ? currentJobs.join(', ') : <span className="muted">nothing right now</span>}
+            <dd data-testid="current-job">
+              <RunningJobs jobs={runningJobs} />
             </dd>
           </div>
           <div>

@@ -81,6 +81,8 @@ interface RunningTask {
   /** The connection it was leased on; a result from an older one is never reported. */
   session: number;
   jobName: string | undefined;
+  /** The job's source and identity once fetched: what the page shows and lets people read. */
+  job: JobSourceReply | undefined;
 }
 
 export class VolunteerClient {
@@ -324,7 +326,7 @@ export class VolunteerClient {
 
   #start(assignment: TaskAssignment, session: number): void {
     if (this.#running.has(assignment.taskId)) return;
-    const task: RunningTask = { assignment, controller: new AbortController(), session, jobName: undefined };
+    const task: RunningTask = { assignment, controller: new AbortController(), session, jobName: undefined, job: undefined };
     this.#running.set(assignment.taskId, task);
     this.#update({});
     void this.#run(task).finally(() => this.#release(task, true));
@@ -352,6 +354,7 @@ export class VolunteerClient {
       return;
     }
     task.jobName = job.name;
+    task.job = job;
     this.#update({});
 
     let output: TaskOutput;
@@ -478,8 +481,10 @@ export class VolunteerClient {
   /** Publishes a new state: the patch plus the fields derived from the running tasks. */
   #update(patch: Partial<VolunteerState>): void {
     const currentJobs: string[] = [];
+    const runningJobs: JobSourceReply[] = [];
     for (const task of this.#running.values()) {
       if (task.jobName !== undefined && !currentJobs.includes(task.jobName)) currentJobs.push(task.jobName);
+      if (task.job && !runningJobs.some((job) => job.jobId === task.job!.jobId)) runningJobs.push(task.job);
     }
     this.#state = {
       ...this.#state,
@@ -487,6 +492,7 @@ export class VolunteerClient {
       slots: this.#executor.slots,
       running: this.#running.size,
       currentJobs,
+      runningJobs,
     };
     for (const listener of this.#listeners) listener(this.#state);
   }

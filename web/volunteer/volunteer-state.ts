@@ -1,4 +1,5 @@
 /** What a volunteer tab shows about itself; `VolunteerClient` publishes a new object on every change. */
+import type { JobSourceReply } from '../../shared/protocol.ts';
 
 /**
  * - `connecting`: started, not yet welcomed by the coordinator.
@@ -23,6 +24,8 @@ export interface VolunteerState {
   tasksFailed: number;
   /** Names of the jobs whose tasks are running, in the order they started. */
   currentJobs: string[];
+  /** The jobs whose tasks run here now: name, submitter, code digest and the code itself, to be read. */
+  runningJobs: JobSourceReply[];
   /** The last thing that went wrong, as one readable line; undefined if nothing did since the last welcome. */
   lastError: string | undefined;
 }
@@ -36,5 +39,6 @@ export const initialVolunteerState = (slots: number): VolunteerState => ({
   tasksDone: 0,
   tasksFailed: 0,
   currentJobs: [],
+  runningJobs: [],
   lastError: undefined,
 });

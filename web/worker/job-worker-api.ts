@@ -28,7 +28,12 @@ export interface JobWorkerApi {
   runReduce(digest: string, blocks: Bytes): Promise<WorkerResult<Uint8Array>>;
 }
 
-export function createJobWorkerApi(importModule: ModuleImporter): JobWorkerApi {
+/**
+ * `takeViolation` answers (and forgets) a security-policy violation seen since it was
+ * last asked, to be added to a failed task's message; the browser reports violations
+ * as events, apart from the error the job code sees.
+ */
+export function createJobWorkerApi(importModule: ModuleImporter, takeViolation: () => string | undefined = () => undefined): JobWorkerApi {
   // One entry per job digest for the worker's lifetime. Evicting would not free much:
   // the engine keeps every imported module in its module map anyway.
   const modules = new Map<string, Promise<JobModule>>();
@@ -36,7 +41,14 @@ export function createJobWorkerApi(importModule: ModuleImporter): JobWorkerApi {
   const moduleFor = (digest: string): Promise<JobModule> =>
     modules.get(digest) ?? Promise.reject(new Error(`no job module with digest ${digest} is loaded in this worker`));
 
-  const fail = (thrown: unknown): { ok: false; error: TaskError } => ({ ok: false, error: toTaskError(thrown) });
+  const fail = async (thrown: unknown): Promise<{ ok: false; error: TaskError }> => {
+    const error = toTaskError(thrown);
+    // The browser dispatches the violation event as a task of its own, after the throw:
+    // let it run before asking.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const violation = takeViolation();
+    return { ok: false, error: violation ? { ...error, message: `${error.message} (${violation})` } : error };
+  };
 
   return {
     async load(digest, source) {

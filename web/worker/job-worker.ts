@@ -20,4 +20,20 @@ async function importFromBlob(source: string): Promise<unknown> {
   }
 }
 
-Comlink.expose(createJobWorkerApi(importFromBlob));
+/**
+ * The last Content-Security-Policy violation in this worker: job code that reaches for
+ * another origin gets only a bare NetworkError from the browser, so the failed task's
+ * error is told what was blocked and why.
+ */
+let lastViolation: string | undefined;
+self.addEventListener('securitypolicyviolation', (event) => {
+  lastViolation = `blocked by the page's Content-Security-Policy (${event.effectiveDirective}): job code may not reach ${event.blockedURI || 'that address'}; a job gets its data from its input only`;
+});
+
+Comlink.expose(
+  createJobWorkerApi(importFromBlob, () => {
+    const violation = lastViolation;
+    lastViolation = undefined;
+    return violation;
+  }),
+);
