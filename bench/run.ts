@@ -34,6 +34,8 @@ const ROUTES: Record<string, Bench[]> = {
   gb: ['word-count'],
   'skip-main': ['word-count'],
   workers: ['word-count'],
+  replication: ['word-count'],
+  'replication-overhead': ['word-count'],
   tasks: ['dispatch'],
   'latency-tasks': ['dispatch'],
   'dispatch-tabs': ['dispatch'],

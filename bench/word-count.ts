@@ -19,7 +19,8 @@
  *
  * Flags: --mb N (default 100), --tabs N (default 2), --workers N (per tab; default: the
  * volunteer page's own, one per core), --files N (default 6), --timeout S
- * (default 900), --reducers N and --split-bytes N (passed to the job), --store sqlite|memory,
+ * (default 900), --reducers N, --split-bytes N and --replication Q (passed to the job),
+ * --replication-overhead (also the input at replication 1 then 2, for issue 5's ratio), --store sqlite|memory,
  * --cpu-prof (profile the coordinator into bench/.cache/profiles/), --curve (also 1, 2, 4
  * tabs at 25 MB and 25, 50, 100 MB at 2 tabs; --curve-sizes and --curve-tabs change those), --gb [N] (also an N GB input, default 1;
  * takes minutes), --skip-main (only the --curve / --gb parts).
@@ -78,6 +79,10 @@ export interface WordCountOptions {
   /** Input sizes of the curve, MB: all at 2 tabs, the first also at each of `curveTabs`. */
   curveSizes: number[];
   curveTabs: number[];
+  /** Replication of the tabreduce jobs (default: the coordinator's, 1 on loopback). */
+  replication?: number;
+  /** Also run the main input at replication 1 and 2, one after the other, for the cost of verification. */
+  replicationOverhead: boolean;
   gb?: number;
   skipMain: boolean;
 }
@@ -94,7 +99,9 @@ export function parseWordCountOptions(argv: readonly string[]): WordCountOptions
     curveSizes: flags.numbers('curve-sizes', [25, 50, 100]),
     curveTabs: flags.numbers('curve-tabs', [1, 2, 4]),
     skipMain: flags.has('skip-main'),
+    replicationOverhead: flags.has('replication-overhead'),
   };
+  if (flags.has('replication')) options.replication = flags.number('replication', 1, { integer: true, min: 1 });
   if (flags.has('workers')) options.workers = flags.number('workers', 1, { integer: true, min: 1 });
   if (flags.has('reducers')) options.reducers = flags.number('reducers', 0, { integer: true, min: 1 });
   if (flags.has('split-bytes')) options.splitBytes = flags.number('split-bytes', 0, { integer: true, min: 1 });
@@ -228,6 +235,7 @@ export async function runTabreduce(corpus: Corpus, expected: Map<string, number>
       input: { kind: 'files', files },
       ...(options.reducers !== undefined ? { reducers: options.reducers } : {}),
       ...(options.splitBytes !== undefined ? { splitBytes: options.splitBytes } : {}),
+      ...(options.replication !== undefined ? { replication: options.replication } : {}),
     });
     const submittedSeconds = since();
     const finished = await waitForSuccess(api, id, since, options.timeoutMs);
@@ -486,6 +494,31 @@ async function main(): Promise<void> {
       options,
       points: points.map((p) => ({ mb: p.mb, tabs: p.tabs, baselineSeconds: p.baseline, threadsSeconds: p.threads, ratioToBaseline: p.run.seconds / p.baseline, ratioToThreads: p.run.seconds / p.threads, run: p.run })),
     });
+    console.log(`saved ${path.relative(repoRoot, file)}`);
+  }
+
+  if (options.replicationOverhead) {
+    const corpus = buildCorpus({ mb: options.mb, files: options.files });
+    const { yardsticks, runs } = await measureSize(corpus, [options.tabs], { ...options, replication: 1 }, ['matchAll']);
+    console.log(`tabreduce: ${options.tabs} tab(s), replication 2...`);
+    const verified = await runTabreduce(corpus, yardsticks.best.matchAll.counts, options.tabs, { ...options, replication: 2 });
+    const [single] = runs;
+    allRuns.push(single!, verified);
+    console.log(`\n── Issue 5: the cost of verification, word count ${(corpus.totalBytes / MB).toFixed(0)} MB on ${options.tabs} tabs, one run ──`);
+    console.log(
+      table([
+        ['replication', 'wall s', 'x replication 1', 'map tasks', 'CPU s (all)', 'verified'],
+        ...[single!, verified].map((run, i) => [
+          String(i + 1),
+          fixed(run.seconds, 3),
+          fixed(run.seconds / single!.seconds),
+          String(run.mapTasks),
+          fixed(run.cpu.reduce((sum, share) => sum + share.seconds, 0), 1),
+          run.problems.length === 0 ? 'yes' : 'NO',
+        ]),
+      ]),
+    );
+    const file = saveResults('word-count-replication', { options, mb: corpus.totalBytes / MB, single, verified, ratio: verified.seconds / single!.seconds });
     console.log(`saved ${path.relative(repoRoot, file)}`);
   }
 
