@@ -30,6 +30,7 @@ describe('checkMapOutput', () => {
     ['an object key', [[{ a: 1 }, [1]]], /entry #0 is not a \[key, values\[\]\] pair/],
     ['values that are not an array', [[keysOf(0)[0], 1]], /entry #0 is not a \[key, values\[\]\] pair/],
     ['a key of another partition', [[keysOf(1)[0], [1]]], /does not belong in partition 0/],
+    ['a key too long', [['k'.repeat(64 * 1024 + 1), [1]]], /key longer than 65536 characters/],
   ])('refuses %s with BAD_RESULT', (_what, block, message) => {
     const { bytes, offsets } = packed([block, [], []]);
     expect(() => checkMapOutput(bytes, offsets, R)).toThrow(message);

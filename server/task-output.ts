@@ -9,6 +9,7 @@ import type { KeyValue } from '../shared/job.ts';
 import { canonicalKey, compareKeys, isKey, type Key } from '../shared/keys.ts';
 import { partitionOf } from '../shared/partition.ts';
 import type { Bytes } from '../shared/protocol.ts';
+import { LIMITS } from '../shared/limits.ts';
 import { isEmptyBlock } from './store/job-store.ts';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -36,6 +37,10 @@ function checkEntries(value: unknown, what: string, partition: number, reducers:
     const entry: unknown = value[i];
     if (!Array.isArray(entry) || entry.length !== 2 || !isKey(entry[0]) || (second === 'values' ? !Array.isArray(entry[1]) : entry[1] === undefined)) {
       throw new TabreduceError('BAD_RESULT', `${what} has the wrong shape: entry #${i} is not a [key, ${second === 'values' ? 'values[]' : 'value'}] pair`);
+    }
+    const key = entry[0] as Key;
+    if ((typeof key === 'string' ? key.length : typeof key === 'object' ? canonicalKey(key).length : 0) > LIMITS.keyChars) {
+      throw new TabreduceError('BAD_RESULT', `${what} has a key longer than ${LIMITS.keyChars} characters (entry #${i})`);
     }
     if (partitionOf(entry[0] as Key, reducers) !== partition) {
       throw new TabreduceError('BAD_RESULT', `key ${canonicalKey(entry[0] as Key)} does not belong in partition ${partition}`);

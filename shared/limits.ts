@@ -30,6 +30,8 @@ export const LIMITS = {
   slotsPerVolunteer: 64,
   /** Most tasks one `task:request` may ask for. */
   tasksPerRequest: 64,
+  /** Longest key, in characters of its canonical form (a string key: its length). */
+  keyChars: 64 * 1024,
   /** Longest error message and stack a volunteer may report, in characters. */
   errorMessageChars: 10_000,
   errorStackChars: 20_000,

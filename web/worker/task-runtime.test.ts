@@ -234,6 +234,11 @@ describe('the emit form', () => {
     expect(run).toThrow(/^map of record #0 \(key "doc-7"\) emitted a bad pair #1: the key \{"not":"a key"\} is not a valid key/);
   });
 
+  test('a key longer than the coordinator takes fails the task and says so', () => {
+    const huge: JobModule = { map: (_key, _value, emit) => emit('k'.repeat(70_000), 1), reduce: sum };
+    expect(() => runMapTask(huge, mapInput({ kind: 'records', records: [['doc', 'v']] }), 1)).toThrow(/key of 70000 characters .* at most 65536/);
+  });
+
   test('a value JSON cannot carry is refused where it was emitted', () => {
     const bad: JobModule = { map: (_key, _value, emit) => emit('k', () => 1), reduce: sum };
     expect(() => runMapTask(bad, mapInput({ kind: 'records', records: [['doc-7', 'v']] }), 1)).toThrow(/map of record #0 \(key "doc-7"\) emitted a value for key "k" that JSON cannot carry/);

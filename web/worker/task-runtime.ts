@@ -18,6 +18,7 @@
 import { packParts } from '../../shared/byte-packing.ts';
 import type { KeyValue, MapTaskInput, PartitionBlock } from '../../shared/job.ts';
 import { canonicalKey, compareKeys, isKey, type Key } from '../../shared/keys.ts';
+import { LIMITS } from '../../shared/limits.ts';
 import { partitionOf } from '../../shared/partition.ts';
 import type { Bytes, MapInputPayload } from '../../shared/protocol.ts';
 import { findUnencodable, JSON_VALUE_RULE } from './json-value.ts';
@@ -218,6 +219,13 @@ function mapRecord(module: JobModule, groups: MapGroups, recordIndex: number, re
   }
 }
 
+/** A key the coordinator would refuse fails the task here, where the error can say which. */
+function checkKeyLength(chars: number, key: Key): void {
+  if (chars > LIMITS.keyChars) {
+    throw new TypeError(`map produced a key of ${chars} characters (${preview(key)}); keys may have at most ${LIMITS.keyChars}`);
+  }
+}
+
 /** How many values a key collects before the combiner folds them (when there is one). */
 const COMBINE_EVERY = 256;
 
@@ -240,6 +248,7 @@ class MapGroups {
   addString(key: string, value: unknown): void {
     let group = this.#strings.get(key);
     if (group === undefined) {
+      checkKeyLength(key.length, key);
       group = { key, values: [], partition: partitionOf(key, this.#partitions) };
       this.#strings.set(key, group);
     }
@@ -257,6 +266,7 @@ class MapGroups {
     const table = isString ? this.#strings : this.#others;
     let group = table.get(mapKey);
     if (group === undefined) {
+      checkKeyLength(mapKey.length, key);
       group = {
         // An array key is copied so that job code reusing its array cannot change a
         // key after it was filed under its canonical form.
