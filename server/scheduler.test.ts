@@ -347,6 +347,26 @@ function runWithLiar(scheduler: Scheduler, jobId: string, liar: string, honest: 
   throw new Error('the job did not end');
 }
 
+describe('Scheduler: returned tasks', () => {
+  it('takes back an unstarted task for another volunteer, with no attempt spent', () => {
+    const { scheduler, events } = setup();
+    scheduler.connect('pausing', 'test', 2, 0);
+    scheduler.connect('other', 'test', 1, 0);
+    const job = submitLetters(scheduler, 'abcd', 0, { reducers: 1 });
+    expect(scheduler.requestTasks('other', 1, 0)).toHaveLength(0 + 1);
+    const held = scheduler.requestTasks('pausing', 2, 1);
+    expect(held).toHaveLength(1);
+    const before = events.workAvailable;
+    expect(scheduler.returnTasks('pausing', held.map(({ taskId, leaseToken }) => ({ taskId, leaseToken })), 2)).toEqual([held[0]!.taskId]);
+    expect(scheduler.getTasks(job.id).find((task) => task.id === held[0]!.taskId)).toMatchObject({ status: 'pending', attemptsStarted: 0 });
+    // Returned twice, or by someone else: nothing happens.
+    expect(scheduler.returnTasks('pausing', held.map(({ taskId, leaseToken }) => ({ taskId, leaseToken })), 3)).toEqual([]);
+    expect(events.workAvailable).toBeGreaterThanOrEqual(before);
+    const next = scheduler.requestTasks('other', 1, 4);
+    expect(next.map((task) => task.taskId)).toEqual([held[0]!.taskId]);
+  });
+});
+
 describe('Scheduler: replicated jobs', () => {
   it('with replication 2, outvotes a liar, strikes it out, and gets the exact answer', () => {
     const { scheduler } = setup({ maxStrikes: 2 });

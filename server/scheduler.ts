@@ -397,6 +397,37 @@ export class Scheduler {
     this.settleUnsuccessful(run, task, leaseToken, { type: 'fail', token: leaseToken, error }, nowMs);
   }
 
+  /**
+   * Takes back tasks a volunteer holds but never started (it paused, or took on less):
+   * each goes to the front of its queue with no attempt spent, for someone else.
+   * Answers the task ids taken back; leases already gone are skipped.
+   */
+  returnTasks(volunteerId: string, leases: { taskId: string; leaseToken: string }[], nowMs: number): string[] {
+    const returned: string[] = [];
+    for (const { taskId, leaseToken } of leases) {
+      const entry = this.leases.get(leaseToken);
+      if (!entry || entry.volunteerId !== volunteerId || entry.task.id !== taskId) continue;
+      const { run, task } = entry;
+      this.moveTask(run, task, { type: 'return', token: leaseToken }, nowMs);
+      this.releaseLease(leaseToken);
+      if (task.state.status === 'pending') {
+        run.leased.delete(task);
+        run.queue.pushFront(task.index);
+      } else if (wantsCopy(task.state, nowMs, this.policy(run.job, task))) {
+        run.queue.pushFront(task.index);
+      }
+      returned.push(taskId);
+    }
+    if (returned.length > 0) {
+      const volunteer = this.volunteers.get(volunteerId);
+      // It gave work back: it wants none until it asks again.
+      if (volunteer) volunteer.hungry = 0;
+      this.wake(returned.length, (other) => other !== volunteerId);
+      this.listener.changed();
+    }
+    return returned;
+  }
+
   /** Renews live leases; returns the task ids renewed and those whose lease is gone. */
   renew(volunteerId: string, leases: { taskId: string; leaseToken: string }[], nowMs: number) {
     const renewed: string[] = [];

@@ -28,7 +28,7 @@ export interface GatewayOptions {
 }
 
 /** The events a volunteer may send; anything else is abuse. */
-const KNOWN_EVENTS = new Set<string>(['volunteer:hello', 'volunteer:slots', 'task:request', 'task:complete', 'task:fail', 'task:renew', 'job:source']);
+const KNOWN_EVENTS = new Set<string>(['volunteer:hello', 'volunteer:slots', 'task:request', 'task:complete', 'task:fail', 'task:renew', 'task:return', 'job:source']);
 
 /** Refusals that an honest volunteer never provokes, so they count as abuse. */
 const ABUSIVE_CODES = new Set<string>(['BAD_REQUEST', 'BAD_RESULT', 'RATE_LIMITED']);
@@ -123,6 +123,7 @@ export class VolunteerGateway {
       return { tasks: nextTasks(volunteerId, failure.next) };
     });
     this.handle(socket, 'task:renew', (request) => scheduler.renew(volunteerIdOf(), request.leases, options.now()));
+    this.handle(socket, 'task:return', (request) => ({ returned: scheduler.returnTasks(volunteerIdOf(), request.leases, options.now()) }));
     this.handle(socket, 'job:source', (request) => scheduler.getSourceForVolunteer(volunteerIdOf(), request.jobId));
     socket.on('disconnect', (reason) => {
       if (socket.data.volunteerId) scheduler.disconnect(socket.data.volunteerId, options.now(), describeDisconnect(reason));

@@ -120,6 +120,8 @@ export interface VolunteerToCoordinatorEvents {
     ack: (reply: Ack<{ renewed: string[]; lost: string[] }>) => void,
   ) => void;
   'job:source': (request: { jobId: string }, ack: (reply: Ack<JobSourceReply>) => void) => void;
+  /** Gives back leased tasks not started (the volunteer paused or took on less); answers the ids taken back. */
+  'task:return': (request: { leases: LeaseRef[] }, ack: (reply: Ack<{ returned: string[] }>) => void) => void;
 }
 
 export interface CoordinatorToVolunteerEvents {

@@ -109,6 +109,7 @@ export const volunteerSchemas = {
   }),
   'task:renew': z.strictObject({ leases: z.array(leaseRefSchema).max(LIMITS.slotsPerVolunteer * 4) }),
   'job:source': z.strictObject({ jobId: idSchema }),
+  'task:return': z.strictObject({ leases: z.array(leaseRefSchema).max(LIMITS.slotsPerVolunteer * 4) }),
 } as const;
 
 /** One line that says what is wrong, with the path of the first problem. */

@@ -20,6 +20,8 @@ describe('transitionTask', () => {
     ['lets the backup win', leased(2, [lease('t1'), backupLease]), { type: 'complete', token: 't2', digest: 'd' }, 300, { status: 'done', attemptsStarted: 2, volunteerId: 'v2', finishedAtMs: 300, durationMs: 300, byBackup: true }],
     ['keeps running when one copy is lost', leased(2, [lease('t1'), backupLease]), { type: 'abandon', token: 't1', reason: 'gone' }, 300, { status: 'leased', attemptsStarted: 2, leases: [backupLease], lastError: { name: 'LeaseLost', message: 'gone' } }],
     ['requeues without backoff after a restart', leased(1), { type: 'requeue' }, 300, { status: 'pending', attemptsStarted: 1, notBeforeMs: 0 }],
+    ['takes back an unstarted copy without spending an attempt', leased(1), { type: 'return', token: 't1' }, 300, { status: 'pending', attemptsStarted: 0, notBeforeMs: 300 }],
+    ['keeps the other copy when one is returned', leased(2, [lease('t1'), backupLease]), { type: 'return', token: 't2' }, 300, leased(1, [lease('t1')])],
   ])('%s', (_name, from, event, nowMs, expected) => {
     expect(transitionTask(from, event, nowMs, policy)).toEqual(expected);
   });

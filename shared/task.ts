@@ -19,7 +19,8 @@ import { copiesWanted, verdict, type Vote } from './quorum.ts';
  *
  * A leased task holds one lease, or more while backup copies run (speculative
  * execution: the first valid answer wins). `fail` is job code that threw or timed out;
- * `abandon` is a lease lost without an answer (the tab closed or its deadline passed).
+ * `abandon` is a lease lost without an answer (the tab closed or its deadline passed);
+ * `return` is a copy handed back unstarted, which costs no attempt and no backoff.
  * Each lease started counts as an attempt. `requeue` returns a task to pending at once,
  * with no backoff: its leases died with a coordinator that restarted.
  *
@@ -69,6 +70,8 @@ export type TaskEvent =
   | { type: 'complete'; token: string; digest: string }
   | { type: 'fail'; token: string; error: TaskError }
   | { type: 'abandon'; token: string; reason: string }
+  /** The volunteer gives back a copy it never started (it paused, or took on less): no attempt is spent. */
+  | { type: 'return'; token: string }
   | { type: 'requeue' };
 
 /** Limits that the transition needs: attempts, retry backoff, and the vote. */
@@ -197,6 +200,14 @@ export function transitionTask(
         lastError: error,
         ...keepVotes,
       };
+    }
+    case 'return': {
+      const lease = findLease(state, event.token);
+      if (state.status !== 'leased' || !lease) return refuse('no live lease has this token');
+      const remaining = state.leases.filter((other) => other !== lease);
+      const attemptsStarted = state.attemptsStarted - 1;
+      if (remaining.length > 0) return { ...state, attemptsStarted, leases: remaining };
+      return { status: 'pending', attemptsStarted, notBeforeMs: nowMs, ...keepError, ...keepVotes };
     }
     case 'requeue':
       if (state.status !== 'leased') return refuse('only a leased task can be requeued');

@@ -17,6 +17,11 @@ export interface TaskExecutor {
    * (detach) the assignment's input buffers rather than copy them.
    */
   run(assignment: TaskAssignment, job: JobSourceReply, signal: AbortSignal): Promise<TaskOutput>;
+  /**
+   * Tasks handed to `run` that wait for a free slot and have not started: what a pausing
+   * volunteer can give back untouched. Absent: every task starts when handed over.
+   */
+  unstarted?(): string[];
   /** Changes the slot count (0..LIMITS.slotsPerVolunteer); running tasks finish first. */
   resize(slots: number): void;
   /** Stops everything: running tasks reject, workers end. The executor is unusable after. */

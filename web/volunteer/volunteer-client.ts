@@ -83,6 +83,8 @@ interface RunningTask {
   jobName: string | undefined;
   /** The job's source and identity once fetched: what the page shows and lets people read. */
   job: JobSourceReply | undefined;
+  /** Handed to the executor (it may still wait there for a slot: see `unstarted`). */
+  handedOver: boolean;
 }
 
 export class VolunteerClient {
@@ -119,6 +121,12 @@ export class VolunteerClient {
   #heartbeat: Heartbeat | undefined;
   #pollTimer: ReturnType<typeof setInterval> | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Why work is paused; asks for none while any reason holds. */
+  readonly #pausedBecause = new Set<string>();
+  /** Share of the workers' time given (the duty cycle); 1 gives all of it. */
+  #share = 1;
+  /** Slots resting after a task, under a share below 1. */
+  #resting = 0;
 
   constructor(options: VolunteerClientOptions) {
     this.#executor = options.executor;
@@ -175,6 +183,40 @@ export class VolunteerClient {
     this.#update({ slots: this.#executor.slots });
     if (this.#ready) this.#socket.emit('volunteer:slots', { slots: this.#executor.slots });
     this.#pump();
+  }
+
+  /**
+   * Stops taking work for `reason` (several may hold at once: paused by hand, tab
+   * hidden, on battery). Tasks held but not started go back to the coordinator at once,
+   * for other volunteers; tasks running finish and are reported.
+   */
+  pause(reason: string): void {
+    if (this.#pausedBecause.has(reason)) return;
+    this.#pausedBecause.add(reason);
+    this.#update({ pausedBecause: [...this.#pausedBecause] });
+    this.#returnUnstarted();
+  }
+
+  /** Lifts one reason to pause; work resumes once none is left. */
+  resume(reason: string): void {
+    if (!this.#pausedBecause.delete(reason)) return;
+    this.#update({ pausedBecause: [...this.#pausedBecause] });
+    this.#pump();
+  }
+
+  /**
+   * Gives `share` (0 < share <= 1) of each worker's time: after a task that ran t ms, its
+   * slot rests t·(1 − share)/share ms before taking another. Below 1 the tab holds no task
+   * it is not running, so what it held unstarted goes back at once.
+   */
+  setShare(share: number): void {
+    const next = Number.isFinite(share) ? Math.min(1, Math.max(0.05, share)) : 1;
+    if (next === this.#share) return;
+    const lowered = next < this.#share;
+    this.#share = next;
+    this.#update({ share: next });
+    if (lowered) this.#returnUnstarted();
+    else this.#pump();
   }
 
   /** Disconnects for good: running tasks are aborted and not reported. The executor is left to its owner. */
@@ -265,12 +307,38 @@ export class VolunteerClient {
    * round trip for it.
    */
   #capacity(): number {
+    if (this.#share < 1) return Math.max(0, this.#executor.slots - this.#resting);
     return this.#executor.slots * 2;
+  }
+
+  /** Hands back, in one message, every task held but not started; they are dropped here. */
+  #returnUnstarted(): void {
+    const waiting = new Set(this.#executor.unstarted?.() ?? []);
+    const tasks = [...this.#running.values()].filter((task) => task.session === this.#session && (!task.handedOver || waiting.has(task.assignment.taskId)));
+    if (tasks.length === 0 || !this.#ready) return;
+    const leases: LeaseRef[] = tasks.map((task) => ({ taskId: task.assignment.taskId, leaseToken: task.assignment.leaseToken }));
+    for (const task of tasks) this.#drop(task.assignment.taskId);
+    void this.#socket
+      .timeout(this.#ackTimeoutMs)
+      .emitWithAck('task:return', { leases: leases.slice(0, LIMITS.slotsPerVolunteer * 4) })
+      .catch(() => {
+        // Unanswered: the leases lapse at their deadline and the tasks run elsewhere then.
+      });
+  }
+
+  /** Under a share below 1, the slot that ran a task for `ranMs` rests before asking for another. */
+  #rest(ranMs: number): void {
+    if (this.#share >= 1) return;
+    this.#resting++;
+    setTimeout(() => {
+      this.#resting--;
+      this.#pump();
+    }, (ranMs * (1 - this.#share)) / this.#share);
   }
 
   /** Claims room for tasks to ask for: answers how many (0 when there is no room). */
   #claimRequest(): number {
-    if (!this.#ready || this.#stopped) return 0;
+    if (!this.#ready || this.#stopped || this.#pausedBecause.size > 0) return 0;
     const free = Math.min(this.#capacity() - this.#running.size - this.#asked, LIMITS.tasksPerRequest);
     if (free <= 0) return 0;
     this.#asked += free;
@@ -326,7 +394,7 @@ export class VolunteerClient {
 
   #start(assignment: TaskAssignment, session: number): void {
     if (this.#running.has(assignment.taskId)) return;
-    const task: RunningTask = { assignment, controller: new AbortController(), session, jobName: undefined, job: undefined };
+    const task: RunningTask = { assignment, controller: new AbortController(), session, jobName: undefined, job: undefined, handedOver: false };
     this.#running.set(assignment.taskId, task);
     this.#update({});
     void this.#run(task).finally(() => this.#release(task, true));
@@ -358,15 +426,19 @@ export class VolunteerClient {
     this.#update({});
 
     let output: TaskOutput;
+    task.handedOver = true;
+    const started = performance.now();
     try {
       output = await this.#executor.run(assignment, job, controller.signal);
     } catch (error) {
       if (!this.#wanted(task)) return;
+      this.#ran(performance.now() - started);
       this.#release(task, true);
       await this.#reportFailure(task, toTaskError(error));
       return;
     }
     if (!this.#wanted(task)) return;
+    this.#ran(performance.now() - started);
     // The slot is free now. The result carries the request for more work (`next`), so a
     // task costs one round trip, not two.
     this.#release(task, false);
@@ -395,6 +467,12 @@ export class VolunteerClient {
     // Refused or unanswered, the request did not happen: ask on its own.
     if (received) this.#received(received, session, hintsBefore);
     else this.#pump();
+  }
+
+  /** A task ran on a worker for `ms` (its wait for a slot included, rarely more than nothing). */
+  #ran(ms: number): void {
+    this.#update({ workerMs: this.#state.workerMs + ms });
+    this.#rest(ms);
   }
 
   async #reportFailure(task: RunningTask, error: TaskError): Promise<void> {

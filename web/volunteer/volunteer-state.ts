@@ -26,6 +26,12 @@ export interface VolunteerState {
   currentJobs: string[];
   /** The jobs whose tasks run here now: name, submitter, code digest and the code itself, to be read. */
   runningJobs: JobSourceReply[];
+  /** Why the tab takes no work now (paused by hand, hidden, on battery); empty while it works. */
+  pausedBecause: string[];
+  /** Share of each worker's time given, 0 < share <= 1: after a task, a worker rests in proportion. */
+  share: number;
+  /** Time the workers spent running tasks, in ms: the CPU time this tab has given. */
+  workerMs: number;
   /** The last thing that went wrong, as one readable line; undefined if nothing did since the last welcome. */
   lastError: string | undefined;
 }
@@ -40,5 +46,8 @@ export const initialVolunteerState = (slots: number): VolunteerState => ({
   tasksFailed: 0,
   currentJobs: [],
   runningJobs: [],
+  pausedBecause: [],
+  share: 1,
+  workerMs: 0,
   lastError: undefined,
 });

@@ -60,6 +60,7 @@ interface Slot {
 }
 
 interface Waiter {
+  taskId: string;
   /** Hands the waiter a slot, or nothing when the pool is disposed. */
   take(slot: Slot | undefined): void;
 }
@@ -103,6 +104,7 @@ export class WorkerPool implements TaskExecutor {
         reject(taskRevoked());
       };
       const waiter: Waiter = {
+        taskId: assignment.taskId,
         take: (slot) => {
           signal.removeEventListener('abort', onAbort);
           if (slot) resolve(this.#execute(slot, assignment, job, signal));
@@ -112,6 +114,10 @@ export class WorkerPool implements TaskExecutor {
       signal.addEventListener('abort', onAbort, { once: true });
       this.#waiting.push(waiter);
     });
+  }
+
+  unstarted(): string[] {
+    return this.#waiting.map((waiter) => waiter.taskId);
   }
 
   resize(slots: number): void {
