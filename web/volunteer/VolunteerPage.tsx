@@ -1,7 +1,9 @@
+import { useState } from 'react';
 import type { ConnectionStatus } from './volunteer-state.ts';
 import { RunningJobs } from './RunningJobs.tsx';
 import { useVolunteer } from './use-volunteer.ts';
-import { WorkerCountField } from './WorkerCountField.tsx';
+import { loadSettings, saveSettings, type VolunteerSettings } from './volunteer-settings.ts';
+import { VolunteerControls } from './VolunteerControls.tsx';
 import { defaultWorkerCount, logicalCores } from './worker-pool.ts';
 
 export interface VolunteerPageProps {
@@ -15,11 +17,26 @@ const CONNECTION_NOTES: Record<ConnectionStatus, string> = {
   disconnected: 'Lost the coordinator; reconnecting on its own.',
 };
 
+/** Worker time as people read it: 850 ms, 12.3 s, 4 min 05 s. */
+function formatSeconds(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const seconds = Math.round(ms / 1000);
+  return `${Math.floor(seconds / 60)} min ${String(seconds % 60).padStart(2, '0')} s`;
+}
+
 /** The volunteer tab: what it is doing, and how much of this device it may use. */
 export function VolunteerPage({ origin }: VolunteerPageProps) {
   const cores = logicalCores();
-  const { state, workers, setWorkers } = useVolunteer(origin, defaultWorkerCount());
-  const { connection, volunteerId, runningJobs, running, slots, tasksDone, tasksFailed, lastError } = state;
+  const [settings, setSettings] = useState(() =>
+    loadSettings({ workers: defaultWorkerCount(), share: 1, paused: false, onlyWhenVisible: false, pauseOnBattery: false }, cores),
+  );
+  const changeSettings = (next: VolunteerSettings) => {
+    saveSettings(next);
+    setSettings(next);
+  };
+  const { state, batteryKnown } = useVolunteer(origin, settings);
+  const { connection, volunteerId, runningJobs, running, slots, tasksDone, tasksFailed, lastError, pausedBecause, workerMs } = state;
 
   return (
     <main className="volunteer">
@@ -59,6 +76,12 @@ export function VolunteerPage({ origin }: VolunteerPageProps) {
             </dd>
           </div>
           <div>
+            <dt>Taking work</dt>
+            <dd data-testid="taking-work">
+              {pausedBecause.length === 0 ? 'yes' : <strong>paused: {pausedBecause.join('; ')}</strong>}
+            </dd>
+          </div>
+          <div>
             <dt>Running</dt>
             <dd>
               {running} of {slots} {slots === 1 ? 'worker' : 'workers'} busy
@@ -68,6 +91,12 @@ export function VolunteerPage({ origin }: VolunteerPageProps) {
             <dt>Tasks done</dt>
             <dd className="count" data-testid="tasks-done">
               {tasksDone}
+            </dd>
+          </div>
+          <div>
+            <dt>CPU time given</dt>
+            <dd className="count" data-testid="cpu-given">
+              {formatSeconds(workerMs)}
             </dd>
           </div>
           <div>
@@ -86,7 +115,7 @@ export function VolunteerPage({ origin }: VolunteerPageProps) {
 
       <section className="panel" aria-labelledby="settings-heading">
         <h2 id="settings-heading">How much to give</h2>
-        <WorkerCountField value={workers} max={cores} onChange={setWorkers} />
+        <VolunteerControls settings={settings} maxWorkers={cores} batteryKnown={batteryKnown} onChange={changeSettings} />
       </section>
     </main>
   );

@@ -1,6 +1,7 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { crashContextRecorder } from './crash-context.ts';
 import { VolunteerClient } from './volunteer-client.ts';
+import type { VolunteerSettings } from './volunteer-settings.ts';
 import { initialVolunteerState, type VolunteerState } from './volunteer-state.ts';
 import { workerHeartbeat } from './worker-heartbeat.ts';
 import { WorkerPool } from './worker-pool.ts';
@@ -10,23 +11,32 @@ const UI_REFRESH_MS = 150;
 
 export interface VolunteerControls {
   state: VolunteerState;
-  /** The worker count chosen on the page (what the pool is resized to). */
-  workers: number;
-  /** Resizes the worker pool live and tells the coordinator. */
-  setWorkers(count: number): void;
+  /** Whether this browser reports battery state, so "pause on battery" can work. */
+  batteryKnown: boolean;
+}
+
+/** The reasons to pause this page may give the client. */
+const PAUSED_BY_HAND = 'paused by hand';
+const HIDDEN = 'this tab is hidden';
+const ON_BATTERY = 'the device runs on battery';
+
+interface BatteryManagerLike extends EventTarget {
+  charging: boolean;
 }
 
 /**
- * Volunteers this tab while the component is mounted: a pool of `initialWorkers` Web
- * Workers and a client connected to `origin`. Unmounting stops the client and ends
- * the workers.
+ * Volunteers this tab while the component is mounted: a pool of Web Workers and a client
+ * connected to `origin`, run as `settings` say (worker count, CPU share, paused, only
+ * while visible, not on battery), applied live as they change. Unmounting stops the
+ * client and ends the workers.
  */
-export function useVolunteer(origin: string, initialWorkers: number): VolunteerControls {
-  const [workers, setWorkerCount] = useState(initialWorkers);
-  const [state, setState] = useState<VolunteerState>(() => initialVolunteerState(initialWorkers));
-  const clientRef = useRef<VolunteerClient | null>(null);
+export function useVolunteer(origin: string, settings: VolunteerSettings): VolunteerControls {
+  const [state, setState] = useState<VolunteerState>(() => initialVolunteerState(settings.workers));
+  const [client, setClient] = useState<VolunteerClient | null>(null);
+  const [batteryKnown, setBatteryKnown] = useState(false);
   // Read when the client is (re)created, so a remount keeps the count the user chose.
-  const workersRef = useRef(initialWorkers);
+  const workersRef = useRef(settings.workers);
+  workersRef.current = settings.workers;
 
   useEffect(() => {
     const pool = new WorkerPool({ slots: workersRef.current });
@@ -53,22 +63,62 @@ export function useVolunteer(origin: string, initialWorkers: number): VolunteerC
       // Renewal must not depend on this page's timers, which Chromium throttles while the tab is hidden.
       heartbeat: workerHeartbeat(),
     });
-    clientRef.current = client;
+    setClient(client);
     setState(client.state);
     client.start();
     return () => {
       clearTimeout(refresh);
-      clientRef.current = null;
+      setClient(null);
       client.stop();
       pool.dispose();
     };
   }, [origin]);
 
-  const setWorkers = useCallback((count: number) => {
-    workersRef.current = count;
-    setWorkerCount(count);
-    clientRef.current?.setSlots(count);
-  }, []);
+  useEffect(() => {
+    if (!client) return;
+    if (client.state.slots !== settings.workers) client.setSlots(settings.workers);
+    client.setShare(settings.share);
+    if (settings.paused) client.pause(PAUSED_BY_HAND);
+    else client.resume(PAUSED_BY_HAND);
+  }, [client, settings.workers, settings.share, settings.paused]);
 
-  return { state, workers, setWorkers };
+  useEffect(() => {
+    if (!client) return;
+    const apply = () => {
+      if (settings.onlyWhenVisible && document.visibilityState === 'hidden') client.pause(HIDDEN);
+      else client.resume(HIDDEN);
+    };
+    apply();
+    document.addEventListener('visibilitychange', apply);
+    return () => document.removeEventListener('visibilitychange', apply);
+  }, [client, settings.onlyWhenVisible]);
+
+  useEffect(() => {
+    if (!client) return;
+    const getBattery = (navigator as Navigator & { getBattery?: () => Promise<BatteryManagerLike> }).getBattery;
+    if (typeof getBattery !== 'function') return;
+    let battery: BatteryManagerLike | undefined;
+    let cancelled = false;
+    const apply = () => {
+      if (battery && settings.pauseOnBattery && !battery.charging) client.pause(ON_BATTERY);
+      else client.resume(ON_BATTERY);
+    };
+    getBattery.call(navigator).then(
+      (found) => {
+        if (cancelled) return;
+        battery = found;
+        setBatteryKnown(true);
+        apply();
+        found.addEventListener('chargingchange', apply);
+      },
+      () => setBatteryKnown(false),
+    );
+    return () => {
+      cancelled = true;
+      battery?.removeEventListener('chargingchange', apply);
+      client.resume(ON_BATTERY);
+    };
+  }, [client, settings.pauseOnBattery]);
+
+  return { state, batteryKnown };
 }
