@@ -102,6 +102,12 @@ interface Volunteer {
    * `work:available` before asking again, so only such volunteers are woken, not all.
    */
   hungry: number;
+  /** Lease-to-answer time of every answer it sent, summed, for its mean task time. */
+  answeredMs: number;
+  answers: number;
+  /** Task input sent to it and output received from it, in bytes. */
+  bytesSent: number;
+  bytesReceived: number;
 }
 
 /** The live index of one job: its tasks, its queue of leasable tasks, its counters. */
@@ -251,6 +257,10 @@ export class Scheduler {
         connectedAtMs: nowMs,
         leases: new Set(),
         tasksDone: 0,
+        answeredMs: 0,
+        answers: 0,
+        bytesSent: 0,
+        bytesReceived: 0,
         tasksFailed: 0,
         hungry: 0,
       });
@@ -286,6 +296,9 @@ export class Scheduler {
       tasksDone: volunteer.tasksDone,
       tasksFailed: volunteer.tasksFailed,
       connectedAtMs: volunteer.connectedAtMs,
+      ...(volunteer.answers > 0 ? { meanTaskMs: Math.round(volunteer.answeredMs / volunteer.answers) } : {}),
+      bytesSent: volunteer.bytesSent,
+      bytesReceived: volunteer.bytesReceived,
       ...this.reputationOf(volunteer.id),
     }));
     return {
@@ -349,7 +362,12 @@ export class Scheduler {
     }
     this.applyState(task, next);
     const volunteer = this.volunteers.get(volunteerId);
-    if (volunteer) volunteer.tasksDone++;
+    if (volunteer) {
+      volunteer.tasksDone++;
+      volunteer.answers++;
+      if (lease) volunteer.answeredMs += nowMs - lease.leasedAtMs;
+      volunteer.bytesReceived += output.kind === 'map' ? byteLength(output.blocks) : byteLength(output.pairs);
+    }
     run.volunteersUsed.add(volunteerId);
 
     if (next.status !== 'done' && next.status !== 'failed') {
@@ -641,9 +659,12 @@ export class Scheduler {
       sourceDigest: run.job.sourceDigest,
       timeoutMs: this.options.taskTimeoutMs,
     };
-    return task.kind === 'map'
-      ? { ...base, kind: 'map', partitions: run.job.reducers, input: toPayload(decodeMapInput(this.store.getMapInput(run.job.id, task.index))) }
-      : { ...base, kind: 'reduce', partition: task.index, blocks: joinJsonArray(this.store.getPartitionBlocks(run.job.id, task.index)) };
+    const assignment: TaskAssignment =
+      task.kind === 'map'
+        ? { ...base, kind: 'map', partitions: run.job.reducers, input: toPayload(decodeMapInput(this.store.getMapInput(run.job.id, task.index))) }
+        : { ...base, kind: 'reduce', partition: task.index, blocks: joinJsonArray(this.store.getPartitionBlocks(run.job.id, task.index)) };
+    volunteer.bytesSent += assignment.kind === 'map' ? byteLength(assignment.input.bytes) : byteLength(assignment.blocks);
+    return assignment;
   }
 
   private requireLease(volunteerId: string, taskId: string, leaseToken: string): LeaseEntry {
@@ -846,6 +867,8 @@ export class Scheduler {
   }
 }
 
+const byteLength = (bytes: ArrayBuffer | Uint8Array): number => bytes.byteLength;
+
 function countVote(run: JobRun, votes: readonly { digest: string }[], winner: string | undefined): void {
   run.votes.decided++;
   if (votes.some((vote) => vote.digest !== winner)) run.votes.disputed++;
@@ -863,8 +886,10 @@ function summarizeTask(task: TaskRecord): TaskSummary {
     index: task.index,
     status: state.status,
     attemptsStarted: state.attemptsStarted,
-    ...(state.status === 'leased' ? { volunteerId: state.leases[0]!.volunteerId, copies: state.leases.length } : {}),
-    ...(state.status === 'done' ? { volunteerId: state.volunteerId, durationMs: state.durationMs, byBackup: state.byBackup } : {}),
+    ...(state.status === 'leased' ? { volunteerId: state.leases[0]!.volunteerId, copies: state.leases.length, startedAtMs: state.leases[0]!.leasedAtMs } : {}),
+    ...(state.status === 'done'
+      ? { volunteerId: state.volunteerId, durationMs: state.durationMs, startedAtMs: state.finishedAtMs - state.durationMs, finishedAtMs: state.finishedAtMs, byBackup: state.byBackup }
+      : {}),
     ...(state.status === 'failed' ? { lastError: state.error } : {}),
     ...((state.status === 'pending' || state.status === 'leased') && state.lastError ? { lastError: state.lastError } : {}),
     ...(state.votes

@@ -187,6 +187,10 @@ export interface TaskSummary {
   /** Copies running now (leased): more than 1 while a backup runs. */
   copies?: number;
   durationMs?: number;
+  /** When the running (leased) or accepted (done) attempt started, ms since the epoch. */
+  startedAtMs?: number;
+  /** When the accepted answer arrived (done). */
+  finishedAtMs?: number;
   /** True when a backup copy's answer won (done). */
   byBackup?: boolean;
   lastError?: TaskError;
@@ -210,6 +214,11 @@ export interface VolunteerSummary {
   tasksDone: number;
   tasksFailed: number;
   connectedAtMs: number;
+  /** Mean time from lease to answer over the answers it sent, ms; absent before the first. */
+  meanTaskMs?: number;
+  /** Task input sent to it, and output received from it, in bytes. */
+  bytesSent: number;
+  bytesReceived: number;
   /** Votes on replicated tasks this volunteer's answer agreed with the accepted one. */
   agreed: number;
   /** Votes its answer lost. */

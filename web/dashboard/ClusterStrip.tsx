@@ -1,5 +1,5 @@
 import type { ClusterSummary } from '../../shared/job.ts';
-import { formatTimestamp } from './format.ts';
+import { formatBytes, formatDuration, formatTimestamp } from './format.ts';
 import { POLL_INTERVAL_MS, type FeedStatus } from './use-dashboard-feed.ts';
 
 interface ClusterStripProps {
@@ -47,6 +47,8 @@ export function ClusterStrip({ cluster, status, pollError }: ClusterStripProps) 
                   <th scope="col">Slots busy</th>
                   <th scope="col">Tasks done</th>
                   <th scope="col">Tasks failed</th>
+                  <th scope="col">Mean task</th>
+                  <th scope="col">Data in / out</th>
                   <th scope="col">Votes agreed</th>
                   <th scope="col">Strikes</th>
                   <th scope="col">Connected</th>
@@ -61,6 +63,10 @@ export function ClusterStrip({ cluster, status, pollError }: ClusterStripProps) 
                     </td>
                     <td>{volunteer.tasksDone}</td>
                     <td>{volunteer.tasksFailed}</td>
+                    <td>{volunteer.meanTaskMs !== undefined ? formatDuration(volunteer.meanTaskMs) : '–'}</td>
+                    <td>
+                      {formatBytes(volunteer.bytesSent)} / {formatBytes(volunteer.bytesReceived)}
+                    </td>
                     <td>{volunteer.agreed}</td>
                     <td data-testid="volunteer-strikes">
                       {volunteer.strikes}

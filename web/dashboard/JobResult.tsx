@@ -3,6 +3,7 @@ import type { JobSummary, KeyValue } from '../../shared/job.ts';
 import { useApiClient } from './api-context.ts';
 import { DownloadLink } from './DownloadLink.tsx';
 import { ResultTable } from './ResultTable.tsx';
+import { TopValuesChart } from './TopValuesChart.tsx';
 
 interface JobResultProps {
   /** A succeeded job. */
@@ -65,7 +66,10 @@ export function JobResult({ job }: JobResultProps) {
         (load.pairs.length === 0 ? (
           <p className="muted">The job produced no keys.</p>
         ) : (
-          <ResultTable pairs={load.pairs} />
+          <>
+            <TopValuesChart pairs={load.pairs} />
+            <ResultTable pairs={load.pairs} />
+          </>
         ))}
     </section>
   );

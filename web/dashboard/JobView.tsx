@@ -4,10 +4,23 @@ import { ApiError } from '../../client/api-client.ts';
 import { useApiClient } from './api-context.ts';
 import { formatBytes, formatDuration, formatTimestamp } from './format.ts';
 import { JobResult } from './JobResult.tsx';
+import { JobActivity } from './JobActivity.tsx';
 import { ProgressBar } from './ProgressBar.tsx';
 import { StateBadge } from './StateBadge.tsx';
 import { TaskList } from './TaskList.tsx';
 import { POLL_INTERVAL_MS } from './use-dashboard-feed.ts';
+
+/**
+ * A rough time left for a running job: tasks left times the mean time per finished task
+ * so far (wall time since it started ÷ tasks done). Absent before the first task ends.
+ */
+function eta(job: JobSummary): string | undefined {
+  if (job.startedAtMs === undefined || job.finishedAtMs !== undefined) return undefined;
+  const done = job.progress.map.done + job.progress.reduce.done;
+  const left = job.progress.map.total + job.progress.reduce.total - done;
+  if (done === 0 || left <= 0) return undefined;
+  return `about ${formatDuration(((Date.now() - job.startedAtMs) / done) * left)} left at the pace so far`;
+}
 
 interface JobViewProps {
   jobId: string;
@@ -94,6 +107,11 @@ export function JobView({ jobId, feedJob }: JobViewProps) {
       <div className="progress-group">
         <ProgressBar label="Map" progress={job.progress.map} testId="map-progress" />
         <ProgressBar label="Reduce" progress={job.progress.reduce} testId="reduce-progress" />
+        {eta(job) && (
+          <p className="muted" data-testid="job-eta">
+            {eta(job)}
+          </p>
+        )}
       </div>
 
       <dl className="job-facts">
@@ -183,6 +201,7 @@ export function JobView({ jobId, feedJob }: JobViewProps) {
 
       {job.state === 'succeeded' && <JobResult job={job} />}
 
+      {job.startedAtMs !== undefined && <JobActivity job={job} />}
       <TaskList jobId={job.id} />
     </section>
   );

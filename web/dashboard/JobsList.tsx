@@ -1,5 +1,6 @@
-import type { JobSummary } from '../../shared/job.ts';
-import { formatTimestamp } from './format.ts';
+import { useId, useState } from 'react';
+import type { JobStatus, JobSummary } from '../../shared/job.ts';
+import { formatBytes, formatDuration, formatTimestamp } from './format.ts';
 import { StateBadge } from './StateBadge.tsx';
 
 interface JobsListProps {
@@ -9,15 +10,48 @@ interface JobsListProps {
   onSelect: (id: string) => void;
 }
 
-/** Every job, newest first; a row selects its job. */
+/** The states the filter offers; "running" covers every state a job can still leave. */
+const FILTERS = {
+  all: () => true,
+  running: (state: JobStatus) => state === 'queued' || state === 'mapping' || state === 'reducing',
+  succeeded: (state: JobStatus) => state === 'succeeded',
+  failed: (state: JobStatus) => state === 'failed',
+  cancelled: (state: JobStatus) => state === 'cancelled',
+} as const;
+type Filter = keyof typeof FILTERS;
+
+/** How long a job ran, or has been running. */
+function duration(job: JobSummary, nowMs: number): string {
+  if (job.startedAtMs === undefined) return 'not started';
+  return formatDuration((job.finishedAtMs ?? nowMs) - job.startedAtMs);
+}
+
+/** Every job, newest first (kept across restarts by the store), filtered by state; a row selects its job. */
 export function JobsList({ jobs, selectedId, onSelect }: JobsListProps) {
+  const [filter, setFilter] = useState<Filter>('all');
+  const filterId = useId();
+  const shown = jobs?.filter((job) => FILTERS[filter](job.state));
+  const nowMs = Date.now();
   return (
     <section className="panel" aria-labelledby="jobs-heading">
-      <h2 id="jobs-heading">Jobs</h2>
+      <div className="panel-head">
+        <h2 id="jobs-heading">Jobs</h2>
+        <label htmlFor={filterId} className="inline-label">
+          Show
+          <select id={filterId} data-testid="jobs-filter" value={filter} onChange={(event) => setFilter(event.target.value as Filter)}>
+            {Object.keys(FILTERS).map((name) => (
+              <option key={name} value={name}>
+                {name}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
       {jobs === undefined && <p className="muted">Loading…</p>}
       {jobs?.length === 0 && <p className="muted">No jobs yet: submit one above.</p>}
+      {jobs !== undefined && jobs.length > 0 && shown?.length === 0 && <p className="muted">No {filter} jobs.</p>}
       <ul className="jobs-list" data-testid="jobs-list">
-        {jobs?.map((job) => (
+        {shown?.map((job) => (
           <li key={job.id} data-testid="job-row" data-job-id={job.id}>
             <button
               type="button"
@@ -30,13 +64,16 @@ export function JobsList({ jobs, selectedId, onSelect }: JobsListProps) {
                 <StateBadge state={job.state} />
               </span>
               <span className="job-row-meta">
-                <span>
-                  map {job.progress.map.done}/{job.progress.map.total}
-                </span>
-                <span>
-                  reduce {job.progress.reduce.done}/{job.progress.reduce.total}
-                </span>
                 <time dateTime={new Date(job.submittedAtMs).toISOString()}>{formatTimestamp(job.submittedAtMs)}</time>
+                <span>{duration(job, nowMs)}</span>
+                <span>{job.inputBytes > 0 ? formatBytes(job.inputBytes) : 'range input'}</span>
+                <span>
+                  {job.progress.map.total + job.progress.reduce.total} tasks (map {job.progress.map.done}/{job.progress.map.total}, reduce{' '}
+                  {job.progress.reduce.done}/{job.progress.reduce.total})
+                </span>
+                <span>
+                  {job.volunteersUsed} {job.volunteersUsed === 1 ? 'volunteer' : 'volunteers'}
+                </span>
               </span>
             </button>
           </li>

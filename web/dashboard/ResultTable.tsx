@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useId, useMemo, useState } from 'react';
 import type { KeyValue } from '../../shared/job.ts';
 import { canonicalKey } from '../../shared/keys.ts';
 import { formatCount } from './format.ts';
@@ -20,7 +20,13 @@ const COLUMNS = [
 export function ResultTable({ pairs }: ResultTableProps) {
   const [sort, setSort] = useState<ResultSort>(DEFAULT_RESULT_SORT);
   const [rowLimit, setRowLimit] = useState(ROWS_PER_PAGE);
-  const ordered = useMemo(() => orderResult(pairs, sort), [pairs, sort]);
+  const [search, setSearch] = useState('');
+  const searchId = useId();
+  const ordered = useMemo(() => {
+    const needle = search.trim().toLowerCase();
+    const matching = needle === '' ? pairs : pairs.filter(([key]) => cellText(key).toLowerCase().includes(needle));
+    return orderResult(matching, sort);
+  }, [pairs, sort, search]);
 
   const sortBy = (by: ResultSort['by'], firstDirection: ResultSort['direction']) =>
     setSort((current) =>
@@ -31,6 +37,20 @@ export function ResultTable({ pairs }: ResultTableProps) {
 
   return (
     <>
+      <div className="field result-search">
+        <label htmlFor={searchId}>Find keys containing</label>
+        <input
+          id={searchId}
+          type="search"
+          data-testid="result-search"
+          value={search}
+          onChange={(event) => {
+            setSearch(event.target.value);
+            setRowLimit(ROWS_PER_PAGE);
+          }}
+        />
+      </div>
+      {ordered.length === 0 && <p className="muted">No key contains “{search.trim()}”.</p>}
       <div className="table-scroll">
         <table className="data-table result-table" data-testid="result-table">
           <caption className="visually-hidden">

@@ -1,0 +1,76 @@
+/**
+ * Watching jobs on the dashboard with real tabs working: the task timeline and the
+ * throughput chart fill as the job runs, the jobs list filters by state, the result
+ * can be searched and shows its top keys, and a running job can be cancelled.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import { startCoordinatorProcess, type CoordinatorProcess } from './coordinator-process.ts';
+import { openVolunteer, submitJob, waitForJob, waitForVolunteers } from './fixtures.ts';
+import { submitWordCount } from './word-count-job.ts';
+
+/** Map tasks that take a moment each, so the timeline is watched while it fills. */
+const PACED_JOB = `export function map(k, v, emit) { const end = Date.now() + 60; while (Date.now() < end) {} emit('n' + (v % 5), 1); }
+export function reduce(k, vs) { return vs.length; }`;
+
+test.describe.serial('the dashboard watches jobs', () => {
+  let coordinator: CoordinatorProcess;
+  let tabs: Page[] = [];
+  let dashboard: Page;
+
+  test.beforeAll(async ({ browser }) => {
+    coordinator = await startCoordinatorProcess();
+    tabs = await Promise.all([0, 1].map(() => openVolunteer(browser, coordinator.url)));
+    await waitForVolunteers(coordinator.url, 2);
+    dashboard = await (await browser.newContext()).newPage();
+    await dashboard.goto(coordinator.url);
+  });
+
+  test.afterAll(async () => {
+    await Promise.all([...tabs, dashboard].map((page) => page.context().close()));
+    await coordinator?.stop();
+  });
+
+  test('the task timeline and the throughput chart fill while the job runs', async () => {
+    const id = await submitJob(coordinator.url, { name: 'paced', source: PACED_JOB, input: { kind: 'range', from: 0, to: 60 }, recordsPerTask: 1, reducers: 2 });
+    await dashboard.getByTestId('job-row').filter({ hasText: 'paced' }).click();
+    const bars = dashboard.getByTestId('timeline-bar');
+    await expect.poll(() => bars.count()).toBeGreaterThan(0);
+    const early = await bars.count();
+    await expect.poll(() => bars.count(), { timeout: 60_000 }).toBeGreaterThan(early);
+    await waitForJob(coordinator.url, id);
+    await expect(dashboard.getByTestId('job-state')).toHaveText('succeeded');
+    // Every map and reduce task has its bar, on one row per tab.
+    await expect(bars).toHaveCount(62);
+    await expect(dashboard.getByTestId('throughput-chart')).toBeVisible();
+  });
+
+  test('the result shows its top keys and can be searched; the jobs list filters by state', async () => {
+    const job = await submitWordCount(coordinator.url, { bytes: 40_000, seed: 7, splitBytes: 8 * 1024, reducers: 2, name: 'searchable words' });
+    await waitForJob(coordinator.url, job.id);
+    await dashboard.getByTestId('job-row').filter({ hasText: 'searchable words' }).click();
+    const top = [...job.reference].sort((a, b) => b[1] - a[1]).slice(0, 10);
+    await expect(dashboard.getByTestId('top-chart').locator('li')).toHaveCount(10);
+    await expect(dashboard.getByTestId('top-chart').locator('li').first()).toContainText(top[0]![0]);
+
+    const word = top[0]![0];
+    await dashboard.getByTestId('result-search').fill(word);
+    const rows = dashboard.getByTestId('result-table').locator('tbody tr');
+    const containing = [...job.reference.keys()].filter((key) => key.toLowerCase().includes(word.toLowerCase()));
+    await expect(rows).toHaveCount(Math.min(containing.length, 100));
+
+    await dashboard.getByTestId('jobs-filter').selectOption('failed');
+    await expect(dashboard.getByTestId('job-row')).toHaveCount(0);
+    await dashboard.getByTestId('jobs-filter').selectOption('succeeded');
+    await expect(dashboard.getByTestId('job-row').filter({ hasText: 'searchable words' })).toHaveCount(1);
+    await dashboard.getByTestId('jobs-filter').selectOption('all');
+  });
+
+  test('a running job is cancelled from the dashboard', async () => {
+    const id = await submitJob(coordinator.url, { name: 'to cancel', source: PACED_JOB, input: { kind: 'range', from: 0, to: 2000 }, recordsPerTask: 1, reducers: 1 });
+    await dashboard.getByTestId('job-row').filter({ hasText: 'to cancel' }).click();
+    await expect(dashboard.getByTestId('job-state')).toHaveText(/mapping|queued/);
+    await dashboard.getByTestId('cancel-job').click();
+    await expect(dashboard.getByTestId('job-state')).toHaveText('cancelled');
+    expect((await waitForJob(coordinator.url, id)).state).toBe('cancelled');
+  });
+});
