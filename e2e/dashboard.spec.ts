@@ -65,6 +65,35 @@ test.describe.serial('the dashboard watches jobs', () => {
     await dashboard.getByTestId('jobs-filter').selectOption('all');
   });
 
+  test('a module is written in the editor: a problem is shown at its line and blocks submit until fixed; files are dropped in', async () => {
+    await dashboard.getByTestId('source-editor').click();
+    await dashboard.keyboard.press('ControlOrMeta+a');
+    await dashboard.keyboard.insertText("export function map(k, v, emit) {\n  for (const line of v.split('\\n')) if (line) emit(line, 1);\n}\nexport function reduce(k, vs) { return vs.length; \n");
+    await expect(dashboard.getByTestId('source-check')).toContainText('Line 5');
+    await expect(dashboard.getByTestId('submit-job')).toBeDisabled();
+    await expect(dashboard.locator('.cm-lint-marker-error')).toHaveCount(1);
+    await dashboard.keyboard.insertText('}\n');
+    await expect(dashboard.getByTestId('source-check')).toHaveText(/Exports map, reduce/);
+    await expect(dashboard.getByTestId('submit-job')).toBeEnabled();
+
+    // Two files dropped on the input section become the job's input.
+    const drop = await dashboard.evaluateHandle(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(['alpha\nbeta\nalpha\n'], 'one.txt', { type: 'text/plain' }));
+      transfer.items.add(new File(['beta\ngamma\n'], 'two.txt', { type: 'text/plain' }));
+      return transfer;
+    });
+    await dashboard.getByTestId('input-drop').dispatchEvent('dragover', { dataTransfer: drop });
+    await dashboard.getByTestId('input-drop').dispatchEvent('drop', { dataTransfer: drop });
+    await expect(dashboard.getByText('one.txt')).toBeVisible();
+    await dashboard.getByTestId('job-name').fill('lines from the editor');
+    await dashboard.getByTestId('submit-job').click();
+    await expect(dashboard.getByTestId('job-state')).toHaveText('succeeded', { timeout: 30_000 });
+    const rows = dashboard.getByTestId('result-table').locator('tbody tr');
+    await expect(rows).toHaveCount(3);
+    await expect(dashboard.getByTestId('result-table')).toContainText('alpha');
+  });
+
   test('a running job is cancelled from the dashboard', async () => {
     const id = await submitJob(coordinator.url, { name: 'to cancel', source: PACED_JOB, input: { kind: 'range', from: 0, to: 2000 }, recordsPerTask: 1, reducers: 1 });
     await dashboard.getByTestId('job-row').filter({ hasText: 'to cancel' }).click();

@@ -3,6 +3,7 @@ import type { JobInput, JobSubmission } from '../../shared/job.ts';
 import { checkJobSource } from '../../shared/job-source.ts';
 import { LIMITS } from '../../shared/limits.ts';
 import { useApiClient } from './api-context.ts';
+import { CodeEditor } from './CodeEditor.tsx';
 import { NumberField } from './NumberField.tsx';
 import { EXAMPLES_WITH_SOURCE } from './example-sources.ts';
 import { describeInput, formatBytes } from './format.ts';
@@ -40,6 +41,8 @@ export function SubmitPanel({ onSubmitted }: SubmitPanelProps) {
   const [replication, setReplication] = useState('');
   const [spotCheckPercent, setSpotCheckPercent] = useState('');
   const [submitter, setSubmitter] = useState('');
+  /** Files are being dragged over the input section. */
+  const [dropping, setDropping] = useState(false);
   const [submitting, setSubmitting] = useState(false);
   const [submitError, setSubmitError] = useState<string | undefined>(undefined);
 
@@ -132,19 +135,14 @@ export function SubmitPanel({ onSubmitted }: SubmitPanelProps) {
         </div>
 
         <div className="field">
-          <label htmlFor={`${ids}-source`}>Module source</label>
-          <textarea
-            id={`${ids}-source`}
-            className="code"
-            data-testid="source-editor"
-            rows={12}
-            spellCheck={false}
-            autoCapitalize="off"
-            autoCorrect="off"
+          <label id={`${ids}-source-label`}>Module source</label>
+          <CodeEditor
             value={source}
-            onChange={(event) => setSource(event.target.value)}
-            aria-describedby={sourceCheckId}
-            aria-invalid={!check.ok}
+            onChange={setSource}
+            problem={check.ok ? undefined : check}
+            labelledBy={`${ids}-source-label`}
+            describedBy={sourceCheckId}
+            testId="source-editor"
           />
           <p id={sourceCheckId} className={check.ok ? 'hint check-ok' : 'hint error-text'} data-testid="source-check">
             {check.ok
@@ -153,8 +151,26 @@ export function SubmitPanel({ onSubmitted }: SubmitPanelProps) {
           </p>
         </div>
 
-        <fieldset className="field">
+        <fieldset
+          className={dropping ? 'field drop-target dropping' : 'field drop-target'}
+          data-testid="input-drop"
+          onDragOver={(event) => {
+            if (!event.dataTransfer.types.includes('Files')) return;
+            event.preventDefault();
+            setDropping(true);
+          }}
+          onDragLeave={() => setDropping(false)}
+          onDrop={(event) => {
+            event.preventDefault();
+            setDropping(false);
+            const dropped = [...event.dataTransfer.files];
+            if (dropped.length === 0) return;
+            setInputKind('text');
+            setFiles((current) => [...current, ...dropped]);
+          }}
+        >
           <legend>Input</legend>
+          <p className="hint">Drop text files anywhere here, paste text, or give a range.</p>
           <div className="radio-row">
             <label>
               <input
