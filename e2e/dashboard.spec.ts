@@ -44,6 +44,23 @@ test.describe.serial('the dashboard watches jobs', () => {
     await expect(dashboard.getByTestId('throughput-chart')).toBeVisible();
   });
 
+  test('a failed attempt shows on the timeline in its own colour, the retry beside it', async () => {
+    const id = await submitJob(coordinator.url, {
+      name: 'fails once',
+      source: `let thrown = false;
+export function map(k, v, emit) { if (v === 2 && !thrown) { thrown = true; throw new Error('the first try fails'); } emit('n', 1); }
+export function reduce(k, vs) { return vs.length; }`,
+      input: { kind: 'range', from: 0, to: 6 },
+      recordsPerTask: 1,
+      reducers: 1,
+    });
+    expect((await waitForJob(coordinator.url, id)).state).toBe('succeeded');
+    await dashboard.getByTestId('job-row').filter({ hasText: 'fails once' }).click();
+    await expect(dashboard.getByTestId('job-state')).toHaveText('succeeded');
+    await expect.poll(() => dashboard.locator('[data-testid="timeline-past-attempt"][data-outcome="failed"]').count()).toBeGreaterThanOrEqual(1);
+    await expect(dashboard.getByTestId('timeline-bar')).toHaveCount(7);
+  });
+
   test('the result shows its top keys and can be searched; the jobs list filters by state', async () => {
     const job = await submitWordCount(coordinator.url, { bytes: 40_000, seed: 7, splitBytes: 8 * 1024, reducers: 2, name: 'searchable words' });
     await waitForJob(coordinator.url, job.id);

@@ -347,6 +347,27 @@ function runWithLiar(scheduler: Scheduler, jobId: string, liar: string, honest: 
   throw new Error('the job did not end');
 }
 
+describe('Scheduler: past attempts', () => {
+  it('keeps the attempts that did not give the answer: failed, lost, handed back, beaten by a backup', () => {
+    const { scheduler } = setup();
+    for (const id of ['a', 'b', 'c']) scheduler.connect(id, 'test', 1, 0);
+    const job = submitLetters(scheduler, 'ab', 0, { reducers: 1 });
+    const [first] = scheduler.requestTasks('a', 1, 10);
+    scheduler.fail('a', first!.taskId, first!.leaseToken, { name: 'Error', message: 'boom' }, 20);
+    const [second] = scheduler.requestTasks('b', 1, 200);
+    expect(second!.taskId).toBe(first!.taskId);
+    scheduler.returnTasks('b', [{ taskId: second!.taskId, leaseToken: second!.leaseToken }], 210);
+    const [third] = scheduler.requestTasks('c', 1, 220);
+    scheduler.disconnect('c', 230);
+    const attempts = scheduler.getTasks(job.id).find((task) => task.id === third!.taskId)!.pastAttempts!;
+    expect(attempts.map((attempt) => [attempt.volunteerId, attempt.outcome, attempt.startedAtMs, attempt.endedAtMs])).toEqual([
+      ['a', 'failed', 10, 20],
+      ['b', 'returned', 200, 210],
+      ['c', 'lost', 220, 230],
+    ]);
+  });
+});
+
 describe('Scheduler: returned tasks', () => {
   it('takes back an unstarted task for another volunteer, with no attempt spent', () => {
     const { scheduler, events } = setup();

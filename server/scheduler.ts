@@ -18,6 +18,7 @@ import {
   type JobEvent,
   type JobSummary,
   type KeyValue,
+  type PastAttempt,
   type TaskSummary,
 } from '../shared/job.ts';
 import type { TaskAssignment, TaskOutput, JobSourceReply } from '../shared/protocol.ts';
@@ -31,6 +32,7 @@ import {
   TaskTransitionError,
   wantsCopy,
   type TaskEvent,
+  type Lease,
   type TaskKind,
   type TaskPolicy,
   type TaskState,
@@ -128,6 +130,8 @@ interface JobRun {
   /** Tasks decided by a vote, and those of them where some answer disagreed. */
   votes: { decided: number; disputed: number };
   volunteersUsed: Set<string>;
+  /** Attempts that ended without the accepted answer, by task id, for the dashboard's timeline. */
+  pastAttempts: Map<string, PastAttempt[]>;
 }
 
 interface LeaseEntry {
@@ -212,7 +216,7 @@ export class Scheduler {
   getTasks(jobId: string): TaskSummary[] {
     this.store.flush();
     const run = this.requireRun(jobId);
-    return [...run.tasks.map, ...run.tasks.reduce].map(summarizeTask);
+    return [...run.tasks.map, ...run.tasks.reduce].map((task) => summarizeTask(task, run.pastAttempts.get(task.id)));
   }
 
   /**
@@ -351,6 +355,7 @@ export class Scheduler {
     const policy = this.policy(run.job, task);
     const digest = policy.replication > 1 ? outputDigest(output) : '';
     const lease = findLease(task.state, leaseToken);
+    const before = task.state;
     const next = this.nextState(run, task, { type: 'complete', token: leaseToken, digest }, nowMs);
     // The output is stored before the task is marked done, so a crash in between leaves a
     // task that runs again rather than a done task without its output. Under a vote the
@@ -386,7 +391,11 @@ export class Scheduler {
     for (const [token, other] of [...this.leases]) {
       if (other.task === task) {
         this.releaseLease(token);
-        if (token !== leaseToken) this.listener.revoke(other.volunteerId, [task.id], 'this task has its answer');
+        if (token !== leaseToken) {
+          const copy = before.status === 'leased' ? before.leases.find((held) => held.token === token) : undefined;
+          if (copy) recordAttempt(run, task, copy, 'superseded', nowMs);
+          this.listener.revoke(other.volunteerId, [task.id], 'this task has its answer');
+        }
       }
     }
     run.leased.delete(task);
@@ -426,7 +435,9 @@ export class Scheduler {
       const entry = this.leases.get(leaseToken);
       if (!entry || entry.volunteerId !== volunteerId || entry.task.id !== taskId) continue;
       const { run, task } = entry;
+      const lease = findLease(task.state, leaseToken);
       this.moveTask(run, task, { type: 'return', token: leaseToken }, nowMs);
+      if (lease) recordAttempt(run, task, lease, 'returned', nowMs);
       this.releaseLease(leaseToken);
       if (task.state.status === 'pending') {
         run.leased.delete(task);
@@ -538,6 +549,7 @@ export class Scheduler {
       backups: { started: 0, won: 0 },
       votes: { decided: 0, disputed: 0 },
       volunteersUsed: new Set(),
+      pastAttempts: new Map(),
     };
     for (const task of tasks) {
       run.tasks[task.kind][task.index] = task;
@@ -697,7 +709,9 @@ export class Scheduler {
     event: Extract<TaskEvent, { type: 'fail' | 'abandon' }>,
     nowMs: number,
   ): void {
+    const lease = findLease(task.state, token);
     this.moveTask(run, task, event, nowMs);
+    if (lease) recordAttempt(run, task, lease, event.type === 'fail' ? 'failed' : 'lost', nowMs);
     this.releaseLease(token);
     const state = task.state;
     if (state.status !== 'leased') run.leased.delete(task);
@@ -878,9 +892,20 @@ function newTask(jobId: string, kind: TaskKind, index: number): TaskRecord {
   return { id: `${jobId}/${kind}/${index}`, jobId, kind, index, state: initialTaskState() };
 }
 
-function summarizeTask(task: TaskRecord): TaskSummary {
+/** Attempts kept per task at most: a task that fails this often fails its job long before. */
+const MAX_PAST_ATTEMPTS = 32;
+
+function recordAttempt(run: JobRun, task: TaskRecord, lease: Lease, outcome: PastAttempt['outcome'], nowMs: number): void {
+  const attempts = run.pastAttempts.get(task.id) ?? [];
+  if (attempts.length >= MAX_PAST_ATTEMPTS) attempts.shift();
+  attempts.push({ volunteerId: lease.volunteerId, startedAtMs: lease.leasedAtMs, endedAtMs: nowMs, outcome, backup: lease.backup });
+  run.pastAttempts.set(task.id, attempts);
+}
+
+function summarizeTask(task: TaskRecord, pastAttempts: PastAttempt[] | undefined): TaskSummary {
   const state = task.state;
   return {
+    ...(pastAttempts ? { pastAttempts } : {}),
     id: task.id,
     kind: task.kind,
     index: task.index,

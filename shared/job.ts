@@ -194,8 +194,23 @@ export interface TaskSummary {
   /** True when a backup copy's answer won (done). */
   byBackup?: boolean;
   lastError?: TaskError;
+  /**
+   * Attempts that ended without giving the accepted answer, oldest first: the job code
+   * failed, the lease was lost, the copy was handed back unstarted, or another copy
+   * answered first. Kept while the coordinator runs (not across restarts).
+   */
+  pastAttempts?: PastAttempt[];
   /** The answers of a replicated task so far: who, a digest prefix, and whether it agreed with the accepted one. */
   votes?: { volunteerId: string; digest: string; agreed?: boolean }[];
+}
+
+export interface PastAttempt {
+  volunteerId: string;
+  startedAtMs: number;
+  endedAtMs: number;
+  outcome: 'failed' | 'lost' | 'returned' | 'superseded';
+  /** It was a backup copy of a slow task. */
+  backup: boolean;
 }
 
 /** The volunteers connected right now, for the dashboard. */

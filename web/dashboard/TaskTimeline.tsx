@@ -8,6 +8,13 @@ interface TaskTimelineProps {
 }
 
 const ROW_HEIGHT = 18;
+
+const OUTCOME_TEXT = {
+  failed: 'the job code failed',
+  lost: 'the lease was lost (tab closed, frozen or gone)',
+  returned: 'handed back unstarted',
+  superseded: 'stopped: another copy answered first',
+} as const;
 const LABEL_WIDTH = 110;
 const WIDTH = 760;
 
@@ -24,10 +31,11 @@ function barClass(task: TaskSummary): string {
  */
 export function TaskTimeline({ tasks, endMs }: TaskTimelineProps) {
   const placed = tasks.filter((task) => task.startedAtMs !== undefined && task.volunteerId !== undefined);
-  if (placed.length === 0) return <p className="muted">No task has started yet.</p>;
-  const startMs = Math.min(...placed.map((task) => task.startedAtMs!));
+  const past = tasks.flatMap((task) => (task.pastAttempts ?? []).map((attempt) => ({ task, attempt })));
+  if (placed.length === 0 && past.length === 0) return <p className="muted">No task has started yet.</p>;
+  const startMs = Math.min(...placed.map((task) => task.startedAtMs!), ...past.map(({ attempt }) => attempt.startedAtMs));
   const spanMs = Math.max(1, endMs - startMs);
-  const volunteers = [...new Set(placed.map((task) => task.volunteerId!))].sort();
+  const volunteers = [...new Set([...placed.map((task) => task.volunteerId!), ...past.map(({ attempt }) => attempt.volunteerId)])].sort();
   const row = new Map(volunteers.map((id, i) => [id, i]));
   const x = (ms: number) => LABEL_WIDTH + ((ms - startMs) / spanMs) * (WIDTH - LABEL_WIDTH - 4);
   const height = volunteers.length * ROW_HEIGHT + 20;
@@ -42,6 +50,25 @@ export function TaskTimeline({ tasks, endMs }: TaskTimelineProps) {
             <line x1={LABEL_WIDTH} x2={WIDTH} y1={(i + 1) * ROW_HEIGHT} y2={(i + 1) * ROW_HEIGHT} className="timeline-grid" />
           </g>
         ))}
+        {past.map(({ task, attempt }) => {
+          const y = row.get(attempt.volunteerId)! * ROW_HEIGHT + 3;
+          const from = x(attempt.startedAtMs);
+          return (
+            <rect
+              key={`${task.id}@${attempt.startedAtMs}@${attempt.volunteerId}`}
+              data-testid="timeline-past-attempt"
+              data-outcome={attempt.outcome}
+              x={from}
+              y={y}
+              width={Math.max(1.5, x(attempt.endedAtMs) - from)}
+              height={ROW_HEIGHT - 6}
+              rx={2}
+              className={attempt.outcome === 'failed' || attempt.outcome === 'lost' ? 'bar-failed' : 'bar-returned'}
+            >
+              <title>{`${task.id}: ${OUTCOME_TEXT[attempt.outcome]}${attempt.backup ? ' (a backup copy)' : ''}, after ${formatDuration(attempt.endedAtMs - attempt.startedAtMs)}`}</title>
+            </rect>
+          );
+        })}
         {placed.map((task) => {
           const y = row.get(task.volunteerId!)! * ROW_HEIGHT + 3;
           const from = x(task.startedAtMs!);
@@ -70,6 +97,8 @@ export function TaskTimeline({ tasks, endMs }: TaskTimelineProps) {
         <span><i className="swatch bar-reduce" /> reduce</span>
         <span><i className="swatch bar-running" /> running</span>
         <span><i className="swatch bar-retried" /> retried</span>
+        <span><i className="swatch bar-failed" /> failed or lost</span>
+        <span><i className="swatch bar-returned" /> handed back or beaten by another copy</span>
         <span><i className="swatch-dot" /> backup copy won</span>
       </figcaption>
     </figure>
