@@ -397,7 +397,9 @@ describe('Scheduler: replicated jobs', () => {
     expect(scheduler.getJob(job.id)!.state).toBe('succeeded');
     expect(scheduler.getResult(job.id)).toEqual([['a', 4], ['b', 3], ['c', 2]]);
     const liar = scheduler.cluster().volunteerList.find((v) => v.id === 'liar')!;
-    expect(liar).toMatchObject({ strikes: 2, struckOut: true, agreed: 0 });
+    expect(liar).toMatchObject({ struckOut: true, agreed: 0 });
+    // Votes it cast before its second strike may be decided after it: more strikes, never fewer.
+    expect(liar.strikes).toBeGreaterThanOrEqual(2);
     expect(refusals.length).toBeGreaterThan(0);
     expect(new Set(refusals)).toEqual(new Set(['FORBIDDEN']));
     const summary = scheduler.getJob(job.id)!;
@@ -423,6 +425,21 @@ describe('Scheduler: replicated jobs', () => {
     const second = scheduler.requestTasks('second', 1, 5);
     expect(second.map((task) => task.taskId)).toEqual([`${job.id}/map/0`]);
     answer(scheduler, 'second', second[0]!, 6);
+    expect(scheduler.getJob(job.id)!.progress.map.done).toBe(1);
+  });
+
+  it('never offers a backup copy to a volunteer that answered the task already', () => {
+    const { scheduler } = setup();
+    scheduler.connect('a', 'test', 1, 0);
+    scheduler.connect('b', 'test', 1, 0);
+    const job = submitLetters(scheduler, 'ab', 0, { replication: 2, reducers: 1 });
+    const [copyA] = scheduler.requestTasks('a', 1, 1);
+    const [copyB] = scheduler.requestTasks('b', 1, 2);
+    expect(copyB!.taskId).toBe(copyA!.taskId);
+    answer(scheduler, 'a', copyA!, 3);
+    // b is slow enough for a backup, the queue is empty: a asks again; it must get nothing, not an error.
+    expect(scheduler.requestTasks('a', 1, 600)).toEqual([]);
+    answer(scheduler, 'b', copyB!, 700);
     expect(scheduler.getJob(job.id)!.progress.map.done).toBe(1);
   });
 

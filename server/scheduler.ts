@@ -321,15 +321,22 @@ export class Scheduler {
     if (!volunteer) throw new TabreduceError('NOT_READY', NOBODY_MESSAGE);
     this.refuseStruckOut(volunteerId);
     const assignments: TaskAssignment[] = [];
-    while (assignments.length < max) {
-      const picked = this.pickTask(volunteerId, nowMs);
-      if (picked) {
-        assignments.push(this.lease(picked.run, picked.task, volunteer, nowMs, false));
-        continue;
+    try {
+      while (assignments.length < max) {
+        const picked = this.pickTask(volunteerId, nowMs);
+        if (picked) {
+          assignments.push(this.lease(picked.run, picked.task, volunteer, nowMs, false));
+          continue;
+        }
+        const slow = this.pickBackup(volunteer.id, nowMs);
+        if (!slow) break;
+        assignments.push(this.lease(slow.run, slow.task, volunteer, nowMs, true));
       }
-      const slow = this.pickBackup(volunteer.id, nowMs);
-      if (!slow) break;
-      assignments.push(this.lease(slow.run, slow.task, volunteer, nowMs, true));
+    } catch (error) {
+      // Tasks leased before the failure must reach the volunteer, or they would sit
+      // leased to it until their deadline; the failure is a bug, and is reported when
+      // nothing was leased.
+      if (assignments.length === 0) throw error;
     }
     volunteer.hungry = max - assignments.length;
     if (assignments.length > 0) this.listener.changed();
@@ -640,7 +647,8 @@ export class Scheduler {
         const state = task.state;
         if (state.status !== 'leased' || state.leases.length !== 1) continue;
         const [only] = state.leases;
-        if (only!.volunteerId === volunteerId || nowMs - only!.leasedAtMs < slowAfterMs) continue;
+        // A vote needs distinct volunteers: not the one running it, nor one that answered it.
+        if (!mayRunCopy(state, volunteerId) || nowMs - only!.leasedAtMs < slowAfterMs) continue;
         if (!best || only!.leasedAtMs < best.leasedAtMs) best = { run, task, leasedAtMs: only!.leasedAtMs };
       }
     }
@@ -652,9 +660,11 @@ export class Scheduler {
     if (run.job.state.status === 'queued') this.moveJob(run, { type: 'start' }, nowMs);
     const lease = { token, volunteerId: volunteer.id, leasedAtMs: nowMs, deadlineMs: nowMs + this.options.leaseMs, backup };
     this.moveTask(run, task, backup ? { type: 'backup', lease } : { type: 'lease', lease }, nowMs);
-    // A replicated task runs on several volunteers at once: it stays at the front until it has them all.
+    // A replicated task runs on several volunteers: its next copy joins the back of the
+    // queue, so it goes to whoever asks when it comes round, not to the next asker. A
+    // cheat holding two connections, asking from both in turn, would get both copies.
     if (!backup && wantsCopy(task.state, nowMs, this.policy(run.job, task))) {
-      run.queue.pushFront(task.index);
+      run.queue.push(task.index);
       this.wakeForCopy(task);
     }
     if (backup) run.backups.started++;

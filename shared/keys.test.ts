@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalKey, compareKeys, isKey, type Key } from './keys.ts';
+import { canonicalKey, compareKeys, isKey, MAX_KEY_DEPTH, type Key } from './keys.ts';
+
+describe('isKey depth', () => {
+  it('refuses arrays nested deeper than MAX_KEY_DEPTH instead of overflowing the stack', () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    expect(isKey(deep)).toBe(false);
+    let ok: unknown = 'x';
+    for (let i = 0; i < MAX_KEY_DEPTH; i++) ok = [ok];
+    expect(isKey(ok)).toBe(true);
+    expect(isKey([ok])).toBe(false);
+  });
+});
 
 describe('isKey', () => {
   it.each([

@@ -7,8 +7,14 @@
 /** A key: a string, a finite number, a boolean, or an array of those (nested arrays too). */
 export type Key = string | number | boolean | readonly Key[];
 
-/** True when `value` is a valid key. NaN, infinities, null and objects are not keys. */
-export function isKey(value: unknown): value is Key {
+/**
+ * How deeply arrays may nest in a key. Far beyond any real key; it keeps the recursive
+ * helpers here from overflowing the stack on a hostile one (JSON.parse takes any depth).
+ */
+export const MAX_KEY_DEPTH = 32;
+
+/** True when `value` is a valid key. NaN, infinities, null, objects and arrays nested too deep are not keys. */
+export function isKey(value: unknown, depth = 0): value is Key {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -16,7 +22,7 @@ export function isKey(value: unknown): value is Key {
     case 'number':
       return Number.isFinite(value);
     case 'object':
-      return Array.isArray(value) && value.every(isKey);
+      return Array.isArray(value) && depth < MAX_KEY_DEPTH && value.every((item) => isKey(item, depth + 1));
     default:
       return false;
   }

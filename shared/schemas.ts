@@ -4,13 +4,14 @@
  * we expect; these check what we got.
  */
 import { z } from 'zod';
-import type { Key } from './keys.ts';
+import { isKey, MAX_KEY_DEPTH, type Key } from './keys.ts';
 import { LIMITS } from './limits.ts';
 import type { Bytes } from './protocol.ts';
 
-export const keySchema: z.ZodType<Key> = z.lazy(() =>
-  z.union([z.string(), z.number(), z.boolean(), z.array(keySchema)]),
-);
+/** A key (keys.ts); checked by `isKey`, whose depth limit keeps a hostile key from overflowing the stack. */
+export const keySchema: z.ZodType<Key> = z.custom<Key>((value) => isKey(value), {
+  message: `a key must be a string, a finite number, a boolean, or an array of those nested at most ${MAX_KEY_DEPTH} deep`,
+});
 
 const recordSchema = z.tuple([keySchema, z.unknown()]);
 

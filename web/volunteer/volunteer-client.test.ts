@@ -39,6 +39,9 @@ class FakeCoordinator {
   readonly failures: TaskFailure[] = [];
   readonly renewals: LeaseRef[][] = [];
   readonly slotUpdates: number[] = [];
+  readonly returned: LeaseRef[][] = [];
+  /** Runs before a task:request is answered: the place to change the client's mind mid-request. */
+  beforeAnswer: (() => void) | undefined;
   readonly sockets: CoordinatorSocket[] = [];
   /** Tasks handed out on the next requests, in order. */
   readonly queue: TaskAssignment[] = [];
@@ -58,8 +61,13 @@ class FakeCoordinator {
         ack({ ok: true, value: { volunteerId: `v${this.hellos.length}`, leaseMs: this.leaseMs } });
       });
       socket.on('volunteer:slots', ({ slots }) => this.slotUpdates.push(slots));
+      socket.on('task:return', ({ leases }, ack) => {
+        this.returned.push(leases);
+        ack({ ok: true, value: { returned: leases.map((lease) => lease.taskId) } });
+      });
       socket.on('task:request', ({ max }, ack) => {
         this.requests.push(max);
+        this.beforeAnswer?.();
         ack({ ok: true, value: { tasks: this.queue.splice(0, max) } });
       });
       socket.on('job:source', ({ jobId }, ack) => {
@@ -442,5 +450,17 @@ describe('VolunteerClient', () => {
     client.stop();
     expect(client.state.connection).toBe('disconnected');
     await vi.waitFor(() => expect(socket.connected).toBe(false));
+  });
+
+  test('tasks that arrive after a pause, asked for before it, go straight back unrun', async () => {
+    const executor = new HeldExecutor();
+    const { coordinator, client } = await connect(executor);
+    coordinator.addJob(WORD_COUNT);
+    coordinator.beforeAnswer = () => client.pause('paused mid-request');
+    coordinator.offer(mapTask('t1', WORD_COUNT, 'a b'), mapTask('t2', WORD_COUNT, 'c d'));
+    await vi.waitFor(() => expect(coordinator.returned.flat().map((lease) => lease.taskId).sort()).toEqual(['t1', 't2']));
+    expect(executor.runs).toEqual([]);
+    expect(client.state.running).toBe(0);
+    expect(client.state.pausedBecause).toEqual(['paused mid-request']);
   });
 });

@@ -316,8 +316,13 @@ export class VolunteerClient {
     const waiting = new Set(this.#executor.unstarted?.() ?? []);
     const tasks = [...this.#running.values()].filter((task) => task.session === this.#session && (!task.handedOver || waiting.has(task.assignment.taskId)));
     if (tasks.length === 0 || !this.#ready) return;
-    const leases: LeaseRef[] = tasks.map((task) => ({ taskId: task.assignment.taskId, leaseToken: task.assignment.leaseToken }));
     for (const task of tasks) this.#drop(task.assignment.taskId);
+    this.#giveBack(tasks.map((task) => task.assignment));
+  }
+
+  /** Tells the coordinator it will not run these tasks, so they go to someone else now. */
+  #giveBack(assignments: readonly TaskAssignment[]): void {
+    const leases: LeaseRef[] = assignments.map(({ taskId, leaseToken }) => ({ taskId, leaseToken }));
     void this.#socket
       .timeout(this.#ackTimeoutMs)
       .emitWithAck('task:return', { leases: leases.slice(0, LIMITS.slotsPerVolunteer * 4) })
@@ -386,7 +391,14 @@ export class VolunteerClient {
 
   /** Starts the tasks a request (or a result's receipt) brought, and asks again if useful. */
   #received(tasks: readonly TaskAssignment[], session: number, hintsBefore: number): void {
-    for (const assignment of tasks) this.#start(assignment, session);
+    // Asked for before a pause or a lower share (a result's `next` is often in flight):
+    // what no longer fits goes straight back.
+    const surplus: TaskAssignment[] = [];
+    for (const assignment of tasks) {
+      if (this.#pausedBecause.size > 0 || this.#running.size >= this.#capacity()) surplus.push(assignment);
+      else this.#start(assignment, session);
+    }
+    if (surplus.length > 0) this.#giveBack(surplus);
     // Got work, or new work was announced while asking: ask again for what is still free.
     // An empty answer ends the loop until the next hint, freed slot or safety poll.
     if (tasks.length > 0 || this.#workHints !== hintsBefore) this.#pump();
