@@ -2,21 +2,18 @@
  * What the benchmarks share: flags, HTTP polling, the coordinator child process, volunteer
  * tabs, and measuring processes from /proc (peak RSS, PSS, CPU time) on Linux.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { ApiClient, ApiError } from '../client/api-client.ts';
 import { CHROMIUM_EXECUTABLE, CHROMIUM_LAUNCH } from '../e2e/chromium.ts';
-import type { CoordinatorProcess } from '../e2e/coordinator-process.ts';
+import { startCoordinatorProcess, type CoordinatorProcess } from '../e2e/coordinator-process.ts';
 import type { ClusterSummary, JobSummary, TaskSummary } from '../shared/job.ts';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..');
 export const CACHE_DIR = path.join(import.meta.dirname, '.cache');
 export const MB = 1_000_000;
 export const MiB = 1024 * 1024;
-const TEMP_PREFIX = path.join(tmpdir(), 'tabreduce-bench-');
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -103,56 +100,16 @@ export interface CoordinatorSettings {
 
 /**
  * The real coordinator (`server/main.ts`) as a child process, the way `npm start` runs
- * it, on a free port and a fresh data directory; like e2e/coordinator-process.ts, plus
- * Node flags of our own (V8's --cpu-prof is not allowed in NODE_OPTIONS).
+ * it, on a free port and a fresh data directory (e2e/coordinator-process.ts), plus Node
+ * flags of our own (V8's --cpu-prof is not allowed in NODE_OPTIONS).
  */
 export async function startCoordinator(settings: CoordinatorSettings = {}): Promise<CoordinatorProcess> {
-  const env: Record<string, string> = {};
-  if (settings.store) env.TABREDUCE_STORE = settings.store;
   const nodeArgs: string[] = [];
   if (settings.cpuProfileDir) {
     mkdirSync(settings.cpuProfileDir, { recursive: true });
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${settings.cpuProfileDir}`);
   }
-  const dataDir = mkdtempSync(TEMP_PREFIX);
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'server/main.ts'], {
-    cwd: repoRoot,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', TABREDUCE_DATA_DIR: dataDir, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-  };
-  try {
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the coordinator did not start in 30 s:\n${output}`)), 30_000);
-      const onData = () => {
-        const match = /listening on (http:\/\/\S+)/.exec(output);
-        if (match) {
-          clearTimeout(timer);
-          child.stdout.off('data', onData);
-          resolve(match[1]!);
-        }
-      };
-      child.stdout.on('data', onData);
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`the coordinator exited with ${code} before listening:\n${output}`));
-      });
-    });
-    return { url, dataDir, child, output: () => output, stop };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  return startCoordinatorProcess(settings.store ? { TABREDUCE_STORE: settings.store } : {}, nodeArgs);
 }
 
 export function apiFor(coordinator: { url: string }): ApiClient {
@@ -304,7 +261,8 @@ export async function openTabs(url: string, count: number, workers?: number): Pr
 
 // ── /proc ───────────────────────────────────────────────────────────────────────────
 
-function readProc(pid: number, file: string): string | undefined {
+/** A file of /proc/PID (e.g. `stat`, `task/TID/stat`); undefined once the process is gone. */
+export function readProc(pid: number, file: string): string | undefined {
   try {
     return readFileSync(`/proc/${pid}/${file}`, 'utf8');
   } catch {
@@ -331,7 +289,11 @@ const TICKS_PER_SECOND = 100;
 export function cpuSeconds(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
   const stat = readProc(pid, 'stat');
-  if (!stat) return undefined;
+  return stat ? statCpuSeconds(stat) : undefined;
+}
+
+/** User + system CPU seconds from a /proc `stat` line, of a process or of one thread. */
+export function statCpuSeconds(stat: string): number {
   // Fields after the command name, which is in parentheses and may hold spaces.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
@@ -361,13 +323,16 @@ export function descendants(root: number): number[] {
 }
 
 /** What a Chromium process is, from its command line: browser, renderer, gpu-process, utility, zygote... */
-function chromiumRole(pid: number): string | undefined {
+export function chromiumRole(pid: number): string | undefined {
   const cmdline = readProc(pid, 'cmdline');
   if (!cmdline) return undefined;
   // Chromium rewrites its children's titles, sometimes into one space-separated string.
   const program = cmdline.split(/[\0 ]/)[0] ?? '';
   if (!/chrom/i.test(path.basename(program))) return undefined;
-  return /--type=([\w-]+)/.exec(cmdline)?.[1] ?? 'browser';
+  const type = /--type=([\w-]+)/.exec(cmdline)?.[1] ?? 'browser';
+  // A utility process is named by its service: "utility (NetworkService)".
+  const service = /--utility-sub-type=([\w.]+)/.exec(cmdline)?.[1]?.split('.').pop();
+  return service ? `${type} (${service})` : type;
 }
 
 export interface ChromiumProcess {

@@ -6,10 +6,8 @@
  * what a benchmark's wall time is made of; a V8 CPU profile cannot, since it samples
  * one thread's wall clock and counts time spent waiting for a core as work.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { descendants } from './lib.ts';
-
-const TICKS_PER_SECOND = 100;
+import { readdirSync } from 'node:fs';
+import { chromiumRole, descendants, readProc, statCpuSeconds } from './lib.ts';
 
 /** CPU seconds per thread, keyed "pid/tid", with the label of the thread's group. */
 type Snapshot = Map<string, { group: string; seconds: number }>;
@@ -19,24 +17,9 @@ export interface CpuShare {
   seconds: number;
 }
 
-function read(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-/** What a process is: the coordinator, or a Chromium process by its --type (browser when none). */
+/** What a process is: the coordinator, or a Chromium process (lib.ts `chromiumRole`). */
 function roleOf(pid: number, coordinatorPid: number | undefined): string | undefined {
-  if (pid === coordinatorPid) return 'coordinator';
-  const cmdline = read(`/proc/${pid}/cmdline`);
-  if (!cmdline) return undefined;
-  const program = cmdline.split(/[\0 ]/)[0] ?? '';
-  if (!/chrom/i.test(program.split('/').pop() ?? '')) return undefined;
-  const type = /--type=([\w-]+)/.exec(cmdline)?.[1] ?? 'browser';
-  const service = /--utility-sub-type=([\w.]+)/.exec(cmdline)?.[1]?.split('.').pop();
-  return service ? `${type} (${service})` : type;
+  return pid === coordinatorPid ? 'coordinator' : chromiumRole(pid);
 }
 
 /**
@@ -69,13 +52,10 @@ function snapshot(coordinatorPid: number | undefined): Snapshot {
       continue;
     }
     for (const tid of tids) {
-      const stat = read(`/proc/${pid}/task/${tid}/stat`);
+      const stat = readProc(pid, `task/${tid}/stat`);
       if (!stat) continue;
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      // Fields after the name, which is in parentheses and may hold spaces: utime is the 14th field of the line.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const seconds = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-      threads.set(`${pid}/${tid}`, { group: groupOf(role, comm, String(pid) === tid), seconds });
+      threads.set(`${pid}/${tid}`, { group: groupOf(role, comm, String(pid) === tid), seconds: statCpuSeconds(stat) });
     }
   }
   return threads;

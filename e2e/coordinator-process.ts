@@ -20,9 +20,14 @@ export interface CoordinatorProcess {
   stop(): Promise<void>;
 }
 
-export async function startCoordinatorProcess(env: Record<string, string> = {}): Promise<CoordinatorProcess> {
+/**
+ * Starts `server/main.ts` with `env` over this process's environment (PORT 0, HOST
+ * loopback and a fresh TABREDUCE_DATA_DIR unless `env` says otherwise). `nodeArgs` go to
+ * Node itself, for flags NODE_OPTIONS does not allow (the benchmarks' --cpu-prof).
+ */
+export async function startCoordinatorProcess(env: Record<string, string> = {}, nodeArgs: readonly string[] = []): Promise<CoordinatorProcess> {
   const dataDir = env.TABREDUCE_DATA_DIR ?? mkdtempSync(TEMP_PREFIX);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'server/main.ts'], {
     cwd: repoRoot,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', TABREDUCE_DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -30,34 +35,35 @@ export async function startCoordinatorProcess(env: Record<string, string> = {}):
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the coordinator did not start in 30 s:\n${output}`)), 30_000);
-    const onData = () => {
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        child.stdout!.off('data', onData);
-        resolve(match[1]!);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the coordinator exited with ${code} before listening:\n${output}`));
-    });
-  });
-  return {
-    url,
-    dataDir,
-    child,
-    output: () => output,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      if (dataDir.startsWith(TEMP_PREFIX)) rmSync(dataDir, { recursive: true, force: true });
-    },
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    if (dataDir.startsWith(TEMP_PREFIX)) rmSync(dataDir, { recursive: true, force: true });
   };
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the coordinator did not start in 30 s:\n${output}`)), 30_000);
+      const onData = () => {
+        const match = /listening on (http:\/\/\S+)/.exec(output);
+        if (match) {
+          clearTimeout(timer);
+          child.stdout!.off('data', onData);
+          resolve(match[1]!);
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`the coordinator exited with ${code} before listening:\n${output}`));
+      });
+    });
+    return { url, dataDir, child, output: () => output, stop };
+  } catch (error) {
+    // A coordinator that never listened must not outlive the test that started it.
+    await stop();
+    throw error;
+  }
 }

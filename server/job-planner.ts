@@ -30,7 +30,8 @@ export interface JobPlan {
   submitter?: string;
   /** Fraction of tasks run twice and compared when replication is 1; 0 for none. */
   spotCheck: number;
-  spotCheckSalt: string;
+  /** The secret that picks the spot-checked tasks; only with a spot check. */
+  spotCheckSalt?: string;
   inputBytes: number;
   /** Each map task's input in its stored form (see map-input.ts), in task order. */
   mapInputs: Uint8Array[];
@@ -84,7 +85,7 @@ export function planJob(submission: JobSubmission, context: PlanContext): JobPla
     replication,
     ...(submission.submitter ? { submitter: submission.submitter } : {}),
     spotCheck,
-    spotCheckSalt: randomBytes(16).toString('hex'),
+    ...(spotCheck > 0 ? { spotCheckSalt: randomBytes(16).toString('hex') } : {}),
     inputBytes: bytes,
     mapInputs: sources.map(encodeMapInput),
   };

@@ -176,7 +176,7 @@ export class Scheduler {
       maxAttempts: plan.maxAttempts,
       replication: plan.replication,
       ...(plan.submitter ? { submitter: plan.submitter } : {}),
-      ...(plan.spotCheck ? { spotCheck: plan.spotCheck, spotCheckSalt: plan.spotCheckSalt } : {}),
+      ...(plan.spotCheck && plan.spotCheckSalt ? { spotCheck: plan.spotCheck, spotCheckSalt: plan.spotCheckSalt } : {}),
       inputBytes: plan.inputBytes,
       state: { status: 'queued' },
     };
@@ -378,7 +378,7 @@ export class Scheduler {
       volunteer.tasksDone++;
       volunteer.answers++;
       if (lease) volunteer.answeredMs += nowMs - lease.leasedAtMs;
-      volunteer.bytesReceived += output.kind === 'map' ? byteLength(output.blocks) : byteLength(output.pairs);
+      volunteer.bytesReceived += output.kind === 'map' ? output.blocks.byteLength : output.pairs.byteLength;
     }
     run.volunteersUsed.add(volunteerId);
 
@@ -513,7 +513,7 @@ export class Scheduler {
     const woken: string[] = [];
     for (const volunteer of this.volunteers.values()) {
       if (leasable <= 0) break;
-      if (volunteer.hungry <= 0 || (may && !may(volunteer.id)) || this.reputationOf(volunteer.id).struckOut) continue;
+      if (volunteer.hungry <= 0 || (may && !may(volunteer.id)) || this.isStruckOut(volunteer.id)) continue;
       woken.push(volunteer.id);
       leasable -= volunteer.hungry;
       volunteer.hungry = 0;
@@ -685,7 +685,7 @@ export class Scheduler {
       task.kind === 'map'
         ? { ...base, kind: 'map', partitions: run.job.reducers, input: toPayload(decodeMapInput(this.store.getMapInput(run.job.id, task.index))) }
         : { ...base, kind: 'reduce', partition: task.index, blocks: joinJsonArray(this.store.getPartitionBlocks(run.job.id, task.index)) };
-    volunteer.bytesSent += assignment.kind === 'map' ? byteLength(assignment.input.bytes) : byteLength(assignment.blocks);
+    volunteer.bytesSent += assignment.kind === 'map' ? assignment.input.bytes.byteLength : assignment.blocks.byteLength;
     return assignment;
   }
 
@@ -792,7 +792,12 @@ export class Scheduler {
 
   private reputationOf(volunteerId: string): { agreed: number; strikes: number; struckOut: boolean } {
     const reputation = this.reputations.get(volunteerId) ?? { agreed: 0, strikes: 0 };
-    return { ...reputation, struckOut: reputation.strikes >= (this.options.maxStrikes ?? DEFAULT_MAX_STRIKES) };
+    return { ...reputation, struckOut: this.isStruckOut(volunteerId) };
+  }
+
+  /** Out of strikes: its results are refused and it gets no work. */
+  private isStruckOut(volunteerId: string): boolean {
+    return (this.reputations.get(volunteerId)?.strikes ?? 0) >= (this.options.maxStrikes ?? DEFAULT_MAX_STRIKES);
   }
 
   /** Counts a decided vote: the losers get a strike, and a volunteer out of strikes loses its work. */
@@ -804,7 +809,7 @@ export class Scheduler {
       this.reputations.set(volunteerId, reputation);
     }
     for (const volunteerId of lost) {
-      if (!this.reputationOf(volunteerId).struckOut) continue;
+      if (!this.isStruckOut(volunteerId)) continue;
       const volunteer = this.volunteers.get(volunteerId);
       if (!volunteer) continue;
       volunteer.hungry = 0;
@@ -821,8 +826,8 @@ export class Scheduler {
   }
 
   private refuseStruckOut(volunteerId: string): void {
-    const { strikes, struckOut } = this.reputationOf(volunteerId);
-    if (struckOut) {
+    if (this.isStruckOut(volunteerId)) {
+      const { strikes } = this.reputationOf(volunteerId);
       throw new TabreduceError('FORBIDDEN', `this volunteer's answers lost ${strikes} votes against other volunteers'; its results are refused and it gets no more work`);
     }
   }
@@ -890,8 +895,6 @@ export class Scheduler {
     };
   }
 }
-
-const byteLength = (bytes: ArrayBuffer | Uint8Array): number => bytes.byteLength;
 
 function countVote(run: JobRun, votes: readonly { digest: string }[], winner: string | undefined): void {
   run.votes.decided++;

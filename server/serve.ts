@@ -3,7 +3,7 @@
  * starts it, prints where to find it, and closes it cleanly on SIGINT or SIGTERM.
  */
 import { randomBytes } from 'node:crypto';
-import { isLoopback } from './config.ts';
+import { isLoopback, loadConfig } from './config.ts';
 import { startCoordinator, type Coordinator, type CoordinatorOptions } from './coordinator.ts';
 
 /**
@@ -14,7 +14,7 @@ import { startCoordinator, type Coordinator, type CoordinatorOptions } from './c
 export async function serveCoordinator(options: CoordinatorOptions = {}, print: (line: string) => void = console.log): Promise<Coordinator> {
   // Reachable beyond this machine and no token chosen: anyone who can reach the port could
   // run code on every volunteer. So one is made up and printed, as Jupyter does.
-  const host = options.host ?? (process.env.HOST || '127.0.0.1');
+  const { host } = loadConfig(options.host !== undefined ? { host: options.host } : {});
   const generated = !options.token && !isLoopback(host) ? randomBytes(24).toString('base64url') : undefined;
   const token = options.token ?? generated;
   // The SQLite store creates the data directory itself when it opens.

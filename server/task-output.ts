@@ -7,7 +7,7 @@ import { unpackParts } from '../shared/byte-packing.ts';
 import { TabreduceError } from '../shared/errors.ts';
 import type { KeyValue } from '../shared/job.ts';
 import { canonicalKey, compareKeys, isKey, type Key } from '../shared/keys.ts';
-import { partitionOf } from '../shared/partition.ts';
+import { partitionOfCanonical } from '../shared/partition.ts';
 import type { Bytes } from '../shared/protocol.ts';
 import { LIMITS } from '../shared/limits.ts';
 import { isEmptyBlock } from './store/job-store.ts';
@@ -39,11 +39,12 @@ function checkEntries(value: unknown, what: string, partition: number, reducers:
       throw new TabreduceError('BAD_RESULT', `${what} has the wrong shape: entry #${i} is not a [key, ${second === 'values' ? 'values[]' : 'value'}] pair`);
     }
     const key = entry[0] as Key;
-    if ((typeof key === 'string' ? key.length : typeof key === 'object' ? canonicalKey(key).length : 0) > LIMITS.keyChars) {
+    const canonical = canonicalKey(key);
+    if ((typeof key === 'string' ? key.length : canonical.length) > LIMITS.keyChars) {
       throw new TabreduceError('BAD_RESULT', `${what} has a key longer than ${LIMITS.keyChars} characters (entry #${i})`);
     }
-    if (partitionOf(entry[0] as Key, reducers) !== partition) {
-      throw new TabreduceError('BAD_RESULT', `key ${canonicalKey(entry[0] as Key)} does not belong in partition ${partition}`);
+    if (partitionOfCanonical(canonical, reducers) !== partition) {
+      throw new TabreduceError('BAD_RESULT', `key ${canonical} does not belong in partition ${partition}`);
     }
   }
 }

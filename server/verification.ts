@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { TaskOutput } from '../shared/protocol.ts';
 import type { JobRecord } from './store/job-store.ts';
+import { toUint8Array } from './task-output.ts';
 
 /**
  * SHA-256 of an answer as sent. The task runtime's output is canonical for a given input
@@ -15,15 +16,13 @@ export function outputDigest(output: TaskOutput): string {
   const hash = createHash('sha256');
   if (output.kind === 'map') {
     hash.update(`map ${output.offsets.join(',')}\n`);
-    hash.update(toView(output.blocks));
+    hash.update(toUint8Array(output.blocks));
   } else {
     hash.update('reduce\n');
-    hash.update(toView(output.pairs));
+    hash.update(toUint8Array(output.pairs));
   }
   return hash.digest('hex');
 }
-
-const toView = (bytes: ArrayBuffer | Uint8Array): Uint8Array => (bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
 
 /**
  * Whether a task of a spot-checked job runs twice. Decided by a keyed hash the

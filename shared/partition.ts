@@ -7,7 +7,12 @@ import { canonicalKey, type Key } from './keys.ts';
  * UTF-16 code units of the key's canonical string.
  */
 export function partitionOf(key: Key, partitions: number): number {
-  return hashString(canonicalKey(key)) % partitions;
+  return partitionOfCanonical(canonicalKey(key), partitions);
+}
+
+/** `partitionOf` for a key whose canonical string the caller has already. */
+export function partitionOfCanonical(canonical: string, partitions: number): number {
+  return hashString(canonical) % partitions;
 }
 
 /** FNV-1a, 32 bits, over UTF-16 code units; returns an unsigned integer. */

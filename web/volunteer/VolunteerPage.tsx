@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { formatDuration } from '../dashboard/format.ts';
 import type { ConnectionStatus } from './volunteer-state.ts';
 import { RunningJobs } from './RunningJobs.tsx';
 import { useVolunteer } from './use-volunteer.ts';
@@ -16,14 +17,6 @@ const CONNECTION_NOTES: Record<ConnectionStatus, string> = {
   connected: 'Ready for work.',
   disconnected: 'Lost the coordinator; reconnecting on its own.',
 };
-
-/** Worker time as people read it: 850 ms, 12.3 s, 4 min 05 s. */
-function formatSeconds(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const seconds = Math.round(ms / 1000);
-  return `${Math.floor(seconds / 60)} min ${String(seconds % 60).padStart(2, '0')} s`;
-}
 
 /** The volunteer tab: what it is doing, and how much of this device it may use. */
 export function VolunteerPage({ origin }: VolunteerPageProps) {
@@ -96,7 +89,7 @@ export function VolunteerPage({ origin }: VolunteerPageProps) {
           <div>
             <dt>CPU time given</dt>
             <dd className="count" data-testid="cpu-given">
-              {formatSeconds(workerMs)}
+              {formatDuration(workerMs)}
             </dd>
           </div>
           <div>

@@ -127,6 +127,8 @@ export class VolunteerClient {
   #share = 1;
   /** Slots resting after a task, under a share below 1. */
   #resting = 0;
+  /** Time tasks ran on the executor, in ms: published as `workerMs` with the next state. */
+  #workerMs = 0;
 
   constructor(options: VolunteerClientOptions) {
     this.#executor = options.executor;
@@ -483,7 +485,8 @@ export class VolunteerClient {
 
   /** A task ran on a worker for `ms` (its wait for a slot included, rarely more than nothing). */
   #ran(ms: number): void {
-    this.#update({ workerMs: this.#state.workerMs + ms });
+    // No state update of its own: the release that follows every run publishes it.
+    this.#workerMs += ms;
     this.#rest(ms);
   }
 
@@ -583,6 +586,7 @@ export class VolunteerClient {
       running: this.#running.size,
       currentJobs,
       runningJobs,
+      workerMs: this.#workerMs,
     };
     for (const listener of this.#listeners) listener(this.#state);
   }
