@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import type { JobSummary, TaskSummary } from '../../shared/job.ts';
 import { useApiClient } from './api-context.ts';
 import { formatCount } from './format.ts';
-import { TaskTimeline } from './TaskTimeline.tsx';
+import { firstStartMs, TaskTimeline } from './TaskTimeline.tsx';
 import { ThroughputChart } from './ThroughputChart.tsx';
 
 /** How often the charts refresh while the job runs. */
@@ -43,6 +43,8 @@ export function JobActivity({ job }: { job: JobSummary }) {
 
   const endMs = job.finishedAtMs ?? Date.now();
   const shown = tasks && tasks.length > MAX_BARS ? [...tasks].sort((a, b) => (b.startedAtMs ?? 0) - (a.startedAtMs ?? 0)).slice(0, MAX_BARS) : tasks;
+  // One time axis for both charts, so a bar and the throughput under it line up.
+  const startMs = (shown && firstStartMs(shown)) ?? endMs;
   return (
     <details className="job-activity" open={open} onToggle={(event) => setOpen(event.currentTarget.open)}>
       <summary>Timeline and throughput</summary>
@@ -55,8 +57,8 @@ export function JobActivity({ job }: { job: JobSummary }) {
       {shown && (
         <>
           {tasks!.length > MAX_BARS && <p className="muted">The latest {formatCount(MAX_BARS)} of {formatCount(tasks!.length)} tasks.</p>}
-          <TaskTimeline tasks={shown} endMs={endMs} />
-          <ThroughputChart tasks={shown} endMs={endMs} />
+          <TaskTimeline tasks={shown} startMs={startMs} endMs={endMs} />
+          <ThroughputChart tasks={shown} startMs={startMs} endMs={endMs} />
         </>
       )}
     </details>

@@ -3,8 +3,21 @@ import { formatDuration } from './format.ts';
 
 interface TaskTimelineProps {
   tasks: readonly TaskSummary[];
+  /** The time the chart starts at: the first attempt's start (`firstStartMs`). */
+  startMs: number;
   /** The time the chart ends at: now while the job runs, its end after. */
   endMs: number;
+}
+
+/** When the first attempt of these tasks started, past attempts included; undefined if none has. */
+export function firstStartMs(tasks: readonly TaskSummary[]): number | undefined {
+  let first: number | undefined;
+  for (const task of tasks) {
+    for (const ms of [task.startedAtMs, ...(task.pastAttempts ?? []).map((attempt) => attempt.startedAtMs)]) {
+      if (ms !== undefined && (first === undefined || ms < first)) first = ms;
+    }
+  }
+  return first;
 }
 
 const ROW_HEIGHT = 18;
@@ -29,11 +42,10 @@ function barClass(task: TaskSummary): string {
  * accepted answer (or to now while it runs), as Spark's stage timeline and Dask's task
  * stream draw them. Retried tasks have a dashed outline; backup copies that won, a dot.
  */
-export function TaskTimeline({ tasks, endMs }: TaskTimelineProps) {
+export function TaskTimeline({ tasks, startMs, endMs }: TaskTimelineProps) {
   const placed = tasks.filter((task) => task.startedAtMs !== undefined && task.volunteerId !== undefined);
   const past = tasks.flatMap((task) => (task.pastAttempts ?? []).map((attempt) => ({ task, attempt })));
   if (placed.length === 0 && past.length === 0) return <p className="muted">No task has started yet.</p>;
-  const startMs = Math.min(...placed.map((task) => task.startedAtMs!), ...past.map(({ attempt }) => attempt.startedAtMs));
   const spanMs = Math.max(1, endMs - startMs);
   const volunteers = [...new Set([...placed.map((task) => task.volunteerId!), ...past.map(({ attempt }) => attempt.volunteerId)])].sort();
   const row = new Map(volunteers.map((id, i) => [id, i]));

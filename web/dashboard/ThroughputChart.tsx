@@ -3,6 +3,8 @@ import { formatDuration } from './format.ts';
 
 interface ThroughputChartProps {
   tasks: readonly TaskSummary[];
+  /** The same time axis as the timeline's. */
+  startMs: number;
   endMs: number;
 }
 
@@ -11,10 +13,9 @@ const WIDTH = 760;
 const HEIGHT = 90;
 
 /** Tasks finished per second over the job's life, in equal slices of time. */
-export function ThroughputChart({ tasks, endMs }: ThroughputChartProps) {
+export function ThroughputChart({ tasks, startMs, endMs }: ThroughputChartProps) {
   const finished = tasks.filter((task) => task.finishedAtMs !== undefined && task.startedAtMs !== undefined);
   if (finished.length === 0) return null;
-  const startMs = Math.min(...tasks.filter((task) => task.startedAtMs !== undefined).map((task) => task.startedAtMs!));
   const spanMs = Math.max(1, endMs - startMs);
   const bucketMs = spanMs / BUCKETS;
   const counts = new Array<number>(BUCKETS).fill(0);
