@@ -10,8 +10,8 @@
  *
  *   node --import tsx bench/crowd-volunteers.ts URL COUNT TAG
  */
-import { InProcessExecutor } from '../web/volunteer/in-process-executor.ts';
-import { VolunteerClient } from '../web/volunteer/volunteer-client.ts';
+import { InProcessExecutor } from '../node-volunteer/in-process-executor.ts';
+import { VolunteerClient } from '../runtime/volunteer-client.ts';
 
 const [url, countArg, tag = 'crowd'] = process.argv.slice(2);
 const count = Number(countArg);

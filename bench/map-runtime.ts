@@ -5,7 +5,7 @@
  *   2. by a generator-form word count (a fresh [word, 1] per word) and by
  *      examples/word-count.js's emit-form `map`, each folded into a Map by hand: the cost
  *      of the job's shape;
- *   3. by the task runtime (web/worker/task-runtime.ts `runMapTaskPacked`, what a tab's
+ *   3. by the task runtime (runtime/task-runtime.ts `runMapTaskPacked`, what a tab's
  *      worker runs: map, checks, grouping, combine, partitioning, JSON encoding), with
  *      each of the two forms;
  *   4. the runtime's UTF-8 decoding of the input alone.
@@ -15,8 +15,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { importFromDataUrl } from '../web/volunteer/data-url-import.ts';
-import { runMapTaskPacked, toJobModule } from '../web/worker/task-runtime.ts';
+import { importFromDataUrl } from '../node-volunteer/data-url-import.ts';
+import { runMapTaskPacked, toJobModule } from '../runtime/task-runtime.ts';
 import { buildCorpus } from './corpus.ts';
 import { fixed, Flags, MB, repoRoot, runMain, saveResults, table } from './lib.ts';
 

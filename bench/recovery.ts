@@ -24,9 +24,9 @@ import {
   type VolunteerToCoordinatorEvents,
 } from '../shared/protocol.ts';
 import { startCoordinator, type Coordinator } from '../server/coordinator.ts';
-import { InProcessExecutor } from '../web/volunteer/in-process-executor.ts';
-import { taskRevoked, type TaskExecutor } from '../web/volunteer/task-executor.ts';
-import { VolunteerClient, type VolunteerState } from '../web/volunteer/volunteer-client.ts';
+import { InProcessExecutor } from '../node-volunteer/in-process-executor.ts';
+import { taskRevoked, type TaskExecutor } from '../runtime/task-executor.ts';
+import { VolunteerClient, type VolunteerState } from '../runtime/volunteer-client.ts';
 
 const leaseMs = Number(process.argv.find((arg) => arg.startsWith('--lease-ms='))?.split('=')[1] ?? 30_000);
 const SOURCE = `export function* map(k) { yield [k % 7, 1]; }\nexport function reduce(k, vs) { return vs.length; }`;

@@ -7,8 +7,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobSummary, KeyValue } from '../shared/job.ts';
 import type { Coordinator } from '../server/coordinator.ts';
-import { api, startVolunteer, testCoordinator, waitFor, type TestVolunteer } from '../server/volunteers.test-support.ts';
-import { closedPort, REPO_ROOT, runCli, startCli, tempDir } from './cli.test-support.ts';
+import { api, startVolunteer, testCoordinator, waitFor, type TestVolunteer } from '../testing/integration-rig.ts';
+import { closedPort, REPO_ROOT, runCli, startCli, tempDir } from '../testing/cli-process.ts';
 import { EXIT } from './exit-codes.ts';
 
 const WORD_COUNT = path.join(REPO_ROOT, 'examples', 'word-count.js');

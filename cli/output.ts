@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import type { ApiClient, ResultFormat } from '../client/api-client.ts';
 import { describeFsError } from '../client/job-source.ts';
-import { resultToCsv } from '../server/result-format.ts';
+import { resultToCsv } from '../shared/result-format.ts';
 import type { KeyValue } from '../shared/job.ts';
 import { DEFAULT_RESULT_SORT, orderResult } from '../shared/result-order.ts';
 import { CliError, EXIT } from './exit-codes.ts';

@@ -2,8 +2,8 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Coordinator } from '../server/coordinator.ts';
-import { testCoordinator, waitFor } from '../server/volunteers.test-support.ts';
-import { REPO_ROOT, runCli, startCli, type RunningCli } from './cli.test-support.ts';
+import { testCoordinator, waitFor } from '../testing/integration-rig.ts';
+import { REPO_ROOT, runCli, startCli, type RunningCli } from '../testing/cli-process.ts';
 import { EXIT } from './exit-codes.ts';
 
 describe('tabreduce volunteer', () => {

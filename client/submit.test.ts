@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Coordinator } from '../server/coordinator.ts';
-import { startVolunteer, testCoordinator, waitFor, type TestVolunteer } from '../server/volunteers.test-support.ts';
+import { startVolunteer, testCoordinator, waitFor, type TestVolunteer } from '../testing/integration-rig.ts';
 import { ApiError, InvalidJobError, JobFailedError, submit, type SubmitProgress } from 'tabreduce/client';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'tabreduce-client-test-'));

@@ -9,9 +9,9 @@
 import { createServer, type Server } from 'node:http';
 import { expect, test, type Page } from '@playwright/test';
 import type { ClusterSummary, JobSummary, KeyValue } from '../shared/job.ts';
-import { LyingExecutor } from '../server/lying-executor.test-support.ts';
-import { InProcessExecutor } from '../web/volunteer/in-process-executor.ts';
-import { VolunteerClient } from '../web/volunteer/volunteer-client.ts';
+import { LyingExecutor } from '../testing/lying-executor.ts';
+import { InProcessExecutor } from '../node-volunteer/in-process-executor.ts';
+import { VolunteerClient } from '../runtime/volunteer-client.ts';
 import { startCoordinatorProcess, type CoordinatorProcess } from './coordinator-process.ts';
 import { makeProse, referenceWordCount } from './corpus.ts';
 import { openVolunteer } from './fixtures.ts';

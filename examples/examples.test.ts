@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { InlineJobInput, KeyValue } from '../shared/job.ts';
 import { toMapInputPayload } from '../shared/map-input-payload.ts';
 import { splitInput } from '../shared/split.ts';
-import { runMapTask, runReduceTask, toJobModule, type JobModule } from '../web/worker/task-runtime.ts';
+import { runMapTask, runReduceTask, toJobModule, type JobModule } from '../runtime/task-runtime.ts';
 import { EXAMPLES } from './catalog.ts';
 import pyMapReduceStrings from './inputs/pymapreduce-strings.json' with { type: 'json' };
 

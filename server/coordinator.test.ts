@@ -7,10 +7,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EXAMPLES } from '../examples/catalog.ts';
 import type { KeyValue, TaskSummary } from '../shared/job.ts';
 import type { JobSourceReply, TaskAssignment, TaskOutput } from '../shared/protocol.ts';
-import { InProcessExecutor } from '../web/volunteer/in-process-executor.ts';
-import { taskRevoked, type TaskExecutor } from '../web/volunteer/task-executor.ts';
+import { InProcessExecutor } from '../node-volunteer/in-process-executor.ts';
+import { taskRevoked, type TaskExecutor } from '../runtime/task-executor.ts';
 import type { Coordinator } from './coordinator.ts';
-import { api, rawVolunteer, startVolunteer, testCoordinator, waitFor, waitForJobEnd, type TestVolunteer } from './volunteers.test-support.ts';
+import { api, rawVolunteer, startVolunteer, testCoordinator, waitFor, waitForJobEnd, type TestVolunteer } from '../testing/integration-rig.ts';
 
 const source = (id: string) => readFileSync(new URL(`../examples/${id}.js`, import.meta.url), 'utf8');
 

@@ -11,7 +11,7 @@ import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import type { Ack } from '../shared/protocol.ts';
 import type { KeyValue } from '../shared/job.ts';
-import { api, rawVolunteer, startVolunteer, stopAfterEach, testCoordinator, waitFor, waitForJobEnd, type RawVolunteer } from './volunteers.test-support.ts';
+import { api, rawVolunteer, startVolunteer, stopAfterEach, testCoordinator, waitFor, waitForJobEnd, type RawVolunteer } from '../testing/integration-rig.ts';
 
 const SEED = 20261130;
 const SOCKET_MESSAGES = 8000;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobSummary } from '../shared/job.ts';
 import type { Coordinator } from './coordinator.ts';
-import { api, testCoordinator } from './volunteers.test-support.ts';
+import { api, testCoordinator } from '../testing/integration-rig.ts';
 
 const WORD_COUNT = readFileSync(new URL('../examples/word-count.js', import.meta.url), 'utf8');
 const texts = { kind: 'texts', files: [{ name: 'a.txt', text: 'to be or not to be\n' }] };

@@ -10,7 +10,7 @@ import { describeZodError, jobSubmissionSchema } from '../shared/schemas.ts';
 import { LIMITS } from '../shared/limits.ts';
 import type { InputFiles } from './input-files.ts';
 import { planJob } from './job-planner.ts';
-import { resultToCsv } from './result-format.ts';
+import { resultToCsv } from '../shared/result-format.ts';
 import type { Scheduler } from './scheduler.ts';
 
 export interface HttpApiOptions {

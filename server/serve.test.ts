@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Coordinator } from './coordinator.ts';
 import { serveCoordinator } from './serve.ts';
-import { api } from './volunteers.test-support.ts';
+import { api } from '../testing/integration-rig.ts';
 
 describe('serveCoordinator', () => {
   let coordinator: Coordinator | undefined;

@@ -6,11 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ClusterSummary, JobSummary, KeyValue, TaskSummary } from '../shared/job.ts';
-import { InProcessExecutor } from '../web/volunteer/in-process-executor.ts';
+import { InProcessExecutor } from '../node-volunteer/in-process-executor.ts';
 import type { Coordinator } from './coordinator.ts';
-import { LyingExecutor } from './lying-executor.test-support.ts';
+import { LyingExecutor } from '../testing/lying-executor.ts';
 import { isSpotChecked, outputDigest } from './verification.ts';
-import { api, startVolunteer, stopAfterEach, testCoordinator, waitFor, waitForJobEnd, type TestVolunteer } from './volunteers.test-support.ts';
+import { api, startVolunteer, stopAfterEach, testCoordinator, waitFor, waitForJobEnd, type TestVolunteer } from '../testing/integration-rig.ts';
 
 const WORD_COUNT = readFileSync(new URL('../examples/word-count.js', import.meta.url), 'utf8');
 const WORDS = ['tab', 'reduce', 'map', 'vote', 'liar', 'honest', 'quorum', 'digest'];

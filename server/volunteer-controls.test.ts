@@ -6,9 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import type { TaskSummary } from '../shared/job.ts';
 import type { JobSourceReply, TaskAssignment, TaskOutput } from '../shared/protocol.ts';
-import { InProcessExecutor } from '../web/volunteer/in-process-executor.ts';
-import { taskRevoked, type TaskExecutor } from '../web/volunteer/task-executor.ts';
-import { api, startVolunteer, stopAfterEach, testCoordinator, waitFor, waitForJobEnd } from './volunteers.test-support.ts';
+import { InProcessExecutor } from '../node-volunteer/in-process-executor.ts';
+import { taskRevoked, type TaskExecutor } from '../runtime/task-executor.ts';
+import { api, startVolunteer, stopAfterEach, testCoordinator, waitFor, waitForJobEnd } from '../testing/integration-rig.ts';
 
 const TRIVIAL = 'export function map(k, v, emit) { emit(v % 2, 1); }\nexport function reduce(k, vs) { return vs.length; }';
 

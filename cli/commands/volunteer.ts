@@ -1,7 +1,7 @@
 /** `tabreduce volunteer`: donate this machine's cores without a browser. */
 import os from 'node:os';
 import { LIMITS } from '../../shared/limits.ts';
-import type { VolunteerState } from '../../web/volunteer/volunteer-state.ts';
+import type { VolunteerState } from '../../runtime/volunteer-state.ts';
 import { CONNECTION_OPTIONS, intOption } from '../args.ts';
 import { defineCommand, type CliContext } from '../command.ts';
 import { connectFrom } from '../connection.ts';
@@ -35,9 +35,9 @@ export const command = defineCommand(
 
     // Loaded here: Socket.IO's client and the worker pool are this command's alone.
     const [{ WorkerPool }, { VolunteerClient }, { createNodeJobWorker }] = await Promise.all([
-      import('../../web/volunteer/worker-pool.ts'),
-      import('../../web/volunteer/volunteer-client.ts'),
-      import('../node-worker.ts'),
+      import('../../runtime/worker-pool.ts'),
+      import('../../runtime/volunteer-client.ts'),
+      import('../../node-volunteer/node-worker.ts'),
     ]);
     const log = logger(context);
     const report = reportChanges(log, url);

@@ -36,7 +36,7 @@ function countWords(word: string, occurrences: number[]): number {
   return occurrences.reduce((a, b) => a + b, 0);
 }
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const inputFiles = files.length > 0 ? files : readdirSync(repoRoot).filter((name) => name.endsWith('.md')).map((name) => repoRoot + name);
 
 const wordCounts = (await submit(

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KeyValue } from '../../shared/job.ts';
 import { compareKeys } from '../../shared/keys.ts';
 import type { Coordinator } from '../../server/coordinator.ts';
-import { startVolunteer, testCoordinator, waitFor, type TestVolunteer } from '../../server/volunteers.test-support.ts';
+import { startVolunteer, testCoordinator, waitFor, type TestVolunteer } from '../../testing/integration-rig.ts';
 import pyMapReduceStrings from '../inputs/pymapreduce-strings.json' with { type: 'json' };
 import { pythonDict } from './seed-script.ts';
 

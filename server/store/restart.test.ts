@@ -10,10 +10,10 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobSummary, KeyValue, TaskSummary } from '../../shared/job.ts';
 import type { JobSourceReply, TaskAssignment, TaskOutput } from '../../shared/protocol.ts';
-import { InProcessExecutor } from '../../web/volunteer/in-process-executor.ts';
-import { taskRevoked, type TaskExecutor } from '../../web/volunteer/task-executor.ts';
+import { InProcessExecutor } from '../../node-volunteer/in-process-executor.ts';
+import { taskRevoked, type TaskExecutor } from '../../runtime/task-executor.ts';
 import type { Coordinator } from '../coordinator.ts';
-import { api, startVolunteer, testCoordinator, waitFor, waitForJobEnd, type TestVolunteer } from '../volunteers.test-support.ts';
+import { api, startVolunteer, testCoordinator, waitFor, waitForJobEnd, type TestVolunteer } from '../../testing/integration-rig.ts';
 import type { JobStore } from './job-store.ts';
 import { SqliteStore } from './sqlite-store.ts';
 

@@ -1,11 +1,11 @@
 import { useState } from 'react';
 import { formatDuration } from '../dashboard/format.ts';
-import type { ConnectionStatus } from './volunteer-state.ts';
+import type { ConnectionStatus } from '../../runtime/volunteer-state.ts';
 import { RunningJobs } from './RunningJobs.tsx';
 import { useVolunteer } from './use-volunteer.ts';
 import { loadSettings, saveSettings, type VolunteerSettings } from './volunteer-settings.ts';
 import { VolunteerControls } from './VolunteerControls.tsx';
-import { defaultWorkerCount, logicalCores } from './worker-pool.ts';
+import { defaultWorkerCount, logicalCores } from './browser-workers.ts';
 
 export interface VolunteerPageProps {
   /** The coordinator's origin; the page is served by the coordinator, so `window.location.origin`. */

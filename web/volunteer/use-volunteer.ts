@@ -1,10 +1,11 @@
 import { useEffect, useRef, useState } from 'react';
 import { crashContextRecorder } from './crash-context.ts';
-import { VolunteerClient } from './volunteer-client.ts';
+import { VolunteerClient } from '../../runtime/volunteer-client.ts';
 import type { VolunteerSettings } from './volunteer-settings.ts';
-import { initialVolunteerState, type VolunteerState } from './volunteer-state.ts';
+import { initialVolunteerState, type VolunteerState } from '../../runtime/volunteer-state.ts';
 import { workerHeartbeat } from './worker-heartbeat.ts';
-import { WorkerPool } from './worker-pool.ts';
+import { WorkerPool } from '../../runtime/worker-pool.ts';
+import { createJobWorker } from './browser-workers.ts';
 
 /** Shortest gap between two renders of the volunteer's state, in ms. */
 const UI_REFRESH_MS = 150;
@@ -39,7 +40,7 @@ export function useVolunteer(origin: string, settings: VolunteerSettings): Volun
   workersRef.current = settings.workers;
 
   useEffect(() => {
-    const pool = new WorkerPool({ slots: workersRef.current });
+    const pool = new WorkerPool({ slots: workersRef.current, createWorker: createJobWorker });
     // If job code crashes this tab (out of memory), the browser's crash report names us.
     const recordCrashContext = crashContextRecorder();
     // The client changes state several times per task, hundreds of times a second on

@@ -4,7 +4,7 @@
  * The real worker runs in the Playwright tests.
  */
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import type { Heartbeat } from './heartbeat.ts';
+import type { Heartbeat } from '../../runtime/heartbeat.ts';
 import { workerHeartbeat, type HeartbeatWorkerLike } from './worker-heartbeat.ts';
 
 /** Beats like heartbeat-worker.ts once told `{ everyMs }`; `fail()` fires an error event as a worker that cannot load would. */

@@ -6,7 +6,7 @@
  * the background, but better than no renewal at all.
  */
 import type { HeartbeatStart } from '../worker/heartbeat-worker.ts';
-import { startTimerHeartbeat, type Heartbeat, type StartHeartbeat } from './heartbeat.ts';
+import { startTimerHeartbeat, type Heartbeat, type StartHeartbeat } from '../../runtime/heartbeat.ts';
 
 /** What the heartbeat needs of a Worker; a real `Worker` fits, and tests pass a stand-in. */
 export type HeartbeatWorkerLike = Pick<Worker, 'postMessage' | 'terminate' | 'addEventListener'>;

@@ -1,7 +1,7 @@
 /**
  * The heartbeat Web Worker: posts `'beat'` every `everyMs` ms after the page sends it
  * `{ everyMs }`. It exists because a worker's timers keep their rate in a hidden tab
- * while the page's own are throttled (see web/volunteer/heartbeat.ts). It runs no job
+ * while the page's own are throttled (see runtime/heartbeat.ts). It runs no job
  * code, so nothing a job does can stall it.
  */
 

@@ -4,7 +4,7 @@
  * worker stuck in a job's infinite loop cannot answer anything.
  */
 import * as Comlink from 'comlink';
-import { createJobWorkerApi } from './job-worker-api.ts';
+import { createJobWorkerApi } from '../../runtime/job-worker-api.ts';
 
 /**
  * Imports job source through a blob: URL, so job code needs no `unsafe-eval` in the

@@ -1,5 +1,5 @@
 /** What a volunteer tab shows about itself; `VolunteerClient` publishes a new object on every change. */
-import type { JobSourceReply } from '../../shared/protocol.ts';
+import type { JobSourceReply } from '../shared/protocol.ts';
 
 /**
  * - `connecting`: started, not yet welcomed by the coordinator.

@@ -7,9 +7,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server, type Socket as ServerSocket } from 'socket.io';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { unpackParts } from '../../shared/byte-packing.ts';
-import type { PartitionBlock } from '../../shared/job.ts';
-import { partitionOf } from '../../shared/partition.ts';
+import { unpackParts } from '../shared/byte-packing.ts';
+import type { PartitionBlock } from '../shared/job.ts';
+import { partitionOf } from '../shared/partition.ts';
 import {
   VOLUNTEER_NAMESPACE,
   type CoordinatorToVolunteerEvents,
@@ -21,10 +21,10 @@ import {
   type TaskOutput,
   type VolunteerHello,
   type VolunteerToCoordinatorEvents,
-} from '../../shared/protocol.ts';
-import { TaskRunError } from '../worker/task-error.ts';
+} from '../shared/protocol.ts';
+import { TaskRunError } from './task-error.ts';
 import type { StartHeartbeat } from './heartbeat.ts';
-import { InProcessExecutor } from './in-process-executor.ts';
+import { InProcessExecutor } from '../node-volunteer/in-process-executor.ts';
 import type { TaskExecutor } from './task-executor.ts';
 import { VolunteerClient } from './volunteer-client.ts';
 

@@ -17,8 +17,8 @@
  * someone else.
  */
 import { io as defaultIo, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
-import type { TaskError } from '../../shared/errors.ts';
-import { LIMITS } from '../../shared/limits.ts';
+import type { TaskError } from '../shared/errors.ts';
+import { LIMITS } from '../shared/limits.ts';
 import {
   VOLUNTEER_NAMESPACE,
   type Ack,
@@ -30,8 +30,8 @@ import {
   type TaskOutput,
   type VolunteerToCoordinatorEvents,
   type VolunteerWelcome,
-} from '../../shared/protocol.ts';
-import { toTaskError, truncate } from '../worker/task-error.ts';
+} from '../shared/protocol.ts';
+import { toTaskError, truncate } from './task-error.ts';
 import { startTimerHeartbeat, type Heartbeat, type StartHeartbeat } from './heartbeat.ts';
 import type { TaskExecutor } from './task-executor.ts';
 import { initialVolunteerState, type VolunteerState } from './volunteer-state.ts';

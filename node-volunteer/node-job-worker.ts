@@ -9,8 +9,8 @@
 import { parentPort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import { importFromDataUrl } from '../web/volunteer/data-url-import.ts';
-import { createJobWorkerApi } from '../web/worker/job-worker-api.ts';
+import { importFromDataUrl } from './data-url-import.ts';
+import { createJobWorkerApi } from '../runtime/job-worker-api.ts';
 
 if (!parentPort) throw new Error('node-job-worker.ts must run on a worker thread (see node-worker.ts)');
 Comlink.expose(createJobWorkerApi(importFromDataUrl), nodeEndpoint(parentPort));

@@ -2,8 +2,8 @@
  * Failures of job code as they travel: a `TaskError` (plain data, crosses Comlink and
  * Socket.IO) and `TaskRunError` (a real Error built from one, what executors reject with).
  */
-import type { TaskError } from '../../shared/errors.ts';
-import { LIMITS } from '../../shared/limits.ts';
+import type { TaskError } from '../shared/errors.ts';
+import { LIMITS } from '../shared/limits.ts';
 
 /** Longest error name a volunteer may report, in characters (the coordinator's schema limit). */
 const NAME_CHARS = 200;

@@ -13,30 +13,23 @@
  *                  └─(resized away while busy)─▶ retiring ──answer─▶ terminated
  */
 import * as Comlink from 'comlink';
-import { LIMITS } from '../../shared/limits.ts';
-import type { Bytes, JobSourceReply, TaskAssignment, TaskOutput } from '../../shared/protocol.ts';
-import type { JobWorkerApi, WorkerResult } from '../worker/job-worker-api.ts';
-import { TaskRunError, toTaskError } from '../worker/task-error.ts';
+import { LIMITS } from '../shared/limits.ts';
+import type { Bytes, JobSourceReply, TaskAssignment, TaskOutput } from '../shared/protocol.ts';
+import type { JobWorkerApi, WorkerResult } from './job-worker-api.ts';
+import { TaskRunError, toTaskError } from './task-error.ts';
 import { clampSlots, executorDisposed, taskRevoked, taskTimedOut, type TaskExecutor } from './task-executor.ts';
 
 /** What the pool needs of a Worker; a real `Worker` fits, and tests pass a stand-in. */
-export type WorkerLike = Comlink.Endpoint & Pick<Worker, 'terminate'>;
+export type WorkerLike = Comlink.Endpoint & { terminate(): void };
 
 export interface WorkerPoolOptions {
-  /** Workers to start with. Default: `defaultWorkerCount()`. */
-  slots?: number;
-  /** Starts one worker running `job-worker.ts`. Default: a module Web Worker. */
-  createWorker?: () => WorkerLike;
-}
-
-/** Logical cores of this device as the browser reports them; 2 when it does not say. */
-export function logicalCores(): number {
-  return (typeof navigator === 'undefined' ? 0 : navigator.hardwareConcurrency) || 2;
-}
-
-/** Sensible default pool size: the core count, at most 4, so a tab never hogs a machine. */
-export function defaultWorkerCount(): number {
-  return Math.min(logicalCores(), 4);
+  /** Workers to start with. */
+  slots: number;
+  /**
+   * Starts one worker running the job worker API: a module Web Worker in a tab
+   * (web/volunteer/browser-workers.ts), a worker thread in Node (node-volunteer/).
+   */
+  createWorker: () => WorkerLike;
 }
 
 /** setTimeout fires at once for delays beyond a signed 32-bit millisecond count. */
@@ -72,9 +65,9 @@ export class WorkerPool implements TaskExecutor {
   #waiting: Waiter[] = [];
   #disposed = false;
 
-  constructor(options: WorkerPoolOptions = {}) {
-    this.#createWorker = options.createWorker ?? createJobWorker;
-    this.resize(options.slots ?? defaultWorkerCount());
+  constructor(options: WorkerPoolOptions) {
+    this.#createWorker = options.createWorker;
+    this.resize(options.slots);
   }
 
   get slots(): number {
@@ -209,9 +202,9 @@ export class WorkerPool implements TaskExecutor {
   #spawn(slot: Slot): WorkerHandle {
     const worker = this.#createWorker();
     const handle: WorkerHandle = { worker, api: Comlink.wrap<JobWorkerApi>(worker), loaded: new Set() };
-    worker.addEventListener('error', (event) => {
+    worker.addEventListener('error', (event: unknown) => {
       if (slot.handle !== handle) return;
-      const detail = (event as ErrorEvent).message;
+      const detail = (event as { message?: string } | undefined)?.message;
       const crashed = new TaskRunError({
         name: 'WorkerCrashed',
         message: `the worker stopped: ${detail || 'it failed to start or crashed'}`,
@@ -280,9 +273,4 @@ function transferable(items: readonly Bytes[]): ArrayBuffer[] {
     }
   }
   return [...buffers];
-}
-
-/** The real thing; Vite spots this exact `new Worker(new URL(...))` form and bundles the worker. */
-function createJobWorker(): WorkerLike {
-  return new Worker(new URL('../worker/job-worker.ts', import.meta.url), { type: 'module', name: 'tabreduce-job' });
 }

@@ -7,8 +7,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobSummary, KeyValue } from '../shared/job.ts';
 import type { Coordinator } from '../server/coordinator.ts';
-import { api, startVolunteer, testCoordinator, waitFor, waitForJobEnd, type TestVolunteer } from '../server/volunteers.test-support.ts';
-import { WorkerPool } from '../web/volunteer/worker-pool.ts';
+import { api, startVolunteer, testCoordinator, waitFor, waitForJobEnd, type TestVolunteer } from '../testing/integration-rig.ts';
+import { WorkerPool } from '../runtime/worker-pool.ts';
 import { createNodeJobWorker } from './node-worker.ts';
 
 const COUNT = 'export function reduce(key, values) { return values.reduce((a, b) => a + b, 0); }\n';

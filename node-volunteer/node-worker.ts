@@ -20,7 +20,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Endpoint } from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import type { WorkerLike } from '../web/volunteer/worker-pool.ts';
+import type { WorkerLike } from '../runtime/worker-pool.ts';
 
 const ENTRY = new URL('./job-worker-boot.mjs', import.meta.url);
 
@@ -37,7 +37,7 @@ export function createNodeJobWorker(): WorkerLike {
   const crashListeners = new Map<Listener, { onError: (error: Error) => void; onExit: (code: number) => void }>();
 
   return {
-    postMessage: (message: unknown, transfer?: Transferable[]) => messages.postMessage(message, transfer),
+    postMessage: (message: unknown, transfer?: Parameters<Endpoint['postMessage']>[1]) => messages.postMessage(message, transfer),
     addEventListener(type: string, listener: Listener) {
       if (type === 'message') {
         messages.addEventListener(type, listener);

@@ -15,12 +15,12 @@
  * malformed input. Callers turn the throw
  * into a task failure with `toTaskError`.
  */
-import { packParts } from '../../shared/byte-packing.ts';
-import type { KeyValue, MapTaskInput, PartitionBlock } from '../../shared/job.ts';
-import { canonicalKey, compareKeys, isKey, type Key } from '../../shared/keys.ts';
-import { LIMITS } from '../../shared/limits.ts';
-import { partitionOf } from '../../shared/partition.ts';
-import type { Bytes, MapInputPayload } from '../../shared/protocol.ts';
+import { packParts } from '../shared/byte-packing.ts';
+import type { KeyValue, MapTaskInput, PartitionBlock } from '../shared/job.ts';
+import { canonicalKey, compareKeys, isKey, type Key } from '../shared/keys.ts';
+import { LIMITS } from '../shared/limits.ts';
+import { partitionOf } from '../shared/partition.ts';
+import type { Bytes, MapInputPayload } from '../shared/protocol.ts';
 import { findUnencodable, JSON_VALUE_RULE } from './json-value.ts';
 import { preview, TaskRunError, toTaskError } from './task-error.ts';
 

@@ -1,11 +1,11 @@
 import { describe, expect, test } from 'vitest';
-import { unpackParts } from '../../shared/byte-packing.ts';
-import type { KeyValue, MapTaskInput, PartitionBlock } from '../../shared/job.ts';
-import type { Key } from '../../shared/keys.ts';
-import { LIMITS } from '../../shared/limits.ts';
-import { partitionOf } from '../../shared/partition.ts';
-import type { MapInputPayload } from '../../shared/protocol.ts';
-import { toMapInputPayload } from '../../shared/map-input-payload.ts';
+import { unpackParts } from '../shared/byte-packing.ts';
+import type { KeyValue, MapTaskInput, PartitionBlock } from '../shared/job.ts';
+import type { Key } from '../shared/keys.ts';
+import { LIMITS } from '../shared/limits.ts';
+import { partitionOf } from '../shared/partition.ts';
+import type { MapInputPayload } from '../shared/protocol.ts';
+import { toMapInputPayload } from '../shared/map-input-payload.ts';
 import { runMapTask, runMapTaskPacked, runReduceTask, toJobModule, toTaskError, type JobModule } from './task-runtime.ts';
 
 const encode = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));

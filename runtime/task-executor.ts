@@ -3,8 +3,8 @@
  * `VolunteerClient` drives a pool of Web Workers in a tab (`WorkerPool`) and plain
  * in-process calls in Node (`InProcessExecutor`).
  */
-import type { JobSourceReply, TaskAssignment, TaskOutput } from '../../shared/protocol.ts';
-import { TaskRunError } from '../worker/task-error.ts';
+import type { JobSourceReply, TaskAssignment, TaskOutput } from '../shared/protocol.ts';
+import { TaskRunError } from './task-error.ts';
 
 export interface TaskExecutor {
   /** How many tasks it runs at once: the slots the volunteer announces. */

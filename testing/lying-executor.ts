@@ -9,7 +9,7 @@ import type { KeyValue, PartitionBlock } from '../shared/job.ts';
 import type { Key } from '../shared/keys.ts';
 import { partitionOf } from '../shared/partition.ts';
 import type { JobSourceReply, TaskAssignment, TaskOutput } from '../shared/protocol.ts';
-import type { TaskExecutor } from '../web/volunteer/task-executor.ts';
+import type { TaskExecutor } from '../runtime/task-executor.ts';
 
 /**
  * - `wrong-counts`: every numeric value one too high;

@@ -5,10 +5,10 @@
  */
 import * as Comlink from 'comlink';
 import { afterEach, describe, expect, test } from 'vitest';
-import { unpackParts } from '../../shared/byte-packing.ts';
-import type { JobSourceReply, MapAssignment, ReduceAssignment, TaskOutput } from '../../shared/protocol.ts';
-import { createJobWorkerApi, type ModuleImporter } from '../worker/job-worker-api.ts';
-import { importFromDataUrl } from './data-url-import.ts';
+import { unpackParts } from '../shared/byte-packing.ts';
+import type { JobSourceReply, MapAssignment, ReduceAssignment, TaskOutput } from '../shared/protocol.ts';
+import { createJobWorkerApi, type ModuleImporter } from './job-worker-api.ts';
+import { importFromDataUrl } from '../node-volunteer/data-url-import.ts';
 import { WorkerPool, type WorkerLike } from './worker-pool.ts';
 
 class StandInWorker extends EventTarget implements WorkerLike {

@@ -5,8 +5,8 @@
  * reported as data, and the worker stays usable.
  */
 import * as Comlink from 'comlink';
-import type { TaskError } from '../../shared/errors.ts';
-import type { Bytes, MapInputPayload } from '../../shared/protocol.ts';
+import type { TaskError } from '../shared/errors.ts';
+import type { Bytes, MapInputPayload } from '../shared/protocol.ts';
 import { runMapTaskPacked, runReduceTask, toJobModule, toTaskError, type JobModule, type PackedMapOutput } from './task-runtime.ts';
 
 /** A worker call's answer: the value, or the job code's failure. */
@@ -45,7 +45,7 @@ export function createJobWorkerApi(importModule: ModuleImporter, takeViolation: 
     const error = toTaskError(thrown);
     // The browser dispatches the violation event as a task of its own, after the throw:
     // let it run before asking.
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await new Promise<void>((resolve) => setTimeout(() => resolve(), 0));
     const violation = takeViolation();
     return { ok: false, error: violation ? { ...error, message: `${error.message} (${violation})` } : error };
   };

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { unpackParts } from '../../shared/byte-packing.ts';
-import { importFromDataUrl } from '../volunteer/data-url-import.ts';
+import { unpackParts } from '../shared/byte-packing.ts';
+import { importFromDataUrl } from '../node-volunteer/data-url-import.ts';
 import { createJobWorkerApi } from './job-worker-api.ts';
 
 const encode = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));

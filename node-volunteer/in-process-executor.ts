@@ -3,12 +3,12 @@
  * a headless volunteer). It cannot interrupt job code that never returns, so it only
  * checks its abort signal between steps and has no deadline of its own.
  */
-import { LIMITS } from '../../shared/limits.ts';
-import type { JobSourceReply, TaskAssignment, TaskOutput } from '../../shared/protocol.ts';
-import { TaskRunError, toTaskError } from '../worker/task-error.ts';
-import { runMapTaskPacked, runReduceTask, toJobModule, type JobModule } from '../worker/task-runtime.ts';
+import { LIMITS } from '../shared/limits.ts';
+import type { JobSourceReply, TaskAssignment, TaskOutput } from '../shared/protocol.ts';
+import { TaskRunError, toTaskError } from '../runtime/task-error.ts';
+import { runMapTaskPacked, runReduceTask, toJobModule, type JobModule } from '../runtime/task-runtime.ts';
 import { importFromDataUrl } from './data-url-import.ts';
-import { clampSlots, executorDisposed, taskRevoked, type TaskExecutor } from './task-executor.ts';
+import { clampSlots, executorDisposed, taskRevoked, type TaskExecutor } from '../runtime/task-executor.ts';
 
 export interface InProcessExecutorOptions {
   /** Slots announced; tasks still run one at a time. Default 1. */

@@ -6,10 +6,10 @@ import { io as connect, type Socket } from 'socket.io-client';
 import { afterEach } from 'vitest';
 import type { JobSummary } from '../shared/job.ts';
 import { VOLUNTEER_NAMESPACE, type CoordinatorToVolunteerEvents, type VolunteerToCoordinatorEvents } from '../shared/protocol.ts';
-import { InProcessExecutor } from '../web/volunteer/in-process-executor.ts';
-import type { TaskExecutor } from '../web/volunteer/task-executor.ts';
-import { VolunteerClient, type VolunteerState } from '../web/volunteer/volunteer-client.ts';
-import { startCoordinator, type Coordinator, type CoordinatorOptions } from './coordinator.ts';
+import { InProcessExecutor } from '../node-volunteer/in-process-executor.ts';
+import type { TaskExecutor } from '../runtime/task-executor.ts';
+import { VolunteerClient, type VolunteerState } from '../runtime/volunteer-client.ts';
+import { startCoordinator, type Coordinator, type CoordinatorOptions } from '../server/coordinator.ts';
 
 /** A coordinator on a free port; in memory unless `store` says otherwise, which keeps tests fast. */
 export async function testCoordinator(options: CoordinatorOptions = {}): Promise<Coordinator> {

@@ -1,5 +1,5 @@
 /** Renders a job result for download. */
-import type { KeyValue } from '../shared/job.ts';
+import type { KeyValue } from './job.ts';
 
 /** A CSV field: strings as they are, everything else as JSON; quoted when needed (RFC 4180). */
 function csvField(value: unknown): string {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { unpackParts } from '../../shared/byte-packing.ts';
-import type { JobSourceReply, MapAssignment, TaskOutput } from '../../shared/protocol.ts';
+import { unpackParts } from '../shared/byte-packing.ts';
+import type { JobSourceReply, MapAssignment, TaskOutput } from '../shared/protocol.ts';
 import { InProcessExecutor } from './in-process-executor.ts';
 
 const encode = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
