@@ -20,7 +20,7 @@ import { runMapTaskPacked, toJobModule } from '../runtime/task-runtime.ts';
 import { buildCorpus } from './corpus.ts';
 import { fixed, Flags, MB, repoRoot, runMain, saveResults, table } from './lib.ts';
 
-/** examples/word-count.js in the generator form of DESIGN.md (a fresh [word, 1] per word), for comparison. */
+/** examples/word-count.js in the generator form of docs/job-model.md (a fresh [word, 1] per word), for comparison. */
 const GENERATOR_WORD_COUNT = String.raw`
 const WORD = /\p{L}+/gu;
 export function* map(fileName, text) { for (const [word] of text.matchAll(WORD)) yield [word, 1]; }

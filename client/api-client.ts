@@ -1,5 +1,5 @@
 /**
- * Typed wrappers for the coordinator's HTTP API (DESIGN.md, "HTTP API"). Every call
+ * Typed wrappers for the coordinator's HTTP API (docs/http-api.md). Every call
  * resolves with the parsed body of a 2xx answer or rejects with an `ApiError`.
  *
  * One client for every caller: the dashboard (in the browser, same origin), the Node

@@ -38,7 +38,7 @@ export type MapFunction = (key: Key, value: unknown, emit: Emit) => Iterable<unk
 /** A job's `reduce` (and `combine`): every value emitted for `key` in, one value out. */
 export type ReduceFunction = (key: Key, values: unknown[]) => unknown;
 
-/** The functions a job module exports (contract: DESIGN.md, "The job model"). */
+/** The functions a job module exports (contract: docs/job-model.md). */
 export interface JobModule {
   map: MapFunction;
   reduce: ReduceFunction;

@@ -1,5 +1,5 @@
 /**
- * The HTTP API (contract: DESIGN.md). Routes are few and fixed, so they are matched by
+ * The HTTP API (contract: docs/http-api.md). Routes are few and fixed, so they are matched by
  * hand; every body is size-limited, parsed, and checked against its schema before the
  * scheduler sees it, and every error is a JSON `{ error, code }` with its status.
  */

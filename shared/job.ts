@@ -91,7 +91,7 @@ export interface UploadedFileRef {
 }
 
 /**
- * Where a job's records come from (contract: DESIGN.md, "The job model"). `files` is an
+ * Where a job's records come from (contract: docs/job-model.md). `files` is an
  * extension: text files uploaded as raw bytes first, for inputs too large for JSON; it
  * splits and keys exactly like `texts`.
  */
