@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SubmitProgress } from '../client/index.ts';
-import type { JobStatus, JobSummary } from '../shared/job.ts';
+import type { JobStatus } from '../shared/job-lifecycle.ts';
+import type { JobSummary } from '../shared/job.ts';
 import { bar, describeProgress, progressReporter } from './progress-bar.ts';
 
 function jobAt(state: JobStatus, mapDone: number, reduceDone: number, inputBytes = 4 * 1024 * 1024): SubmitProgress {

@@ -24,7 +24,8 @@
  * sending (bad module, unreadable input file) with an `InvalidJobError`.
  */
 import path from 'node:path';
-import type { JobStatus, JobSubmission, JobSummary, KeyValue } from '../shared/job.ts';
+import type { JobStatus } from '../shared/job-lifecycle.ts';
+import type { JobSubmission, JobSummary, KeyValue } from '../shared/job.ts';
 import { ApiClient } from './api-client.ts';
 import { JobFailedError } from './errors.ts';
 import { moduleFromFile, moduleFromFunctions, type JobFunctions } from './job-source.ts';
@@ -36,7 +37,8 @@ export { InvalidJobError, JobFailedError, type InvalidJobCode } from './errors.t
 export { moduleFromFile, moduleFromFunctions, type JobFunctions } from './job-source.ts';
 export type { ClientInput, PathsInput } from './input-upload.ts';
 export { waitForJob, type WaitOptions } from './wait.ts';
-export type { JobInput, JobStatus, JobSummary, KeyValue } from '../shared/job.ts';
+export type { JobInput, JobSummary, KeyValue } from '../shared/job.ts';
+export type { JobStatus } from '../shared/job-lifecycle.ts';
 export type { Key } from '../shared/keys.ts';
 
 /** A job given as functions, serialised from their source. */

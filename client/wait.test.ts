@@ -1,6 +1,6 @@
 /** waitForJob rides out a restarting or silent coordinator, and gives up in time. */
 import { describe, expect, it } from 'vitest';
-import type { JobStatus } from '../shared/job.ts';
+import type { JobStatus } from '../shared/job-lifecycle.ts';
 import { ApiClient, ApiError } from './api-client.ts';
 import { waitForJob } from './wait.ts';
 

@@ -1,6 +1,7 @@
 /** Following a submitted job until it ends, by polling `GET /api/jobs/:id`. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TERMINAL_JOB_STATUSES, type JobSummary } from '../shared/job.ts';
+import { TERMINAL_JOB_STATUSES } from '../shared/job-lifecycle.ts';
+import type { JobSummary } from '../shared/job.ts';
 import { ApiError, type ApiClient } from './api-client.ts';
 
 export interface WaitOptions {

@@ -15,7 +15,7 @@ import { loadConfig, type CoordinatorConfig, type StoreKind } from './config.ts'
 import { DashboardFeed, type DashboardNamespace } from './dashboard-feed.ts';
 import { createHttpApi, sameSecret } from './http-api.ts';
 import { InputFiles } from './input-files.ts';
-import { Scheduler } from './scheduler.ts';
+import { Scheduler } from './scheduler/scheduler.ts';
 import { VolunteerGateway, type VolunteerNamespace } from './socket-gateway.ts';
 import { CONTENT_SECURITY_POLICY, createStaticFiles } from './static-files.ts';
 import type { JobStore } from './store/job-store.ts';

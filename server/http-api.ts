@@ -11,7 +11,7 @@ import { LIMITS } from '../shared/limits.ts';
 import type { InputFiles } from './input-files.ts';
 import { planJob } from './job-planner.ts';
 import { resultToCsv } from '../shared/result-format.ts';
-import type { Scheduler } from './scheduler.ts';
+import type { Scheduler } from './scheduler/scheduler.ts';
 
 export interface HttpApiOptions {
   maxBodyBytes: number;

@@ -14,11 +14,11 @@ describe('input files', () => {
 
   const lines = Array.from({ length: 3000 }, (_, i) => `line ${i} ${'é'.repeat(i % 41)}\n`).join('');
 
-  it.each([64, 1000, 4096, 100_000, 10_000_000])('slices a file at line ends, losing nothing (splitBytes %i)', (splitBytes) => {
+  it.each([64, 1000, 4096, 100_000, 10_000_000])('slices a file at line ends, losing nothing (splitBytes %i)', async (splitBytes) => {
     const file = path.join(dir, 'text');
     writeFileSync(file, lines);
     const slices = sliceAtLines(file, splitBytes);
-    const pieces = slices.map((slice) => Buffer.from(readSlice(file, slice)).toString('utf8'));
+    const pieces = await Promise.all(slices.map(async (slice) => Buffer.from(await readSlice(file, slice)).toString('utf8')));
     expect(pieces.join('')).toBe(lines);
     for (const piece of pieces) {
       expect(piece.endsWith('\n')).toBe(true);
@@ -26,10 +26,10 @@ describe('input files', () => {
     }
   });
 
-  it('keeps a last line without a newline, and a line longer than the split whole', () => {
+  it('keeps a last line without a newline, and a line longer than the split whole', async () => {
     const file = path.join(dir, 'text');
     writeFileSync(file, `short\n${'x'.repeat(200_000)}\nend`);
-    const pieces = sliceAtLines(file, 100).map((slice) => Buffer.from(readSlice(file, slice)).toString());
+    const pieces = await Promise.all(sliceAtLines(file, 100).map(async (slice) => Buffer.from(await readSlice(file, slice)).toString()));
     expect(pieces).toEqual(['short\n', `${'x'.repeat(200_000)}\n`, 'end']);
   });
 

@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, openSync, closeSync, readSync, renameSync, rmSync, statSync, existsSync, readdirSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
@@ -137,19 +138,19 @@ function forwardLineEnd(fd: number, from: number, size: number, buffer: Buffer):
   return size;
 }
 
-/** Reads one slice of a file. */
-export function readSlice(file: string, slice: FileSlice): Uint8Array {
+/** Reads one slice of a file, off the event loop: how a map task's input leaves an uploaded file when the task is handed out. */
+export async function readSlice(file: string, slice: FileSlice): Promise<Uint8Array> {
   const buffer = Buffer.allocUnsafe(slice.length);
-  const fd = openSync(file, 'r');
+  const handle = await open(file, 'r');
   try {
     let done = 0;
     while (done < slice.length) {
-      const read = readSync(fd, buffer, done, slice.length - done, slice.offset + done);
-      if (read === 0) throw new Error(`${file} ended before ${slice.offset + slice.length} bytes`);
-      done += read;
+      const { bytesRead } = await handle.read(buffer, done, slice.length - done, slice.offset + done);
+      if (bytesRead === 0) throw new Error(`${file} ended before ${slice.offset + slice.length} bytes`);
+      done += bytesRead;
     }
   } finally {
-    closeSync(fd);
+    await handle.close();
   }
   return buffer;
 }

@@ -56,16 +56,25 @@ export function decodeMapInput(stored: Uint8Array): MapInputSource {
   }
 }
 
-/** What a volunteer receives for this input: file slices are read from disk here. */
-export function toPayload(source: MapInputSource): MapInputPayload {
+/**
+ * What a volunteer receives for this input. Kept inline, it is at hand; a split of an
+ * uploaded file is read from disk here, off the event loop, so only then is there
+ * anything to wait for.
+ */
+export function toPayload(source: MapInputSource): MapInputPayload | Promise<MapInputPayload> {
   switch (source.format) {
     case 'json':
       return { format: 'json', bytes: source.bytes };
     case 'text':
       return { format: 'text', key: source.key, bytes: source.bytes };
     case 'file':
-      return { format: 'text', key: source.key, bytes: readSlice(source.path, { offset: source.offset, length: source.length }) };
+      return readSlice(source.path, { offset: source.offset, length: source.length }).then((bytes) => ({ format: 'text', key: source.key, bytes }));
   }
+}
+
+/** The input's size in bytes, known without reading a file. */
+export function payloadBytes(source: MapInputSource): number {
+  return source.format === 'file' ? source.length : source.bytes.byteLength;
 }
 
 function withTag(tag: number, parts: Uint8Array[]): Uint8Array {

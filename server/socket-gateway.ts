@@ -6,10 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Namespace, Socket } from 'socket.io';
 import { TabreduceError, type WireError } from '../shared/errors.ts';
-import type { Ack, CoordinatorToVolunteerEvents, VolunteerToCoordinatorEvents } from '../shared/protocol.ts';
+import type { Ack, CoordinatorToVolunteerEvents, TaskAssignment, VolunteerToCoordinatorEvents } from '../shared/protocol.ts';
 import { describeZodError, volunteerSchemas } from '../shared/schemas.ts';
 import { ConnectionGuard, DEFAULT_GUARD_LIMITS, type GuardLimits } from './connection-guard.ts';
-import type { Scheduler } from './scheduler.ts';
+import type { Scheduler } from './scheduler/scheduler.ts';
 
 type VolunteerSocket = Socket<VolunteerToCoordinatorEvents, CoordinatorToVolunteerEvents, Record<string, never>, SocketData>;
 export type VolunteerNamespace = Namespace<VolunteerToCoordinatorEvents, CoordinatorToVolunteerEvents, Record<string, never>, SocketData>;
@@ -105,22 +105,20 @@ export class VolunteerGateway {
       if (!parsed.success) return this.abuse(socket, 'sent malformed volunteer:slots');
       if (socket.data.volunteerId) scheduler.setSlots(socket.data.volunteerId, parsed.data.slots);
     });
-    this.handle(socket, 'task:request', (request) => ({
-      tasks: scheduler.requestTasks(volunteerIdOf(), request.max, options.now()),
-    }));
+    this.handle(socket, 'task:request', (request) => tasksReply(scheduler.requestTasks(volunteerIdOf(), request.max, options.now())));
     // A result and the request for the next work share one round trip: for small tasks
     // the round trip, not the work, is what limits the rate.
     const nextTasks = (volunteerId: string, next: number | undefined) =>
-      next ? scheduler.requestTasks(volunteerId, next, options.now()) : [];
+      tasksReply(next ? scheduler.requestTasks(volunteerId, next, options.now()) : []);
     this.handle(socket, 'task:complete', (completion) => {
       const volunteerId = volunteerIdOf();
       scheduler.complete(volunteerId, completion.taskId, completion.leaseToken, completion.output, options.now());
-      return { tasks: nextTasks(volunteerId, completion.next) };
+      return nextTasks(volunteerId, completion.next);
     });
     this.handle(socket, 'task:fail', (failure) => {
       const volunteerId = volunteerIdOf();
       scheduler.fail(volunteerId, failure.taskId, failure.leaseToken, failure.error, options.now());
-      return { tasks: nextTasks(volunteerId, failure.next) };
+      return nextTasks(volunteerId, failure.next);
     });
     this.handle(socket, 'task:renew', (request) => scheduler.renew(volunteerIdOf(), request.leases, options.now()));
     this.handle(socket, 'task:return', (request) => ({ returned: scheduler.returnTasks(volunteerIdOf(), request.leases, options.now()) }));
@@ -165,14 +163,25 @@ export class VolunteerGateway {
         }
         const parsed = schema.safeParse(payload);
         if (!parsed.success) return refuse({ code: 'BAD_REQUEST', message: `${event}: ${describeZodError(parsed.error)}` });
-        try {
-          reply({ ok: true, value: handler(parsed.data as ReturnType<(typeof volunteerSchemas)[E]['parse']>) });
-        } catch (error) {
+        const failed = (error: unknown) => {
           const wire = toWireError(error);
           if (wire.code === 'INTERNAL') this.options.log(`${event} failed: ${(error as Error).stack ?? wire.message}`);
           refuse(wire);
+        };
+        try {
+          const value = handler(parsed.data as ReturnType<(typeof volunteerSchemas)[E]['parse']>);
+          // Most answers are at hand; one that reads an uploaded file is a promise.
+          if (value instanceof Promise) value.then((settled) => reply({ ok: true, value: settled }), failed);
+          else reply({ ok: true, value });
+        } catch (error) {
+          failed(error);
         }
       },
     );
   }
+}
+
+/** `{ tasks }`, at once or once the tasks' inputs are read. */
+function tasksReply(tasks: TaskAssignment[] | Promise<TaskAssignment[]>): { tasks: TaskAssignment[] } | Promise<{ tasks: TaskAssignment[] }> {
+  return tasks instanceof Promise ? tasks.then((ready) => ({ tasks: ready })) : { tasks };
 }

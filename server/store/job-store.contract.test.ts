@@ -131,7 +131,7 @@ describe.each(implementations)('JobStore contract: $name', ({ open }) => {
 
     it('updates a job state, and refuses to update a job it does not hold', () => {
       const record = insert(store, job('job-1'));
-      const mapping: JobRecord = { ...record, state: { status: 'mapping', startedAtMs: 2000 } };
+      const mapping: JobRecord = { ...record, state: { status: 'running', startedAtMs: 2000 } };
       store.updateJob(mapping);
       expect(store.getJob('job-1')).toEqual(mapping);
       expect(store.listJobs()).toEqual([mapping]);
@@ -351,7 +351,7 @@ describe.each(implementations.filter((implementation) => implementation.durable)
   it('after close and reopen, gives back jobs, task states, blocks, reduce outputs and results', () => {
     const finished = insert(store, { ...job('job-done', 2, 2), state: { status: 'succeeded', startedAtMs: 1100, finishedAtMs: 1900 } });
     store.putResult('job-done', [['a', 1], [2, 'b']]);
-    const running = insert(store, { ...job('job-running', 3, 2, 2000), state: { status: 'mapping', startedAtMs: 2100 } });
+    const running = insert(store, { ...job('job-running', 3, 2, 2000), state: { status: 'running', startedAtMs: 2100 } });
     store.saveTask(task('job-running', 'map', 0, retried));
     store.saveTask(task('job-running', 'map', 2, failed));
     mapAll(store, running);

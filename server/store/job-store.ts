@@ -5,7 +5,8 @@
  * Methods are synchronous on purpose: an embedded database (better-sqlite3) is too, and
  * a scheduler decision must not interleave with another one half-written.
  */
-import type { JobState, KeyValue } from '../../shared/job.ts';
+import type { JobState } from '../../shared/job-lifecycle.ts';
+import type { KeyValue } from '../../shared/job.ts';
 import type { TaskKind, TaskState } from '../../shared/task.ts';
 
 /** A job as stored: its definition and its lifecycle state. */

@@ -65,7 +65,7 @@ describe('SqliteStore', () => {
       import { SqliteStore } from './server/store/sqlite-store.ts';
       const store = new SqliteStore(${JSON.stringify(dir)});
       const job = { id: 'job-1', name: 'crash', source: '', sourceDigest: 'd', submittedAtMs: 1, reducers: 2,
-        mapTasks: 2, maxAttempts: 3, replication: 1, inputBytes: 0, state: { status: 'mapping', startedAtMs: 2 } };
+        mapTasks: 2, maxAttempts: 3, replication: 1, inputBytes: 0, state: { status: 'running', startedAtMs: 2 } };
       const task = (kind, index) => ({ id: 'job-1/' + kind + '/' + index, jobId: 'job-1', kind, index,
         state: { status: 'pending', attemptsStarted: 0, notBeforeMs: 0 } });
       store.insertJob(job, [task('map', 0), task('map', 1), task('reduce', 0), task('reduce', 1)], [new Uint8Array([1]), new Uint8Array([2])]);
@@ -84,7 +84,7 @@ describe('SqliteStore', () => {
 
     const store = new SqliteStore(dir);
     try {
-      expect(store.getJob('job-1')?.state).toEqual({ status: 'mapping', startedAtMs: 2 });
+      expect(store.getJob('job-1')?.state).toEqual({ status: 'running', startedAtMs: 2 });
       expect(store.listTasks('job-1').map((task) => task.state.status)).toEqual(['pending', 'failed', 'pending', 'pending']);
       expect([...store.getMapInput('job-1', 1)]).toEqual([2]);
       store.putMapOutput('job-1', 1, [new TextEncoder().encode('"c"'), new TextEncoder().encode('"d"')]);

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
-import { TERMINAL_JOB_STATUSES, type JobSummary } from '../../shared/job.ts';
+import { TERMINAL_JOB_STATUSES } from '../../shared/job-lifecycle.ts';
+import type { JobSummary } from '../../shared/job.ts';
 import { ApiError } from '../../client/api-client.ts';
 import { useApiClient } from './api-context.ts';
 import { formatBytes, formatDuration, formatTimestamp } from './format.ts';

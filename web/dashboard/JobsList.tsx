@@ -1,5 +1,6 @@
 import { useId, useState } from 'react';
-import type { JobStatus, JobSummary } from '../../shared/job.ts';
+import type { JobSummary } from '../../shared/job.ts';
+import type { JobStatus } from '../../shared/job-lifecycle.ts';
 import { formatBytes, formatDuration, formatTimestamp } from './format.ts';
 import { StateBadge } from './StateBadge.tsx';
 

@@ -1,4 +1,4 @@
-import type { JobStatus } from '../../shared/job.ts';
+import type { JobStatus } from '../../shared/job-lifecycle.ts';
 
 interface StateBadgeProps {
   state: JobStatus;

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { packParts } from '../shared/byte-packing.ts';
-import type { Key } from '../shared/keys.ts';
-import type { KeyValue, PartitionBlock } from '../shared/job.ts';
-import { partitionOf } from '../shared/partition.ts';
-import type { MapAssignment, ReduceAssignment, TaskAssignment } from '../shared/protocol.ts';
-import { planJob } from './job-planner.ts';
+import { packParts } from '../../shared/byte-packing.ts';
+import type { Key } from '../../shared/keys.ts';
+import type { KeyValue, PartitionBlock } from '../../shared/job.ts';
+import { partitionOf } from '../../shared/partition.ts';
+import type { MapAssignment, ReduceAssignment, TaskAssignment } from '../../shared/protocol.ts';
+import { planJob } from '../job-planner.ts';
 import { Scheduler, type SchedulerListener } from './scheduler.ts';
-import { MemoryStore } from './store/memory-store.ts';
+import { MemoryStore } from '../store/memory-store.ts';
 
 const SOURCE = 'export function* map(k, v) { yield [v, 1]; }\nexport function reduce(k, vs) { return vs.length; }';
 const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
@@ -36,6 +36,13 @@ function setup(options: { leaseMs?: number; store?: MemoryStore; resultRetention
     listener,
   );
   return { scheduler, events, store };
+}
+
+/** Leases tasks whose inputs are all in hand (no uploaded files in these tests), so the answer is never a promise. */
+function requestNow(scheduler: Scheduler, volunteerId: string, max: number, nowMs: number): TaskAssignment[] {
+  const tasks = scheduler.requestTasks(volunteerId, max, nowMs);
+  if (tasks instanceof Promise) throw new Error('expected the tasks at once');
+  return tasks;
 }
 
 /** What an honest tab answers for the test job's map task: [value, 1] per record, grouped. */
@@ -88,13 +95,13 @@ describe('Scheduler', () => {
     scheduler.connect('v1', 'test', 4, 0);
     expect(scheduler.getJob(job.id)?.state).toBe('queued');
 
-    const maps = scheduler.requestTasks('v1', 64, 1);
+    const maps = requestNow(scheduler, 'v1', 64, 1);
     expect(maps).toHaveLength(6);
     expect(scheduler.getJob(job.id)?.state).toBe('mapping');
     for (const assignment of maps) answer(scheduler, 'v1', assignment, 2);
 
     expect(scheduler.getJob(job.id)?.state).toBe('reducing');
-    const reduces = scheduler.requestTasks('v1', 64, 3);
+    const reduces = requestNow(scheduler, 'v1', 64, 3);
     expect(reduces.map((assignment) => assignment.kind)).toEqual(['reduce', 'reduce']);
     for (const assignment of reduces) answer(scheduler, 'v1', assignment, 4);
 
@@ -107,7 +114,7 @@ describe('Scheduler', () => {
     const big = submitLetters(scheduler, 'x'.repeat(40));
     const small = submitLetters(scheduler, 'yy');
     scheduler.connect('v1', 'test', 4, 0);
-    const tasks = scheduler.requestTasks('v1', 4, 1);
+    const tasks = requestNow(scheduler, 'v1', 4, 1);
     expect(tasks.map((task) => task.jobId)).toEqual([big.id, small.id, big.id, big.id]);
   });
 
@@ -116,10 +123,10 @@ describe('Scheduler', () => {
     const job = submitLetters(scheduler, 'ab');
     scheduler.connect('v1', 'test', 1, 0);
     scheduler.connect('v2', 'test', 1, 0);
-    const [first] = scheduler.requestTasks('v1', 1, 1);
+    const [first] = requestNow(scheduler, 'v1', 1, 1);
     scheduler.disconnect('v1', 2);
-    expect(scheduler.requestTasks('v2', 1, 3)).toEqual([]); // backing off for 100 ms
-    const [again] = scheduler.requestTasks('v2', 1, 200);
+    expect(requestNow(scheduler, 'v2', 1, 3)).toEqual([]); // backing off for 100 ms
+    const [again] = requestNow(scheduler, 'v2', 1, 200);
     expect(again?.taskId).toBe(first?.taskId);
     expect(again?.leaseToken).not.toBe(first?.leaseToken);
     expect(() => answer(scheduler, 'v1', first!, 201)).toThrow(/no live lease/);
@@ -132,7 +139,7 @@ describe('Scheduler', () => {
     submitLetters(scheduler, 'ab');
     scheduler.connect('v1', 'test', 1, 0);
     scheduler.connect('v2', 'test', 1, 0);
-    const [task] = scheduler.requestTasks('v1', 1, 1);
+    const [task] = requestNow(scheduler, 'v1', 1, 1);
     expect(() => answer(scheduler, 'v2', task!, 2)).toThrow(/no live lease/);
     answer(scheduler, 'v1', task!, 3);
     expect(() => answer(scheduler, 'v1', task!, 4)).toThrow(/no live lease/); // never counted twice
@@ -142,11 +149,11 @@ describe('Scheduler', () => {
     const { scheduler } = setup({ leaseMs: 1000 });
     const job = submitLetters(scheduler, 'abcd', 0, { maxAttempts: 2 });
     scheduler.connect('v1', 'test', 2, 0);
-    const [stuck, other] = scheduler.requestTasks('v1', 2, 0);
+    const [stuck, other] = requestNow(scheduler, 'v1', 2, 0);
     answer(scheduler, 'v1', other!, 10);
     scheduler.tick(1001);
     expect(scheduler.getTasks(job.id)[0]).toMatchObject({ status: 'pending', lastError: { name: 'LeaseLost' } });
-    const [retry] = scheduler.requestTasks('v1', 1, 1200);
+    const [retry] = requestNow(scheduler, 'v1', 1, 1200);
     expect(retry?.taskId).toBe(stuck?.taskId);
     scheduler.tick(2201);
     expect(scheduler.getJob(job.id)).toMatchObject({ state: 'failed', error: { name: 'LeaseLost', taskId: stuck?.taskId } });
@@ -156,7 +163,7 @@ describe('Scheduler', () => {
     const { scheduler } = setup({ leaseMs: 1000 });
     const job = submitLetters(scheduler, 'ab');
     scheduler.connect('v1', 'test', 1, 0);
-    const [task] = scheduler.requestTasks('v1', 1, 0);
+    const [task] = requestNow(scheduler, 'v1', 1, 0);
     for (let now = 500; now <= 5000; now += 500) {
       expect(scheduler.renew('v1', [{ taskId: task!.taskId, leaseToken: task!.leaseToken }], now)).toEqual({ renewed: [task!.taskId], lost: [] });
       scheduler.tick(now);
@@ -170,21 +177,21 @@ describe('Scheduler', () => {
     const { scheduler, events } = setup();
     const job = submitLetters(scheduler, 'abcd', 0, { maxAttempts: 1 });
     scheduler.connect('v1', 'test', 2, 0);
-    const [bad, running] = scheduler.requestTasks('v1', 2, 0);
+    const [bad, running] = requestNow(scheduler, 'v1', 2, 0);
     scheduler.fail('v1', bad!.taskId, bad!.leaseToken, { name: 'TypeError', message: 'x is undefined', stack: 'at map' }, 5);
     expect(scheduler.getJob(job.id)).toMatchObject({
       state: 'failed',
       error: { name: 'TypeError', message: 'x is undefined', stack: 'at map', taskId: bad!.taskId },
     });
     expect(events.revoked).toEqual([{ volunteerId: 'v1', taskIds: [running!.taskId] }]);
-    expect(scheduler.requestTasks('v1', 2, 10)).toEqual([]);
+    expect(requestNow(scheduler, 'v1', 2, 10)).toEqual([]);
   });
 
   it('refuses a malformed map output and keeps the lease', () => {
     const { scheduler } = setup();
     submitLetters(scheduler, 'ab');
     scheduler.connect('v1', 'test', 1, 0);
-    const [task] = scheduler.requestTasks('v1', 1, 0) as MapAssignment[];
+    const [task] = requestNow(scheduler, 'v1', 1, 0) as MapAssignment[];
     const complete = (partitions: Uint8Array[]) => () => {
       const { bytes, offsets } = packParts(partitions);
       scheduler.complete('v1', task!.taskId, task!.leaseToken, { kind: 'map', blocks: bytes, offsets }, 1);
@@ -204,7 +211,7 @@ describe('Scheduler', () => {
     const { scheduler, events } = setup();
     const job = submitLetters(scheduler, 'abcd');
     scheduler.connect('v1', 'test', 1, 0);
-    const [task] = scheduler.requestTasks('v1', 1, 0);
+    const [task] = requestNow(scheduler, 'v1', 1, 0);
     expect(scheduler.cancel(job.id, 1).state).toBe('cancelled');
     expect(events.revoked).toEqual([{ volunteerId: 'v1', taskIds: [task!.taskId] }]);
     expect(() => answer(scheduler, 'v1', task!, 2)).toThrow(/no live lease/);
@@ -214,7 +221,7 @@ describe('Scheduler', () => {
 
   it('asks for hello before work', () => {
     const { scheduler } = setup();
-    expect(() => scheduler.requestTasks('stranger', 1, 0)).toThrow(/hello/);
+    expect(() => requestNow(scheduler, 'stranger', 1, 0)).toThrow(/hello/);
   });
 
   it('runs a backup copy of a slow task on an idle volunteer; the first answer wins and the other is revoked', () => {
@@ -222,14 +229,14 @@ describe('Scheduler', () => {
     const job = submitLetters(scheduler, 'abcd');
     scheduler.connect('slow', 'test', 1, 0);
     scheduler.connect('fast', 'test', 2, 0);
-    const [straggler] = scheduler.requestTasks('slow', 1, 0);
-    const [quick] = scheduler.requestTasks('fast', 1, 0);
+    const [straggler] = requestNow(scheduler, 'slow', 1, 0);
+    const [quick] = requestNow(scheduler, 'fast', 1, 0);
     answer(scheduler, 'fast', quick!, 100);
     // Nothing pending is left; the straggler is not slow yet (500 ms minimum, 2x the 100 ms mean).
-    expect(scheduler.requestTasks('fast', 1, 400)).toEqual([]);
-    const [backup] = scheduler.requestTasks('fast', 1, 600);
+    expect(requestNow(scheduler, 'fast', 1, 400)).toEqual([]);
+    const [backup] = requestNow(scheduler, 'fast', 1, 600);
     expect(backup).toMatchObject({ taskId: straggler!.taskId });
-    expect(scheduler.requestTasks('fast', 1, 700)).toEqual([]); // one backup per task
+    expect(requestNow(scheduler, 'fast', 1, 700)).toEqual([]); // one backup per task
     expect(scheduler.getTasks(job.id)[0]).toMatchObject({ status: 'leased', copies: 2 });
     answer(scheduler, 'fast', backup!, 800);
     expect(events.revoked).toEqual([{ volunteerId: 'slow', taskIds: [straggler!.taskId] }]);
@@ -242,8 +249,8 @@ describe('Scheduler', () => {
     const { scheduler } = setup({ leaseMs: 60_000 });
     submitLetters(scheduler, 'ab');
     scheduler.connect('only', 'test', 2, 0);
-    expect(scheduler.requestTasks('only', 1, 0)).toHaveLength(1);
-    expect(scheduler.requestTasks('only', 1, 10_000)).toEqual([]);
+    expect(requestNow(scheduler, 'only', 1, 0)).toHaveLength(1);
+    expect(requestNow(scheduler, 'only', 1, 10_000)).toEqual([]);
   });
 
   it('keeps the task running when the original copy is lost but the backup lives', () => {
@@ -251,8 +258,8 @@ describe('Scheduler', () => {
     const job = submitLetters(scheduler, 'ab');
     scheduler.connect('slow', 'test', 1, 0);
     scheduler.connect('fast', 'test', 1, 0);
-    const [original] = scheduler.requestTasks('slow', 1, 0);
-    const [backup] = scheduler.requestTasks('fast', 1, 1000);
+    const [original] = requestNow(scheduler, 'slow', 1, 0);
+    const [backup] = requestNow(scheduler, 'fast', 1, 1000);
     scheduler.disconnect('slow', 1100);
     expect(scheduler.getTasks(job.id)[0]).toMatchObject({ status: 'leased', copies: 1 });
     answer(scheduler, 'fast', backup!, 1200);
@@ -265,16 +272,16 @@ describe('Scheduler', () => {
     const first = setup({ store });
     const job = submitLetters(first.scheduler, 'abcdef');
     first.scheduler.connect('v1', 'test', 2, 0);
-    const [done, lost] = first.scheduler.requestTasks('v1', 2, 0);
+    const [done, lost] = requestNow(first.scheduler, 'v1', 2, 0);
     answer(first.scheduler, 'v1', done!, 10);
 
     const second = setup({ store });
     expect(second.scheduler.getJob(job.id)).toMatchObject({ state: 'mapping', progress: { map: { done: 1, total: 3 } } });
     second.scheduler.connect('v2', 'test', 4, 20);
-    const again = second.scheduler.requestTasks('v2', 4, 20);
+    const again = requestNow(second.scheduler, 'v2', 4, 20);
     expect(again.map((task) => task.taskId)).toEqual([lost!.taskId, `${job.id}/map/2`]);
     for (const task of again) answer(second.scheduler, 'v2', task, 30);
-    for (const task of second.scheduler.requestTasks('v2', 4, 40)) answer(second.scheduler, 'v2', task, 50);
+    for (const task of requestNow(second.scheduler, 'v2', 4, 40)) answer(second.scheduler, 'v2', task, 50);
     expect(second.scheduler.getResult(job.id)).toEqual([['a', 1], ['b', 1], ['c', 1], ['d', 1], ['e', 1], ['f', 1]]);
   });
 
@@ -300,11 +307,11 @@ describe('Scheduler', () => {
       { workAvailable: (ids) => woken.push(ids), revoke: () => {}, changed: () => {} },
     );
     for (const id of ['a', 'b', 'c']) scheduler.connect(id, 'test', 2, 0);
-    expect(scheduler.requestTasks('a', 2, 0)).toEqual([]);
-    expect(scheduler.requestTasks('b', 2, 0)).toEqual([]);
+    expect(requestNow(scheduler, 'a', 2, 0)).toEqual([]);
+    expect(requestNow(scheduler, 'b', 2, 0)).toEqual([]);
     submitLetters(scheduler, 'xy'); // one map task: one waiting volunteer is enough
     expect(woken).toEqual([['a']]);
-    const [task] = scheduler.requestTasks('a', 2, 1);
+    const [task] = requestNow(scheduler, 'a', 2, 1);
     scheduler.fail('a', task!.taskId, task!.leaseToken, { name: 'E', message: 'm' }, 2);
     expect(woken).toHaveLength(1); // the retry backs off for 100 ms
     scheduler.tick(150);
@@ -336,7 +343,7 @@ function runWithLiar(scheduler: Scheduler, jobId: string, liar: string, honest: 
     for (const volunteerId of [liar, ...honest]) {
       let tasks: TaskAssignment[];
       try {
-        tasks = scheduler.requestTasks(volunteerId, 1, nowMs);
+        tasks = requestNow(scheduler, volunteerId, 1, nowMs);
       } catch (error) {
         refusals.push((error as { code: string }).code);
         continue;
@@ -352,12 +359,12 @@ describe('Scheduler: past attempts', () => {
     const { scheduler } = setup();
     for (const id of ['a', 'b', 'c']) scheduler.connect(id, 'test', 1, 0);
     const job = submitLetters(scheduler, 'ab', 0, { reducers: 1 });
-    const [first] = scheduler.requestTasks('a', 1, 10);
+    const [first] = requestNow(scheduler, 'a', 1, 10);
     scheduler.fail('a', first!.taskId, first!.leaseToken, { name: 'Error', message: 'boom' }, 20);
-    const [second] = scheduler.requestTasks('b', 1, 200);
+    const [second] = requestNow(scheduler, 'b', 1, 200);
     expect(second!.taskId).toBe(first!.taskId);
     scheduler.returnTasks('b', [{ taskId: second!.taskId, leaseToken: second!.leaseToken }], 210);
-    const [third] = scheduler.requestTasks('c', 1, 220);
+    const [third] = requestNow(scheduler, 'c', 1, 220);
     scheduler.disconnect('c', 230);
     const attempts = scheduler.getTasks(job.id).find((task) => task.id === third!.taskId)!.pastAttempts!;
     expect(attempts.map((attempt) => [attempt.volunteerId, attempt.outcome, attempt.startedAtMs, attempt.endedAtMs])).toEqual([
@@ -374,8 +381,8 @@ describe('Scheduler: returned tasks', () => {
     scheduler.connect('pausing', 'test', 2, 0);
     scheduler.connect('other', 'test', 1, 0);
     const job = submitLetters(scheduler, 'abcd', 0, { reducers: 1 });
-    expect(scheduler.requestTasks('other', 1, 0)).toHaveLength(0 + 1);
-    const held = scheduler.requestTasks('pausing', 2, 1);
+    expect(requestNow(scheduler, 'other', 1, 0)).toHaveLength(0 + 1);
+    const held = requestNow(scheduler, 'pausing', 2, 1);
     expect(held).toHaveLength(1);
     const before = events.workAvailable;
     expect(scheduler.returnTasks('pausing', held.map(({ taskId, leaseToken }) => ({ taskId, leaseToken })), 2)).toEqual([held[0]!.taskId]);
@@ -383,7 +390,7 @@ describe('Scheduler: returned tasks', () => {
     // Returned twice, or by someone else: nothing happens.
     expect(scheduler.returnTasks('pausing', held.map(({ taskId, leaseToken }) => ({ taskId, leaseToken })), 3)).toEqual([]);
     expect(events.workAvailable).toBeGreaterThanOrEqual(before);
-    const next = scheduler.requestTasks('other', 1, 4);
+    const next = requestNow(scheduler, 'other', 1, 4);
     expect(next.map((task) => task.taskId)).toEqual([held[0]!.taskId]);
   });
 });
@@ -416,13 +423,13 @@ describe('Scheduler: replicated jobs', () => {
     const { scheduler } = setup();
     scheduler.connect('alone', 'test', 4, 0);
     const job = submitLetters(scheduler, 'ab', 0, { replication: 2, reducers: 1 });
-    const first = scheduler.requestTasks('alone', 4, 1);
+    const first = requestNow(scheduler, 'alone', 4, 1);
     expect(first.map((task) => task.taskId)).toEqual([`${job.id}/map/0`]);
     answer(scheduler, 'alone', first[0]!, 2);
-    expect(scheduler.requestTasks('alone', 4, 3)).toEqual([]);
+    expect(requestNow(scheduler, 'alone', 4, 3)).toEqual([]);
     expect(scheduler.getJob(job.id)!.progress.map.done).toBe(0);
     scheduler.connect('second', 'test', 1, 4);
-    const second = scheduler.requestTasks('second', 1, 5);
+    const second = requestNow(scheduler, 'second', 1, 5);
     expect(second.map((task) => task.taskId)).toEqual([`${job.id}/map/0`]);
     answer(scheduler, 'second', second[0]!, 6);
     expect(scheduler.getJob(job.id)!.progress.map.done).toBe(1);
@@ -433,12 +440,12 @@ describe('Scheduler: replicated jobs', () => {
     scheduler.connect('a', 'test', 1, 0);
     scheduler.connect('b', 'test', 1, 0);
     const job = submitLetters(scheduler, 'ab', 0, { replication: 2, reducers: 1 });
-    const [copyA] = scheduler.requestTasks('a', 1, 1);
-    const [copyB] = scheduler.requestTasks('b', 1, 2);
+    const [copyA] = requestNow(scheduler, 'a', 1, 1);
+    const [copyB] = requestNow(scheduler, 'b', 1, 2);
     expect(copyB!.taskId).toBe(copyA!.taskId);
     answer(scheduler, 'a', copyA!, 3);
     // b is slow enough for a backup, the queue is empty: a asks again; it must get nothing, not an error.
-    expect(scheduler.requestTasks('a', 1, 600)).toEqual([]);
+    expect(requestNow(scheduler, 'a', 1, 600)).toEqual([]);
     answer(scheduler, 'b', copyB!, 700);
     expect(scheduler.getJob(job.id)!.progress.map.done).toBe(1);
   });
@@ -449,7 +456,7 @@ describe('Scheduler: replicated jobs', () => {
     for (const id of volunteers) scheduler.connect(id, 'test', 1, 0);
     const job = submitLetters(scheduler, 'a', 0, { replication: 2, reducers: 1 });
     volunteers.forEach((volunteerId, i) => {
-      const [task] = scheduler.requestTasks(volunteerId, 1, 10 * i + 10);
+      const [task] = requestNow(scheduler, volunteerId, 1, 10 * i + 10);
       if (!task || task.kind !== 'map') throw new Error(`${volunteerId} got no copy`);
       // Each answer different: a count of i + 1.
       const { bytes, offsets } = packParts([encode([['a', Array.from({ length: i + 1 }, () => 1)]])]);

@@ -1,0 +1,102 @@
+/**
+ * Which task a volunteer with a free slot gets: fair share between jobs, then backup
+ * copies of slow tasks once a phase has nothing left to hand out.
+ *
+ * Free slots are shared fairly among running jobs: each pick goes to the job with the
+ * fewest leases live, the oldest job first among equals, so a huge job never starves a
+ * small one. Only the choice is made here; the scheduler leases what is chosen.
+ */
+import { isTerminal } from '../../shared/job-lifecycle.ts';
+import { mayRunCopy, wantsCopy, type TaskPolicy } from '../../shared/task.ts';
+import type { TaskRecord } from '../store/job-store.ts';
+import { currentPhase, type JobRun } from './job-run.ts';
+import type { LeaseTable } from './lease-table.ts';
+
+/**
+ * Backup copies: once a phase has nothing left to hand out, a volunteer with a free slot
+ * may get a second copy of the task that has run longest, if it has run for at least
+ * `minRunningMs` and `slowdownFactor` times the phase's mean task time so far.
+ */
+export interface BackupPolicy {
+  enabled: boolean;
+  minRunningMs: number;
+  slowdownFactor: number;
+}
+
+export const DEFAULT_BACKUP_POLICY: BackupPolicy = { enabled: true, minRunningMs: 5000, slowdownFactor: 1.5 };
+
+/** What dispatch reads: the jobs in submission order, the live leases, and each task's policy. */
+export interface DispatchView {
+  runs: Iterable<JobRun>;
+  leases: LeaseTable;
+  policy: (run: JobRun, task: TaskRecord) => TaskPolicy;
+}
+
+export interface Pick {
+  run: JobRun;
+  task: TaskRecord;
+}
+
+/**
+ * Whether a queued task of the current phase may take a copy now: pending and out of
+ * backoff, or short of copies for its vote; and, given a volunteer, one that volunteer
+ * may run (a vote needs distinct volunteers).
+ */
+export function leasableNow(view: DispatchView, run: JobRun, nowMs: number, volunteerId?: string): (index: number) => boolean {
+  const tasks = run.tasks[currentPhase(run)];
+  return (index) => {
+    const task = tasks[index]!;
+    return wantsCopy(task.state, nowMs, view.policy(run, task)) && (volunteerId === undefined || mayRunCopy(task.state, volunteerId));
+  };
+}
+
+/** Whether some job has a task any volunteer could lease now. */
+export function anyLeasable(view: DispatchView, nowMs: number): boolean {
+  for (const run of view.runs) {
+    if (!isTerminal(run.job.state) && run.queue.some(leasableNow(view, run, nowMs))) return true;
+  }
+  return false;
+}
+
+/** Takes the next task for this volunteer off the queue of the job with the fewest leases. */
+export function takeTask(view: DispatchView, volunteerId: string, nowMs: number): Pick | undefined {
+  let best: JobRun | undefined;
+  let bestRunning = 0;
+  for (const run of view.runs) {
+    if (isTerminal(run.job.state) || run.queue.size === 0) continue;
+    const running = view.leases.countOfJob(run.job.id);
+    if (best && running >= bestRunning) continue;
+    if (run.queue.some(leasableNow(view, run, nowMs, volunteerId))) {
+      best = run;
+      bestRunning = running;
+    }
+  }
+  if (!best) return undefined;
+  const index = best.queue.takeFirst(leasableNow(view, best, nowMs, volunteerId))!;
+  return { run: best, task: best.tasks[currentPhase(best)][index]! };
+}
+
+/**
+ * The task most worth a backup copy on this volunteer: in a job whose current phase
+ * has nothing left to hand out, the single-copy task that has run longest, if it is
+ * slow by the backup policy and runs elsewhere.
+ */
+export function pickBackup(view: DispatchView, policy: BackupPolicy, volunteerId: string, nowMs: number): Pick | undefined {
+  if (!policy.enabled) return undefined;
+  let best: (Pick & { leasedAtMs: number }) | undefined;
+  for (const run of view.runs) {
+    if (isTerminal(run.job.state) || run.queue.size > 0) continue;
+    const phase = currentPhase(run);
+    const meanMs = run.done[phase] > 0 ? run.doneMs[phase] / run.done[phase] : 0;
+    const slowAfterMs = Math.max(policy.minRunningMs, meanMs * policy.slowdownFactor);
+    for (const task of view.leases.tasksOfJob(run.job.id)) {
+      const state = task.state;
+      if (state.status !== 'leased' || state.leases.length !== 1) continue;
+      const only = state.leases[0]!;
+      // A vote needs distinct volunteers: not the one running it, nor one that answered it.
+      if (!mayRunCopy(state, volunteerId) || nowMs - only.leasedAtMs < slowAfterMs) continue;
+      if (!best || only.leasedAtMs < best.leasedAtMs) best = { run, task, leasedAtMs: only.leasedAtMs };
+    }
+  }
+  return best && { run: best.run, task: best.task };
+}

@@ -1,0 +1,27 @@
+/**
+ * Restart recovery: a job found in the store at start-up, indexed again. Leases did
+ * not survive the restart (no volunteer holds them now), so leased tasks go back to
+ * pending. Nothing else needs repair: a job's phase is derived from its task counts,
+ * and a job's last reduce output, its result and its success are stored in one
+ * synchronous turn, so one commit holds all three or none.
+ */
+import { isTerminal, upgradeJobState } from '../../shared/job-lifecycle.ts';
+import { transitionTask, TaskTransitionError } from '../../shared/task.ts';
+import type { JobRecord, JobStore } from '../store/job-store.ts';
+import { indexJob, type JobRun } from './job-run.ts';
+import type { TaskPolicies } from './task-policy.ts';
+
+export function recoverRun(store: JobStore, policies: TaskPolicies, stored: JobRecord, nowMs: number): JobRun {
+  const job = { ...stored, state: upgradeJobState(stored.state) };
+  const tasks = store.listTasks(job.id);
+  if (!isTerminal(job.state)) {
+    for (const task of tasks) {
+      if (task.state.status !== 'leased') continue;
+      const next = transitionTask(task.state, { type: 'requeue' }, nowMs, policies.of(job, task));
+      if (next instanceof TaskTransitionError) throw next;
+      task.state = next;
+      store.saveTask(task);
+    }
+  }
+  return indexJob(job, tasks);
+}

@@ -1,0 +1,512 @@
+/**
+ * The scheduler: which volunteer runs which task, under which lease, and what happens
+ * to a job when its tasks finish, fail or are abandoned. It knows nothing of Socket.IO
+ * or HTTP: the gateway turns events into calls here, and calls carry the time, so the
+ * whole policy is testable with a fake clock.
+ *
+ * Pull model: a volunteer asks for up to `max` tasks when it has free worker slots;
+ * dispatch.ts chooses them, fairly across running jobs.
+ *
+ * State has one owner each. A task's state (shared/task.ts) is the truth about its
+ * leases; the lease table indexes them; the job run (job-run.ts) holds the queue and
+ * the counters. Every task transition goes through `#applyTaskChange`, which derives
+ * from the change alone (task-effects.ts) what the lease table, the queue, the waiting
+ * volunteers and the other copies' holders must hear, so no call site keeps them in
+ * step by hand.
+ */
+import { TabreduceError, type TaskError } from '../../shared/errors.ts';
+import { isTerminal, transitionJob, type JobEvent, type JobFailure } from '../../shared/job-lifecycle.ts';
+import type { ClusterSummary, JobSummary, KeyValue, TaskSummary } from '../../shared/job.ts';
+import type { JobSourceReply, TaskAssignment, TaskOutput } from '../../shared/protocol.ts';
+import { losers } from '../../shared/quorum.ts';
+import { findLease, initialTaskState, mayRunCopy, transitionTask, TaskTransitionError, type Lease, type TaskEvent, type TaskState } from '../../shared/task.ts';
+import type { JobPlan } from '../job-planner.ts';
+import type { JobRecord, JobStore, TaskRecord } from '../store/job-store.ts';
+import { mergeReduceOutputs } from '../task-output.ts';
+import { outputDigest } from '../verification.ts';
+import { anyLeasable, DEFAULT_BACKUP_POLICY, pickBackup, takeTask, type BackupPolicy, type DispatchView } from './dispatch.ts';
+import { countDone, countVote, indexJob, newTask, queueOfPending, recordAttempt, type JobRun } from './job-run.ts';
+import { LeaseTable } from './lease-table.ts';
+import { recoverRun } from './recovery.ts';
+import { DEFAULT_MAX_STRIKES, Reputations } from './reputation.ts';
+import { summarizeCluster, summarizeJob, summarizeTask } from './summaries.ts';
+import { assignmentsReady, checkOutput, leasedTask, outputBytes, storeOutput, type LeasedTask } from './task-data.ts';
+import { deriveTaskEffects } from './task-effects.ts';
+import { TaskPolicies } from './task-policy.ts';
+import { VolunteerRegistry, type Volunteer } from './volunteers.ts';
+
+export type { BackupPolicy } from './dispatch.ts';
+export { DEFAULT_BACKUP_POLICY } from './dispatch.ts';
+
+export interface SchedulerOptions {
+  /** How long a lease lasts without renewal, in ms. */
+  leaseMs: number;
+  /** How long a tab lets one task run before it kills the worker, in ms. */
+  taskTimeoutMs: number;
+  /** Delay before a failed task may run again, by attempts started so far. */
+  backoffMs?: (attemptsStarted: number) => number;
+  /** When idle slots may run backup copies of slow tasks (speculative execution). */
+  backups?: BackupPolicy;
+  /** How long a finished job (and its result) is kept, in ms; 0 keeps it forever. */
+  resultRetentionMs?: number;
+  /** Lost votes after which a volunteer's results are refused and it gets no work. Default 3. */
+  maxStrikes?: number;
+  newLeaseToken: () => string;
+}
+
+/** What the scheduler tells the outside world; the gateway turns these into messages. */
+export interface SchedulerListener {
+  /** Tasks became leasable: these idle volunteers should ask. */
+  workAvailable(volunteerIds: string[]): void;
+  /** A volunteer must stop these tasks (job cancelled or failed, or the task has its answer). */
+  revoke(volunteerId: string, taskIds: string[], reason: string): void;
+  /** Something the dashboard shows changed. */
+  changed(): void;
+  /** A job ended (succeeded, failed or cancelled): its intermediate data is gone. */
+  jobEnded?(jobId: string): void;
+}
+
+const NOBODY_MESSAGE = 'say volunteer:hello before asking for work';
+
+export class Scheduler {
+  readonly #runs = new Map<string, JobRun>();
+  readonly #leases = new LeaseTable();
+  readonly #volunteers = new VolunteerRegistry();
+  readonly #reputations: Reputations;
+  readonly #policies: TaskPolicies;
+  readonly #dispatch: DispatchView;
+
+  constructor(
+    private readonly store: JobStore,
+    private readonly options: SchedulerOptions,
+    private readonly listener: SchedulerListener,
+  ) {
+    this.#reputations = new Reputations(options.maxStrikes ?? DEFAULT_MAX_STRIKES);
+    this.#policies = new TaskPolicies(options.backoffMs);
+    const runs = this.#runs;
+    const policies = this.#policies;
+    this.#dispatch = {
+      get runs() {
+        return runs.values();
+      },
+      leases: this.#leases,
+      policy: (run, task) => policies.of(run.job, task),
+    };
+    const nowMs = Date.now();
+    for (const job of store.listJobs()) this.#runs.set(job.id, recoverRun(store, this.#policies, job, nowMs));
+  }
+
+  // ── Jobs ────────────────────────────────────────────────────────────────────────
+
+  submit(plan: JobPlan, nowMs: number): JobRecord {
+    if (this.#runs.has(plan.id)) throw new TabreduceError('CONFLICT', `job ${plan.id} exists already`);
+    const job: JobRecord = {
+      id: plan.id,
+      name: plan.name,
+      source: plan.source,
+      sourceDigest: plan.sourceDigest,
+      submittedAtMs: nowMs,
+      reducers: plan.reducers,
+      mapTasks: plan.mapInputs.length,
+      maxAttempts: plan.maxAttempts,
+      replication: plan.replication,
+      ...(plan.submitter ? { submitter: plan.submitter } : {}),
+      ...(plan.spotCheck && plan.spotCheckSalt ? { spotCheck: plan.spotCheck, spotCheckSalt: plan.spotCheckSalt } : {}),
+      inputBytes: plan.inputBytes,
+      state: { status: 'queued' },
+    };
+    const tasks = [
+      ...plan.mapInputs.map((_, index) => newTask(job.id, 'map', index, initialTaskState())),
+      ...Array.from({ length: plan.reducers }, (_, index) => newTask(job.id, 'reduce', index, initialTaskState())),
+    ];
+    this.store.insertJob(job, tasks, plan.mapInputs);
+    this.#runs.set(job.id, indexJob(job, tasks));
+    this.#wake(plan.mapInputs.length);
+    this.listener.changed();
+    return job;
+  }
+
+  cancel(jobId: string, nowMs: number): JobSummary {
+    const run = this.#requireRun(jobId);
+    if (isTerminal(run.job.state)) {
+      throw new TabreduceError('CONFLICT', `job ${jobId} is already ${run.job.state.status}`);
+    }
+    this.#moveJob(run, { type: 'cancel' }, nowMs);
+    this.#endJob(run, 'the job was cancelled');
+    return this.#summarize(run);
+  }
+
+  getJob(jobId: string): JobSummary | undefined {
+    this.store.flush();
+    const run = this.#runs.get(jobId);
+    return run && this.#summarize(run);
+  }
+
+  /** All jobs, newest first. */
+  listJobs(): JobSummary[] {
+    this.store.flush();
+    return [...this.#runs.values()].reverse().map((run) => this.#summarize(run));
+  }
+
+  getTasks(jobId: string): TaskSummary[] {
+    this.store.flush();
+    const run = this.#requireRun(jobId);
+    return [...run.tasks.map, ...run.tasks.reduce].map((task) => summarizeTask(task, run.pastAttempts.get(task.id)));
+  }
+
+  /**
+   * A job's source for a volunteer: only while it holds a lease on one of the job's
+   * tasks, so the volunteer channel cannot be used to read other people's jobs.
+   */
+  getSourceForVolunteer(volunteerId: string, jobId: string): JobSourceReply {
+    this.#requireVolunteer(volunteerId);
+    if (!this.#leases.ofVolunteer(volunteerId).some((entry) => entry.jobId === jobId)) {
+      throw new TabreduceError('FORBIDDEN', `this volunteer holds no task of job ${jobId}; a volunteer reads only the code it runs`);
+    }
+    return this.getSource(jobId);
+  }
+
+  getSource(jobId: string): JobSourceReply {
+    const { job } = this.#requireRun(jobId);
+    return { jobId: job.id, name: job.name, source: job.source, digest: job.sourceDigest, ...(job.submitter ? { submitter: job.submitter } : {}) };
+  }
+
+  getResult(jobId: string): KeyValue[] {
+    const run = this.#requireRun(jobId);
+    if (run.job.state.status !== 'succeeded') {
+      throw new TabreduceError('CONFLICT', `job ${jobId} is ${this.#summarize(run).state}; a result exists only once it has succeeded`);
+    }
+    const result = this.store.getResult(jobId);
+    if (!result) throw new TabreduceError('INTERNAL', `the result of job ${jobId} is missing from the store`);
+    return result;
+  }
+
+  // ── Volunteers ──────────────────────────────────────────────────────────────────
+
+  connect(volunteerId: string, agent: string, slots: number, nowMs: number): void {
+    this.#volunteers.connect(volunteerId, agent, slots, nowMs);
+    this.listener.changed();
+  }
+
+  setSlots(volunteerId: string, slots: number): void {
+    const volunteer = this.#volunteers.get(volunteerId);
+    if (!volunteer) return;
+    volunteer.slots = slots;
+    this.listener.changed();
+  }
+
+  /**
+   * A volunteer went away: its leases are abandoned now rather than at their deadline.
+   * `reason` says how, for the tasks' error (the last attempt's error is the job's).
+   */
+  disconnect(volunteerId: string, nowMs: number, reason = 'the volunteer disconnected'): void {
+    if (!this.#volunteers.get(volunteerId)) return;
+    for (const entry of this.#leases.ofVolunteer(volunteerId)) this.#abandon(entry.token, reason, nowMs);
+    this.#volunteers.delete(volunteerId);
+    this.listener.changed();
+  }
+
+  cluster(): ClusterSummary {
+    return summarizeCluster(this.#volunteers.all(), this.#leases, this.#reputations);
+  }
+
+  // ── Tasks ───────────────────────────────────────────────────────────────────────
+
+  /**
+   * Leases up to `max` tasks to a volunteer, fairly across running jobs. The answer is
+   * at hand unless some map input must be read from an uploaded file first; then it
+   * is a promise, so the read never blocks the event loop.
+   */
+  requestTasks(volunteerId: string, max: number, nowMs: number): TaskAssignment[] | Promise<TaskAssignment[]> {
+    const volunteer = this.#requireVolunteer(volunteerId);
+    this.#reputations.refuseStruckOut(volunteerId);
+    const leased: LeasedTask[] = [];
+    try {
+      while (leased.length < max) {
+        const picked = takeTask(this.#dispatch, volunteerId, nowMs);
+        if (picked) {
+          leased.push(this.#lease(picked.run, picked.task, volunteer, nowMs, false));
+          continue;
+        }
+        const slow = pickBackup(this.#dispatch, this.options.backups ?? DEFAULT_BACKUP_POLICY, volunteerId, nowMs);
+        if (!slow) break;
+        leased.push(this.#lease(slow.run, slow.task, volunteer, nowMs, true));
+      }
+    } catch (error) {
+      // Tasks leased before the failure must reach the volunteer, or they would sit
+      // leased to it until their deadline; the failure is a bug, and is reported when
+      // nothing was leased.
+      if (leased.length === 0) throw error;
+    }
+    volunteer.hungry = max - leased.length;
+    if (leased.length > 0) this.listener.changed();
+    return assignmentsReady(leased, ({ assignment }, error) => {
+      this.#abandon(assignment.leaseToken, `the coordinator could not read the task's input: ${error.message}`, nowMs);
+      this.listener.changed();
+    });
+  }
+
+  complete(volunteerId: string, taskId: string, leaseToken: string, output: TaskOutput, nowMs: number): void {
+    this.#reputations.refuseStruckOut(volunteerId);
+    const { task, jobId } = this.#leases.require(volunteerId, taskId, leaseToken);
+    const run = this.#runs.get(jobId)!;
+    // Checked before the transition, so a malformed answer leaves the lease live and is
+    // refused like any other bad request; the task will be retried elsewhere when the
+    // lease lapses.
+    const checked = checkOutput(task, run.job, output);
+    const policy = this.#policies.of(run.job, task);
+    const event: TaskEvent = { type: 'complete', token: leaseToken, digest: policy.replication > 1 ? outputDigest(output) : '' };
+    const lease = findLease(task.state, leaseToken);
+    const after = this.#nextState(run, task, event, nowMs);
+    // The output is stored before the task is marked done, so a crash in between leaves a
+    // task that runs again rather than a done task without its output. Under a vote the
+    // answer that decides is always one for the winning digest (shared/quorum.ts), so
+    // the output in hand is the accepted one.
+    if (after.status === 'done') storeOutput(this.store, run.job, task, checked);
+    this.#volunteers.recordAnswer(volunteerId, lease ? nowMs - lease.leasedAtMs : undefined, outputBytes(output));
+    run.volunteersUsed.add(volunteerId);
+    this.#applyTaskChange(run, task, event, after, nowMs);
+    this.listener.changed();
+  }
+
+  /** Job code failed (threw, timed out, returned garbage) on a volunteer. */
+  fail(volunteerId: string, taskId: string, leaseToken: string, error: TaskError, nowMs: number): void {
+    const { task, jobId } = this.#leases.require(volunteerId, taskId, leaseToken);
+    const volunteer = this.#volunteers.get(volunteerId);
+    if (volunteer) volunteer.tasksFailed++;
+    this.#move(this.#runs.get(jobId)!, task, { type: 'fail', token: leaseToken, error }, nowMs);
+    this.listener.changed();
+  }
+
+  /**
+   * Takes back tasks a volunteer holds but never started (it paused, or took on less):
+   * each goes to the front of its queue with no attempt spent, for someone else.
+   * Answers the task ids taken back; leases already gone are skipped.
+   */
+  returnTasks(volunteerId: string, leases: { taskId: string; leaseToken: string }[], nowMs: number): string[] {
+    const returned: string[] = [];
+    for (const { taskId, leaseToken } of leases) {
+      const entry = this.#leases.find(volunteerId, taskId, leaseToken);
+      if (!entry) continue;
+      this.#move(this.#runs.get(entry.jobId)!, entry.task, { type: 'return', token: leaseToken }, nowMs);
+      returned.push(taskId);
+    }
+    if (returned.length > 0) {
+      const volunteer = this.#volunteers.get(volunteerId);
+      // It gave work back: it wants none until it asks again.
+      if (volunteer) volunteer.hungry = 0;
+      this.#wake(returned.length, (other) => other !== volunteerId);
+      this.listener.changed();
+    }
+    return returned;
+  }
+
+  /** Renews live leases; returns the task ids renewed and those whose lease is gone. */
+  renew(volunteerId: string, leases: { taskId: string; leaseToken: string }[], nowMs: number) {
+    const renewed: string[] = [];
+    const lost: string[] = [];
+    for (const { taskId, leaseToken } of leases) {
+      const entry = this.#leases.find(volunteerId, taskId, leaseToken);
+      const run = entry && this.#runs.get(entry.jobId)!;
+      const event: TaskEvent = { type: 'renew', token: leaseToken, deadlineMs: nowMs + this.options.leaseMs };
+      const next = entry && transitionTask(entry.task.state, event, nowMs, this.#policies.of(run!.job, entry.task));
+      if (!entry || !next || next instanceof TaskTransitionError) {
+        lost.push(taskId);
+        continue;
+      }
+      this.#applyTaskChange(run!, entry.task, event, next, nowMs);
+      renewed.push(taskId);
+    }
+    return { renewed, lost };
+  }
+
+  /**
+   * Housekeeping, called on a timer: abandons leases past their deadline, says whether
+   * tasks that were backing off can now run, and forgets finished jobs past retention.
+   */
+  tick(nowMs: number): void {
+    for (const entry of this.#leases.all()) {
+      const lease = findLease(entry.task.state, entry.token);
+      if (lease && nowMs > lease.deadlineMs) this.#abandon(entry.token, 'the lease expired without an answer', nowMs);
+    }
+    this.#dropExpiredJobs(nowMs);
+    // Retries coming out of backoff, and tasks turning slow enough for a backup copy,
+    // appear with the passing of time alone: wake whoever waits for work.
+    const waiting = this.#volunteers.anyWaiting();
+    if (!waiting) return;
+    const backups = this.options.backups ?? DEFAULT_BACKUP_POLICY;
+    if (anyLeasable(this.#dispatch, nowMs) || pickBackup(this.#dispatch, backups, waiting.id, nowMs)) this.#wake(Number.POSITIVE_INFINITY);
+  }
+
+  // ── Task changes ────────────────────────────────────────────────────────────────
+
+  #lease(run: JobRun, task: TaskRecord, volunteer: Volunteer, nowMs: number, backup: boolean): LeasedTask {
+    const token = this.options.newLeaseToken();
+    if (run.job.state.status === 'queued') this.#moveJob(run, { type: 'start' }, nowMs);
+    const lease: Lease = { token, volunteerId: volunteer.id, leasedAtMs: nowMs, deadlineMs: nowMs + this.options.leaseMs, backup };
+    this.#move(run, task, backup ? { type: 'backup', lease } : { type: 'lease', lease }, nowMs);
+    const { leased, bytes } = leasedTask(this.store, run.job, task, token, this.options.taskTimeoutMs);
+    volunteer.bytesSent += bytes;
+    return leased;
+  }
+
+  #abandon(token: string, reason: string, nowMs: number): void {
+    const entry = this.#leases.get(token);
+    if (entry) this.#move(this.#runs.get(entry.jobId)!, entry.task, { type: 'abandon', token, reason }, nowMs);
+  }
+
+  #move(run: JobRun, task: TaskRecord, event: TaskEvent, nowMs: number): void {
+    this.#applyTaskChange(run, task, event, this.#nextState(run, task, event, nowMs), nowMs);
+  }
+
+  #nextState(run: JobRun, task: TaskRecord, event: TaskEvent, nowMs: number): TaskState {
+    const next = transitionTask(task.state, event, nowMs, this.#policies.of(run.job, task));
+    if (next instanceof TaskTransitionError) throw new TabreduceError('LEASE_INVALID', `task ${task.id}: ${next.message}`);
+    return next;
+  }
+
+  /**
+   * The one place a task changes state: stores it, then brings the lease table, the
+   * queue, the waiting volunteers, the other copies' holders and the job up to date,
+   * as task-effects.ts derives from the change.
+   */
+  #applyTaskChange(run: JobRun, task: TaskRecord, event: TaskEvent, after: TaskState, nowMs: number): void {
+    const before = task.state;
+    task.state = after;
+    // A renewal only moves a deadline, and leases do not outlive a restart: nothing to store.
+    if (event.type !== 'renew') this.store.saveTask(task);
+    const effects = deriveTaskEffects(event, before, after, nowMs, this.#policies.of(run.job, task));
+    for (const lease of effects.started) {
+      this.#leases.add({ token: lease.token, volunteerId: lease.volunteerId, jobId: run.job.id, task });
+      if (lease.backup) run.backups.started++;
+    }
+    if (effects.retried) run.retries++;
+    for (const { lease, outcome, revoke } of effects.ended) {
+      this.#leases.remove(lease.token);
+      if (outcome) recordAttempt(run, task.id, lease, outcome, nowMs);
+      if (revoke) this.listener.revoke(lease.volunteerId, [task.id], 'this task has its answer');
+    }
+    if (effects.enqueue === 'back') run.queue.push(task.index);
+    else if (effects.enqueue === 'front') run.queue.pushFront(task.index);
+    if (effects.wake === 'any') this.#wake(1);
+    else if (effects.wake === 'copy') this.#wake(1, (volunteerId) => mayRunCopy(task.state, volunteerId));
+    if (after.status === 'failed') this.#failJob(run, { ...after.error, taskId: task.id }, nowMs);
+    else if (after.status === 'done') this.#taskDone(run, task, after, nowMs);
+  }
+
+  #taskDone(run: JobRun, task: TaskRecord, done: Extract<TaskState, { status: 'done' }>, nowMs: number): void {
+    countDone(run, task.kind, done.durationMs, done.volunteerId, done.byBackup);
+    if (done.votes && done.digest !== undefined) {
+      countVote(run, done.votes, done.digest);
+      const struckOut = this.#reputations.tally(
+        done.votes.map((vote) => vote.volunteerId),
+        losers(done.votes, done.digest),
+      );
+      for (const volunteerId of struckOut) this.#strikeOut(volunteerId, nowMs);
+    }
+    if (isTerminal(run.job.state)) return;
+    if (task.kind === 'map' && run.done.map === run.job.mapTasks) {
+      // Every map task is done: the job is reducing now (its phase is derived), and its
+      // reduce tasks are what it hands out.
+      run.queue = queueOfPending(run);
+      this.#wake(run.queue.size);
+    }
+    if (task.kind === 'reduce' && run.done.reduce === run.job.reducers) this.#finishJob(run, nowMs);
+  }
+
+  // ── Jobs' ends ──────────────────────────────────────────────────────────────────
+
+  /**
+   * Merges the result and marks the job succeeded. Called in the same synchronous turn
+   * that stored the last reduce output, so the store commits both, or neither, together.
+   */
+  #finishJob(run: JobRun, nowMs: number): void {
+    const result = mergeReduceOutputs(this.store.getReduceOutputs(run.job.id));
+    this.store.putResult(run.job.id, result);
+    this.#moveJob(run, { type: 'succeed' }, nowMs);
+    this.#dropIntermediate(run);
+  }
+
+  #failJob(run: JobRun, error: JobFailure, nowMs: number): void {
+    this.#moveJob(run, { type: 'fail', error }, nowMs);
+    this.#endJob(run, `job failed: task ${error.taskId}: ${error.message}`);
+  }
+
+  /** A job ended early: revoke its running tasks everywhere and drop its queue. */
+  #endJob(run: JobRun, reason: string): void {
+    run.queue.clear();
+    const byVolunteer = new Map<string, string[]>();
+    for (const entry of this.#leases.ofJob(run.job.id)) {
+      this.#leases.remove(entry.token);
+      byVolunteer.set(entry.volunteerId, [...(byVolunteer.get(entry.volunteerId) ?? []), entry.task.id]);
+    }
+    for (const [volunteerId, taskIds] of byVolunteer) this.listener.revoke(volunteerId, taskIds, reason);
+    this.#dropIntermediate(run);
+    this.listener.changed();
+  }
+
+  #dropIntermediate(run: JobRun): void {
+    this.store.deleteIntermediate(run.job.id);
+    this.listener.jobEnded?.(run.job.id);
+  }
+
+  #dropExpiredJobs(nowMs: number): void {
+    const retentionMs = this.options.resultRetentionMs ?? 0;
+    if (retentionMs <= 0) return;
+    let dropped = false;
+    for (const [jobId, run] of this.#runs) {
+      const state = run.job.state;
+      if ('finishedAtMs' in state && nowMs - state.finishedAtMs > retentionMs) {
+        this.store.deleteJob(jobId);
+        this.#runs.delete(jobId);
+        dropped = true;
+      }
+    }
+    if (dropped) this.listener.changed();
+  }
+
+  #moveJob(run: JobRun, event: JobEvent, nowMs: number): void {
+    const next = transitionJob(run.job.state, event, nowMs);
+    if (next instanceof Error) throw new TabreduceError('CONFLICT', `job ${run.job.id}: ${next.message}`);
+    run.job = { ...run.job, state: next };
+    this.store.updateJob(run.job);
+  }
+
+  // ── Volunteers' standing ────────────────────────────────────────────────────────
+
+  /** A volunteer out of strikes loses its work, and is told at once why it gets no more. */
+  #strikeOut(volunteerId: string, nowMs: number): void {
+    const volunteer = this.#volunteers.get(volunteerId);
+    if (!volunteer) return;
+    volunteer.hungry = 0;
+    const held = this.#leases.ofVolunteer(volunteerId);
+    for (const entry of held) this.#abandon(entry.token, 'the volunteer running it was struck out for wrong answers', nowMs);
+    if (held.length > 0) this.listener.revoke(volunteerId, held.map((entry) => entry.task.id), 'this volunteer lost too many votes; its results are refused');
+    // Woken, it asks for work and hears why there is none, rather than waiting for its next poll.
+    this.listener.workAvailable([volunteerId]);
+  }
+
+  /** Wakes waiting volunteers, enough of them to take `leasable` tasks; `may` narrows who can take them. */
+  #wake(leasable: number, may?: (volunteerId: string) => boolean): void {
+    const woken = this.#volunteers.takeWaiting(leasable, (volunteerId) => (!may || may(volunteerId)) && !this.#reputations.isStruckOut(volunteerId));
+    if (woken.length > 0) this.listener.workAvailable(woken);
+  }
+
+  // ── Lookups ─────────────────────────────────────────────────────────────────────
+
+  #requireRun(jobId: string): JobRun {
+    const run = this.#runs.get(jobId);
+    if (!run) throw new TabreduceError('NOT_FOUND', `no job ${jobId}`);
+    return run;
+  }
+
+  #requireVolunteer(volunteerId: string): Volunteer {
+    const volunteer = this.#volunteers.get(volunteerId);
+    if (!volunteer) throw new TabreduceError('NOT_READY', NOBODY_MESSAGE);
+    return volunteer;
+  }
+
+  #summarize(run: JobRun): JobSummary {
+    return summarizeJob(run, this.#leases.countOfJob(run.job.id));
+  }
+}

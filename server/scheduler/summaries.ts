@@ -1,0 +1,87 @@
+/**
+ * What the API and the dashboard show of the scheduler's state: job, task and cluster
+ * summaries. Read-only views, built on request.
+ */
+import type { ClusterSummary, JobSummary, PastAttempt, TaskSummary } from '../../shared/job.ts';
+import type { TaskRecord } from '../store/job-store.ts';
+import { statusOf, type JobRun } from './job-run.ts';
+import type { LeaseTable } from './lease-table.ts';
+import type { Reputations } from './reputation.ts';
+import type { Volunteer } from './volunteers.ts';
+
+export function summarizeJob(run: JobRun, running: number): JobSummary {
+  const { job } = run;
+  const state = job.state;
+  return {
+    id: job.id,
+    name: job.name,
+    state: statusOf(run),
+    progress: {
+      map: { done: run.done.map, total: job.mapTasks },
+      reduce: { done: run.done.reduce, total: job.reducers },
+    },
+    ...(state.status === 'failed' ? { error: state.error } : {}),
+    submittedAtMs: job.submittedAtMs,
+    ...('startedAtMs' in state ? { startedAtMs: state.startedAtMs } : {}),
+    ...('finishedAtMs' in state ? { finishedAtMs: state.finishedAtMs } : {}),
+    reducers: job.reducers,
+    inputBytes: job.inputBytes,
+    sourceDigest: job.sourceDigest,
+    running,
+    volunteersUsed: run.volunteersUsed.size,
+    retries: run.retries,
+    backups: { ...run.backups },
+    replication: job.replication,
+    ...(job.spotCheck ? { spotCheck: job.spotCheck } : {}),
+    votes: { ...run.votes },
+  };
+}
+
+export function summarizeTask(task: TaskRecord, pastAttempts: PastAttempt[] | undefined): TaskSummary {
+  const state = task.state;
+  return {
+    ...(pastAttempts ? { pastAttempts } : {}),
+    id: task.id,
+    kind: task.kind,
+    index: task.index,
+    status: state.status,
+    attemptsStarted: state.attemptsStarted,
+    ...(state.status === 'leased' ? { volunteerId: state.leases[0]!.volunteerId, copies: state.leases.length, startedAtMs: state.leases[0]!.leasedAtMs } : {}),
+    ...(state.status === 'done'
+      ? { volunteerId: state.volunteerId, durationMs: state.durationMs, startedAtMs: state.finishedAtMs - state.durationMs, finishedAtMs: state.finishedAtMs, byBackup: state.byBackup }
+      : {}),
+    ...(state.status === 'failed' ? { lastError: state.error } : {}),
+    ...((state.status === 'pending' || state.status === 'leased') && state.lastError ? { lastError: state.lastError } : {}),
+    ...(state.votes
+      ? {
+          votes: state.votes.map((vote) => ({
+            volunteerId: vote.volunteerId,
+            digest: vote.digest.slice(0, 12),
+            ...(state.status === 'done' ? { agreed: vote.digest === state.digest } : {}),
+          })),
+        }
+      : {}),
+  };
+}
+
+export function summarizeCluster(volunteers: Iterable<Volunteer>, leases: LeaseTable, reputations: Reputations): ClusterSummary {
+  const volunteerList = [...volunteers].map((volunteer) => ({
+    id: volunteer.id,
+    agent: volunteer.agent,
+    slots: volunteer.slots,
+    running: leases.countOfVolunteer(volunteer.id),
+    tasksDone: volunteer.tasksDone,
+    tasksFailed: volunteer.tasksFailed,
+    connectedAtMs: volunteer.connectedAtMs,
+    ...(volunteer.answers > 0 ? { meanTaskMs: Math.round(volunteer.answeredMs / volunteer.answers) } : {}),
+    bytesSent: volunteer.bytesSent,
+    bytesReceived: volunteer.bytesReceived,
+    ...reputations.of(volunteer.id),
+  }));
+  return {
+    volunteers: volunteerList.length,
+    slots: volunteerList.reduce((sum, volunteer) => sum + volunteer.slots, 0),
+    busySlots: leases.size,
+    volunteerList,
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * The data a task carries: what a volunteer is sent when it leases a task (the map
+ * input, or every map task's block of a partition), and what it sends back, checked
+ * before anything is stored. Volunteers are untrusted: see task-output.ts.
+ */
+import { joinJsonArray } from '../../shared/byte-packing.ts';
+import { TabreduceError } from '../../shared/errors.ts';
+import type { KeyValue } from '../../shared/job.ts';
+import type { MapInputPayload, ReduceAssignment, TaskAssignment, TaskOutput } from '../../shared/protocol.ts';
+import { decodeMapInput, payloadBytes, toPayload } from '../map-input.ts';
+import type { JobRecord, JobStore, TaskRecord } from '../store/job-store.ts';
+import { checkMapOutput, checkReduceOutput } from '../task-output.ts';
+
+/**
+ * A task as leased: an assignment whose map input may still have to be read from an
+ * uploaded file. `assignmentsReady` turns these into what goes on the wire.
+ */
+export type LeasedTask =
+  | { assignment: ReduceAssignment; input?: undefined }
+  | { assignment: Omit<Extract<TaskAssignment, { kind: 'map' }>, 'input'>; input: MapInputPayload | Promise<MapInputPayload> };
+
+/** What a lease on `task` sends, and its size in bytes (the volunteer's data-moved figure). */
+export function leasedTask(store: JobStore, job: JobRecord, task: TaskRecord, leaseToken: string, timeoutMs: number): { leased: LeasedTask; bytes: number } {
+  const base = { taskId: task.id, jobId: job.id, index: task.index, leaseToken, sourceDigest: job.sourceDigest, timeoutMs };
+  if (task.kind === 'reduce') {
+    const blocks = joinJsonArray(store.getPartitionBlocks(job.id, task.index));
+    return { leased: { assignment: { ...base, kind: 'reduce', partition: task.index, blocks } }, bytes: blocks.byteLength };
+  }
+  const source = decodeMapInput(store.getMapInput(job.id, task.index));
+  return { leased: { assignment: { ...base, kind: 'map', partitions: job.reducers }, input: toPayload(source) }, bytes: payloadBytes(source) };
+}
+
+/**
+ * The assignments, once every input is in hand: at once when none comes from a file
+ * (the common case, and the one tiny tasks take), else after the reads. An input that
+ * cannot be read is reported through `unreadable`, and its task left out.
+ */
+export function assignmentsReady(leased: LeasedTask[], unreadable: (task: LeasedTask, error: Error) => void): TaskAssignment[] | Promise<TaskAssignment[]> {
+  if (leased.every((task) => !(task.input instanceof Promise))) {
+    return leased.map((task) => (task.input === undefined ? task.assignment : { ...task.assignment, input: task.input as MapInputPayload }));
+  }
+  return Promise.all(
+    leased.map(async (task): Promise<TaskAssignment | undefined> => {
+      if (task.input === undefined) return task.assignment;
+      try {
+        return { ...task.assignment, input: await task.input };
+      } catch (error) {
+        unreadable(task, error as Error);
+        return undefined;
+      }
+    }),
+  ).then((assignments) => assignments.filter((assignment) => assignment !== undefined));
+}
+
+/** A volunteer's answer, checked and decoded, ready to store. */
+export type CheckedOutput = { kind: 'map'; blocks: Uint8Array[] } | { kind: 'reduce'; pairs: KeyValue[] };
+
+/** Checks an answer against its task; a malformed one is BAD_RESULT. */
+export function checkOutput(task: TaskRecord, job: JobRecord, output: TaskOutput): CheckedOutput {
+  if (task.kind === 'map') {
+    if (output.kind !== 'map') throw new TabreduceError('BAD_RESULT', `task ${task.id} is a map task; send a map output`);
+    return { kind: 'map', blocks: checkMapOutput(output.blocks, output.offsets, job.reducers) };
+  }
+  if (output.kind !== 'reduce') throw new TabreduceError('BAD_RESULT', `task ${task.id} is a reduce task; send a reduce output`);
+  return { kind: 'reduce', pairs: checkReduceOutput(output.pairs, task.index, job.reducers) };
+}
+
+export function storeOutput(store: JobStore, job: JobRecord, task: TaskRecord, checked: CheckedOutput): void {
+  if (checked.kind === 'map') store.putMapOutput(job.id, task.index, checked.blocks);
+  else store.putReduceOutput(job.id, task.index, checked.pairs);
+}
+
+export function outputBytes(output: TaskOutput): number {
+  return output.kind === 'map' ? output.blocks.byteLength : output.pairs.byteLength;
+}
