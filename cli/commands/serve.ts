@@ -13,7 +13,7 @@ export const command = defineCommand(
       'Starts the coordinator and prints the dashboard URL (/) and the volunteer URL (/volunteer).',
       'Ctrl-C stops it; with the default SQLite store, jobs survive a restart. The web app must be',
       'built first (`npm run build`, which `npm start` does); without it the API and volunteers',
-      'still work. Options override the environment variables of the README\'s Configuration.',
+      'still work. Options override the environment variables listed in docs/configuration.md.',
     ],
     options: {
       port: { type: 'string', value: 'N', help: 'TCP port; 0 picks a free one (default: $PORT, else 3000)' },

@@ -14,7 +14,7 @@ export interface SourceProblem {
   column?: number;
 }
 
-interface CodeEditorProps {
+export interface CodeEditorProps {
   value: string;
   onChange: (value: string) => void;
   /** Marked at its line in the gutter and the text; undefined when the module checks out. */

@@ -1,12 +1,12 @@
-import { useDeferredValue, useId, useMemo, useState, type FormEvent } from 'react';
+import { useDeferredValue, useId, useState, type FormEvent } from 'react';
 import type { JobInput, JobSubmission } from '../../shared/job.ts';
-import { checkJobSource } from '../../shared/job-source.ts';
 import { LIMITS } from '../../shared/limits.ts';
 import { useApiClient } from './api-context.ts';
-import { CodeEditor } from './CodeEditor.tsx';
+import { LazyCodeEditor } from './LazyCodeEditor.tsx';
 import { NumberField } from './NumberField.tsx';
 import { EXAMPLES_WITH_SOURCE } from './example-sources.ts';
 import { describeInput, formatBytes } from './format.ts';
+import { useSourceCheck } from './use-source-check.ts';
 
 type InputKind = 'text' | 'range' | 'example';
 
@@ -49,9 +49,9 @@ export function SubmitPanel({ onSubmitted }: SubmitPanelProps) {
   const example = EXAMPLES_WITH_SOURCE.find((candidate) => candidate.id === exampleId);
   // Parsing a large module on every keystroke would make typing lag: check the deferred text.
   const checkedSource = useDeferredValue(source);
-  const check = useMemo(() => checkJobSource(checkedSource), [checkedSource]);
+  const check = useSourceCheck(checkedSource);
   const checkIsCurrent = checkedSource === source;
-  const canSubmit = check.ok && checkIsCurrent && !submitting;
+  const canSubmit = check !== undefined && check.ok && checkIsCurrent && !submitting;
 
   const chooseExample = (id: string) => {
     setExampleId(id);
@@ -136,18 +136,20 @@ export function SubmitPanel({ onSubmitted }: SubmitPanelProps) {
 
         <div className="field">
           <label id={`${ids}-source-label`}>Module source</label>
-          <CodeEditor
+          <LazyCodeEditor
             value={source}
             onChange={setSource}
-            problem={check.ok ? undefined : check}
+            problem={check === undefined || check.ok ? undefined : check}
             labelledBy={`${ids}-source-label`}
             describedBy={sourceCheckId}
             testId="source-editor"
           />
-          <p id={sourceCheckId} className={check.ok ? 'hint check-ok' : 'hint error-text'} data-testid="source-check">
-            {check.ok
-              ? `Exports ${check.exports.join(', ')}${check.hasCombine ? '' : '; no combine, so map output is not pre-aggregated'}`
-              : `${check.line === undefined ? '' : `Line ${check.line}${check.column === undefined ? '' : `, column ${check.column}`}: `}${check.message}`}
+          <p id={sourceCheckId} className={check === undefined ? 'hint' : check.ok ? 'hint check-ok' : 'hint error-text'} data-testid="source-check">
+            {check === undefined
+              ? 'Checking the module…'
+              : check.ok
+                ? `Exports ${check.exports.join(', ')}${check.hasCombine ? '' : '; no combine, so map output is not pre-aggregated'}`
+                : `${check.line === undefined ? '' : `Line ${check.line}${check.column === undefined ? '' : `, column ${check.column}`}: `}${check.message}`}
           </p>
         </div>
 
@@ -337,7 +339,7 @@ export function SubmitPanel({ onSubmitted }: SubmitPanelProps) {
           <button type="submit" className="primary" data-testid="submit-job" disabled={!canSubmit}>
             {submitting ? 'Submitting…' : 'Submit job'}
           </button>
-          {!check.ok && <span className="hint">Fix the module to submit.</span>}
+          {check !== undefined && !check.ok && <span className="hint">Fix the module to submit.</span>}
         </div>
         {submitError && (
           <p role="alert" className="error-text submit-error" data-testid="submit-error">
