@@ -10,7 +10,8 @@ import { describeZodError, jobSubmissionSchema } from '../shared/schemas.ts';
 import { LIMITS } from '../shared/limits.ts';
 import type { InputFiles } from './input-files.ts';
 import { planJob } from './job-planner.ts';
-import { resultToCsv } from '../shared/result-format.ts';
+import { CSV_HEADER, csvRows } from '../shared/result-format.ts';
+import { resultEntries, resultJsonParts } from './result-data.ts';
 import type { Scheduler } from './scheduler/scheduler.ts';
 
 export interface HttpApiOptions {
@@ -139,18 +140,20 @@ export function createHttpApi(scheduler: Scheduler, options: HttpApiOptions) {
     if (format !== 'json' && format !== 'csv') {
       throw new TabreduceError('BAD_REQUEST', `format must be json or csv, got "${format}"`);
     }
-    const result = scheduler.getResult(id!);
+    const chunks = scheduler.getResult(id!);
     if (format === 'csv') {
-      const csv = resultToCsv(result);
-      response.writeHead(200, {
-        'content-type': 'text/csv; charset=utf-8',
-        'content-disposition': `attachment; filename="${id}.csv"`,
-        'content-length': Buffer.byteLength(csv),
-      });
-      response.end(csv);
+      response.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${id}.csv"` });
+      response.write(CSV_HEADER);
+      // Chunk by chunk: only one chunk's pairs are parsed at a time.
+      for (const chunk of chunks) response.write(csvRows(resultEntries([chunk])));
+      response.end();
       return;
     }
-    sendJson(response, 200, result);
+    // The stored chunks are the answer's bytes: joined, never parsed.
+    const parts = resultJsonParts(chunks);
+    response.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': parts.reduce((sum, part) => sum + part.byteLength, 0) });
+    for (const part of parts) response.write(part);
+    response.end();
   });
 
   route('GET', /^\/api\/jobs\/([^/]+)\/tasks$/, (_request, response, { id }) => sendJson(response, 200, scheduler.getTasks(id!)));

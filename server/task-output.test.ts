@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { packParts } from '../shared/byte-packing.ts';
 import type { Key } from '../shared/keys.ts';
 import { partitionOf } from '../shared/partition.ts';
-import { checkMapOutput, checkReduceOutput, mergeReduceOutputs } from './task-output.ts';
+import { checkMapOutput, checkReduceOutput } from './task-output.ts';
 
 const encode = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
 const R = 3;
@@ -49,11 +49,13 @@ describe('checkMapOutput', () => {
   });
 });
 
+const decode = (bytes: Uint8Array) => JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+
 describe('checkReduceOutput', () => {
   const [a, b] = keysOf(1).sort() as [string, string];
 
   test('accepts sorted pairs of its partition, null values included', () => {
-    expect(checkReduceOutput(encode([[a, 1], [b, null]]), 1, R)).toEqual([[a, 1], [b, null]]);
+    expect(decode(checkReduceOutput(encode([[a, 1], [b, null]]), 1, R))).toEqual([[a, 1], [b, null]]);
   });
 
   test.each([
@@ -65,7 +67,10 @@ describe('checkReduceOutput', () => {
     expect(() => checkReduceOutput(encode(pairs), 1, R)).toThrow(message);
   });
 
-  test('merged outputs are sorted by key', () => {
-    expect(mergeReduceOutputs([[['b', 1]], [['a', 2], ['c', 3]]])).toEqual([['a', 2], ['b', 1], ['c', 3]]);
+  test.each([
+    ['space around the array', ` ${JSON.stringify([[a, 1]])}`],
+    ['space inside an empty array', '[ ]'],
+  ])('refuses %s: the bytes become the result as they are', (_what, text) => {
+    expect(() => checkReduceOutput(new TextEncoder().encode(text), 1, R)).toThrow(/no space around it/);
   });
 });

@@ -5,7 +5,6 @@
  */
 import { unpackParts } from '../shared/byte-packing.ts';
 import { TabreduceError } from '../shared/errors.ts';
-import type { KeyValue } from '../shared/job.ts';
 import { canonicalKey, compareKeys, isKey, type Key } from '../shared/keys.ts';
 import { partitionOfCanonical } from '../shared/partition.ts';
 import type { Bytes } from '../shared/protocol.ts';
@@ -68,19 +67,23 @@ export function checkMapOutput(blocks: Bytes, offsets: number[], reducers: numbe
   });
 }
 
-/** Checks a reduce task's output: keys of its partition only, each once, sorted. */
-export function checkReduceOutput(pairs: Bytes, partition: number, reducers: number): KeyValue[] {
-  const output = parseJson(pairs, 'the reduce output');
+/**
+ * Checks a reduce task's output: keys of its partition only, each once, sorted. Answers
+ * the bytes to store, which become the job's result as they are (server/result-data.ts):
+ * so they must be one JSON array from first byte to last, as the task runtime writes it.
+ */
+export function checkReduceOutput(pairs: Bytes, partition: number, reducers: number): Uint8Array {
+  const bytes = toUint8Array(pairs);
+  const output = parseJson(bytes, 'the reduce output');
   checkEntries(output, 'the reduce output', partition, reducers, 'value');
+  if (bytes[0] !== 0x5b || bytes[bytes.length - 1] !== 0x5d || (output.length === 0 && bytes.length !== 2)) {
+    throw new TabreduceError('BAD_RESULT', 'the reduce output must be a JSON array with no space around it or inside an empty one, as JSON.stringify writes it');
+  }
   for (let i = 1; i < output.length; i++) {
     if (compareKeys(output[i - 1]![0] as Key, output[i]![0] as Key) >= 0) {
       throw new TabreduceError('BAD_RESULT', 'the reduce output is not sorted by key, or repeats a key');
     }
   }
-  return output as KeyValue[];
-}
-
-/** Merges the reduce outputs (each sorted, keys disjoint) into the job's sorted result. */
-export function mergeReduceOutputs(outputs: KeyValue[][]): KeyValue[] {
-  return outputs.flat().sort((a, b) => compareKeys(a[0], b[0]));
+  // A copy, so the stored output does not pin the whole received message in memory.
+  return bytes.slice();
 }

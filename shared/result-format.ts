@@ -8,9 +8,16 @@ function csvField(value: unknown): string {
   return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
+export const CSV_HEADER = 'key,value\r\n';
+
+/** One CSV row per pair, each ending in CRLF: a part of a CSV result, so a large one can be written piece by piece. */
+export function csvRows(pairs: Iterable<KeyValue>): string {
+  let rows = '';
+  for (const [key, value] of pairs) rows += `${csvField(key)},${csvField(value)}\r\n`;
+  return rows;
+}
+
 /** The result as CSV with a `key,value` header, one row per key, CRLF line ends (RFC 4180). */
-export function resultToCsv(result: KeyValue[]): string {
-  const lines = ['key,value'];
-  for (const [key, value] of result) lines.push(`${csvField(key)},${csvField(value)}`);
-  return `${lines.join('\r\n')}\r\n`;
+export function resultToCsv(result: Iterable<KeyValue>): string {
+  return CSV_HEADER + csvRows(result);
 }

@@ -5,6 +5,7 @@ import type { KeyValue, PartitionBlock } from '../../shared/job.ts';
 import { partitionOf } from '../../shared/partition.ts';
 import type { MapAssignment, ReduceAssignment, TaskAssignment } from '../../shared/protocol.ts';
 import { planJob } from '../job-planner.ts';
+import { resultEntries } from '../result-data.ts';
 import { Scheduler, type SchedulerListener } from './scheduler.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 
@@ -37,6 +38,9 @@ function setup(options: { leaseMs?: number; store?: MemoryStore; resultRetention
   );
   return { scheduler, events, store };
 }
+
+/** A succeeded job's result, its chunks read back as pairs. */
+const resultOf = (scheduler: Scheduler, jobId: string): KeyValue[] => [...resultEntries(scheduler.getResult(jobId))];
 
 /** Leases tasks whose inputs are all in hand (no uploaded files in these tests), so the answer is never a promise. */
 function requestNow(scheduler: Scheduler, volunteerId: string, max: number, nowMs: number): TaskAssignment[] {
@@ -106,7 +110,7 @@ describe('Scheduler', () => {
     for (const assignment of reduces) answer(scheduler, 'v1', assignment, 4);
 
     expect(scheduler.getJob(job.id)).toMatchObject({ state: 'succeeded', progress: { map: { done: 6, total: 6 }, reduce: { done: 2, total: 2 } } });
-    expect(scheduler.getResult(job.id)).toEqual<KeyValue[]>([['a', 5], ['b', 2], ['c', 1], ['d', 1], ['r', 2]]);
+    expect(resultOf(scheduler, job.id)).toEqual<KeyValue[]>([['a', 5], ['b', 2], ['c', 1], ['d', 1], ['r', 2]]);
   });
 
   it('shares slots fairly: a second job gets work while the first still has plenty', () => {
@@ -282,7 +286,7 @@ describe('Scheduler', () => {
     expect(again.map((task) => task.taskId)).toEqual([lost!.taskId, `${job.id}/map/2`]);
     for (const task of again) answer(second.scheduler, 'v2', task, 30);
     for (const task of requestNow(second.scheduler, 'v2', 4, 40)) answer(second.scheduler, 'v2', task, 50);
-    expect(second.scheduler.getResult(job.id)).toEqual([['a', 1], ['b', 1], ['c', 1], ['d', 1], ['e', 1], ['f', 1]]);
+    expect(resultOf(second.scheduler, job.id)).toEqual([['a', 1], ['b', 1], ['c', 1], ['d', 1], ['e', 1], ['f', 1]]);
   });
 
   it('forgets finished jobs once their retention has passed, and keeps running ones', () => {
@@ -402,7 +406,7 @@ describe('Scheduler: replicated jobs', () => {
     const job = submitLetters(scheduler, 'abcabcaab', 0, { replication: 2 });
     const refusals = runWithLiar(scheduler, job.id, 'liar', ['h1', 'h2']);
     expect(scheduler.getJob(job.id)!.state).toBe('succeeded');
-    expect(scheduler.getResult(job.id)).toEqual([['a', 4], ['b', 3], ['c', 2]]);
+    expect(resultOf(scheduler, job.id)).toEqual([['a', 4], ['b', 3], ['c', 2]]);
     const liar = scheduler.cluster().volunteerList.find((v) => v.id === 'liar')!;
     expect(liar).toMatchObject({ struckOut: true, agreed: 0 });
     // Votes it cast before its second strike may be decided after it: more strikes, never fewer.
@@ -472,7 +476,7 @@ describe('Scheduler: replicated jobs', () => {
     for (const id of ['liar', 'h1', 'h2']) scheduler.connect(id, 'test', 1, 0);
     const job = submitLetters(scheduler, 'abab', 0, { spotCheck: 1 });
     runWithLiar(scheduler, job.id, 'liar', ['h1', 'h2']);
-    expect(scheduler.getResult(job.id)).toEqual([['a', 2], ['b', 2]]);
+    expect(resultOf(scheduler, job.id)).toEqual([['a', 2], ['b', 2]]);
     expect(scheduler.cluster().volunteerList.find((v) => v.id === 'liar')).toMatchObject({ struckOut: true });
   });
 
@@ -481,6 +485,6 @@ describe('Scheduler: replicated jobs', () => {
     scheduler.connect('liar', 'test', 1, 0);
     const job = submitLetters(scheduler, 'ab', 0, { reducers: 1 });
     runWithLiar(scheduler, job.id, 'liar', []);
-    expect(scheduler.getResult(job.id)).toEqual([['a', 3], ['b', 3]]);
+    expect(resultOf(scheduler, job.id)).toEqual([['a', 3], ['b', 3]]);
   });
 });

@@ -16,13 +16,13 @@
  */
 import { TabreduceError, type TaskError } from '../../shared/errors.ts';
 import { isTerminal, transitionJob, type JobEvent, type JobFailure } from '../../shared/job-lifecycle.ts';
-import type { ClusterSummary, JobSummary, KeyValue, TaskSummary } from '../../shared/job.ts';
+import type { ClusterSummary, JobSummary, TaskSummary } from '../../shared/job.ts';
 import type { JobSourceReply, TaskAssignment, TaskOutput } from '../../shared/protocol.ts';
 import { losers } from '../../shared/quorum.ts';
 import { findLease, initialTaskState, mayRunCopy, transitionTask, TaskTransitionError, type Lease, type TaskEvent, type TaskState } from '../../shared/task.ts';
 import type { JobPlan } from '../job-planner.ts';
 import type { JobRecord, JobStore, TaskRecord } from '../store/job-store.ts';
-import { mergeReduceOutputs } from '../task-output.ts';
+import { mergeReduceOutputs } from '../result-data.ts';
 import { outputDigest } from '../verification.ts';
 import { anyLeasable, DEFAULT_BACKUP_POLICY, pickBackup, takeTask, type BackupPolicy, type DispatchView } from './dispatch.ts';
 import { countDone, countVote, indexJob, newTask, queueOfPending, recordAttempt, type JobRun } from './job-run.ts';
@@ -171,7 +171,8 @@ export class Scheduler {
     return { jobId: job.id, name: job.name, source: job.source, digest: job.sourceDigest, ...(job.submitter ? { submitter: job.submitter } : {}) };
   }
 
-  getResult(jobId: string): KeyValue[] {
+  /** A succeeded job's result, as its stored chunks (server/result-data.ts). */
+  getResult(jobId: string): Uint8Array[] {
     const run = this.#requireRun(jobId);
     if (run.job.state.status !== 'succeeded') {
       throw new TabreduceError('CONFLICT', `job ${jobId} is ${this.#summarize(run).state}; a result exists only once it has succeeded`);

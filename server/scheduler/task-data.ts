@@ -5,7 +5,6 @@
  */
 import { joinJsonArray } from '../../shared/byte-packing.ts';
 import { TabreduceError } from '../../shared/errors.ts';
-import type { KeyValue } from '../../shared/job.ts';
 import type { MapInputPayload, ReduceAssignment, TaskAssignment, TaskOutput } from '../../shared/protocol.ts';
 import { decodeMapInput, payloadBytes, toPayload } from '../map-input.ts';
 import type { JobRecord, JobStore, TaskRecord } from '../store/job-store.ts';
@@ -53,7 +52,7 @@ export function assignmentsReady(leased: LeasedTask[], unreadable: (task: Leased
 }
 
 /** A volunteer's answer, checked and decoded, ready to store. */
-export type CheckedOutput = { kind: 'map'; blocks: Uint8Array[] } | { kind: 'reduce'; pairs: KeyValue[] };
+export type CheckedOutput = { kind: 'map'; blocks: Uint8Array[] } | { kind: 'reduce'; pairs: Uint8Array };
 
 /** Checks an answer against its task; a malformed one is BAD_RESULT. */
 export function checkOutput(task: TaskRecord, job: JobRecord, output: TaskOutput): CheckedOutput {

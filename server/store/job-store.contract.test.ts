@@ -10,8 +10,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { KeyValue } from '../../shared/job.ts';
 import { initialTaskState, type TaskKind, type TaskState } from '../../shared/task.ts';
 import type { JobRecord, JobStore, TaskRecord } from './job-store.ts';
+import { chunkResult, resultEntries } from '../result-data.ts';
 import { MemoryStore } from './memory-store.ts';
 import { SqliteStore } from './sqlite-store.ts';
+
+const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+const parse = (bytes: Uint8Array) => JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+const pairsOf = (chunks: Uint8Array[] | undefined): KeyValue[] | undefined => chunks && [...resultEntries(chunks)];
 
 interface Harness {
   store: JobStore;
@@ -226,11 +231,11 @@ describe.each(implementations)('JobStore contract: $name', ({ open }) => {
   describe('reduce outputs and results', () => {
     it('gives back reduce outputs in partition order, and refuses while one is missing', () => {
       insert(store, job('job-1', 1, 3));
-      store.putReduceOutput('job-1', 2, [['c', 3]]);
-      store.putReduceOutput('job-1', 0, [['a', 1], ['d', { nested: [1, 'x', null] }]]);
+      store.putReduceOutput('job-1', 2, json([['c', 3]]));
+      store.putReduceOutput('job-1', 0, json([['a', 1], ['d', { nested: [1, 'x', null] }]]));
       expect(() => store.getReduceOutputs('job-1')).toThrow(/reduce output 1/);
-      store.putReduceOutput('job-1', 1, []);
-      expect(store.getReduceOutputs('job-1')).toEqual([[['a', 1], ['d', { nested: [1, 'x', null] }]], [], [['c', 3]]]);
+      store.putReduceOutput('job-1', 1, json([]));
+      expect(store.getReduceOutputs('job-1').map(parse)).toEqual([[['a', 1], ['d', { nested: [1, 'x', null] }]], [], [['c', 3]]]);
       expect(() => store.getReduceOutputs('job-nope')).toThrow();
     });
 
@@ -246,28 +251,28 @@ describe.each(implementations)('JobStore contract: $name', ({ open }) => {
         [['tuple', 1, true], 9],
       ];
       expect(store.getResult('job-1')).toBeUndefined();
-      store.putResult('job-1', result);
-      expect(store.getResult('job-1')).toEqual(result);
+      store.putResult('job-1', chunkResult(result));
+      expect(pairsOf(store.getResult('job-1'))).toEqual(result);
     });
 
     it('tells an empty result from no result', () => {
       insert(store, job('job-1'));
-      store.putResult('job-1', []);
-      expect(store.getResult('job-1')).toEqual([]);
+      store.putResult('job-1', chunkResult([]));
+      expect(pairsOf(store.getResult('job-1'))).toEqual([]);
     });
 
     it('keeps a large result whole and in order', () => {
       insert(store, job('job-1'));
       // About 4 MB of JSON: several of the SQLite store's chunks.
       const result: KeyValue[] = Array.from({ length: 16_000 }, (_, i) => [`key-${String(i).padStart(6, '0')}`, { count: i, text: 'x'.repeat(220) }]);
-      store.putResult('job-1', result);
-      expect(store.getResult('job-1')).toEqual(result);
+      store.putResult('job-1', chunkResult(result));
+      expect(pairsOf(store.getResult('job-1'))).toEqual(result);
     });
 
     it('answers undefined for the result of a job it does not hold, and refuses to store one', () => {
       expect(store.getResult('job-nope')).toBeUndefined();
-      expect(() => store.putResult('job-nope', [])).toThrow();
-      expect(() => store.putReduceOutput('job-nope', 0, [])).toThrow();
+      expect(() => store.putResult('job-nope', chunkResult([]))).toThrow();
+      expect(() => store.putReduceOutput('job-nope', 0, json([]))).toThrow();
     });
   });
 
@@ -275,9 +280,9 @@ describe.each(implementations)('JobStore contract: $name', ({ open }) => {
     function filled(id: string): JobRecord {
       const record = insert(store, job(id, 2, 2));
       mapAll(store, record);
-      store.putReduceOutput(id, 0, [['a', 1]]);
-      store.putReduceOutput(id, 1, [['b', 2]]);
-      store.putResult(id, [['a', 1], ['b', 2]]);
+      store.putReduceOutput(id, 0, json([['a', 1]]));
+      store.putReduceOutput(id, 1, json([['b', 2]]));
+      store.putResult(id, chunkResult([['a', 1], ['b', 2]]));
       store.saveTask(task(id, 'map', 0, retried));
       return record;
     }
@@ -292,11 +297,11 @@ describe.each(implementations)('JobStore contract: $name', ({ open }) => {
       expect(() => store.getReduceOutputs('job-1')).toThrow();
       expect(store.getJob('job-1')).toEqual(record);
       expect(store.listTasks('job-1')).toEqual(tasksBefore);
-      expect(store.getResult('job-1')).toEqual([['a', 1], ['b', 2]]);
+      expect(pairsOf(store.getResult('job-1'))).toEqual([['a', 1], ['b', 2]]);
       // The other job is untouched.
       expect(text(store.getMapInput('job-2', 1))).toBe('job-2 input 1');
       expect(store.getPartitionBlocks('job-2', 1).map(text)).toEqual(['"m0p1"', '"m1p1"']);
-      expect(store.getReduceOutputs('job-2')).toEqual([[['a', 1]], [['b', 2]]]);
+      expect(store.getReduceOutputs('job-2').map(parse)).toEqual([[['a', 1]], [['b', 2]]]);
       expect(() => store.deleteIntermediate('job-nope')).toThrow();
     });
 
@@ -304,7 +309,7 @@ describe.each(implementations)('JobStore contract: $name', ({ open }) => {
       filled('job-1');
       store.deleteIntermediate('job-1');
       store.deleteIntermediate('job-1');
-      expect(store.getResult('job-1')).toEqual([['a', 1], ['b', 2]]);
+      expect(pairsOf(store.getResult('job-1'))).toEqual([['a', 1], ['b', 2]]);
     });
 
     it('deleteJob removes the job and everything of it, and nothing of another job', () => {
@@ -320,7 +325,7 @@ describe.each(implementations)('JobStore contract: $name', ({ open }) => {
       expect(() => store.deleteJob('job-1')).toThrow();
       expect(store.listTasks('job-2')).toHaveLength(4);
       expect(store.getPartitionBlocks('job-2', 0).map(text)).toEqual(['"m0p0"', '"m1p0"']);
-      expect(store.getResult('job-2')).toEqual([['a', 1], ['b', 2]]);
+      expect(pairsOf(store.getResult('job-2'))).toEqual([['a', 1], ['b', 2]]);
     });
 
     it('takes a job id again once that job was deleted', () => {
@@ -350,22 +355,22 @@ describe.each(implementations.filter((implementation) => implementation.durable)
 
   it('after close and reopen, gives back jobs, task states, blocks, reduce outputs and results', () => {
     const finished = insert(store, { ...job('job-done', 2, 2), state: { status: 'succeeded', startedAtMs: 1100, finishedAtMs: 1900 } });
-    store.putResult('job-done', [['a', 1], [2, 'b']]);
+    store.putResult('job-done', chunkResult([['a', 1], [2, 'b']]));
     const running = insert(store, { ...job('job-running', 3, 2, 2000), state: { status: 'running', startedAtMs: 2100 } });
     store.saveTask(task('job-running', 'map', 0, retried));
     store.saveTask(task('job-running', 'map', 2, failed));
     mapAll(store, running);
-    store.putReduceOutput('job-running', 1, [['k', [1, 2]]]);
+    store.putReduceOutput('job-running', 1, json([['k', [1, 2]]]));
     const tasksBefore = store.listTasks('job-running');
 
     const reopened = harness.reopen!();
     expect(reopened.listJobs()).toEqual([finished, running]);
-    expect(reopened.getResult('job-done')).toEqual([['a', 1], [2, 'b']]);
+    expect(pairsOf(reopened.getResult('job-done'))).toEqual([['a', 1], [2, 'b']]);
     expect(reopened.listTasks('job-running')).toEqual(tasksBefore);
     expect(text(reopened.getMapInput('job-running', 2))).toBe('job-running input 2');
     expect(reopened.getPartitionBlocks('job-running', 1).map(text)).toEqual(['"m0p1"', '"m1p1"', '"m2p1"']);
-    reopened.putReduceOutput('job-running', 0, []);
-    expect(reopened.getReduceOutputs('job-running')).toEqual([[], [['k', [1, 2]]]]);
+    reopened.putReduceOutput('job-running', 0, json([]));
+    expect(reopened.getReduceOutputs('job-running').map(parse)).toEqual([[], [['k', [1, 2]]]]);
   });
 
   it('after close and reopen, deleted data stays deleted', () => {
@@ -373,14 +378,14 @@ describe.each(implementations.filter((implementation) => implementation.durable)
     kept.state = { status: 'succeeded', startedAtMs: 1, finishedAtMs: 2 };
     store.updateJob(kept);
     mapAll(store, kept);
-    store.putResult('job-kept', [['x', 1]]);
+    store.putResult('job-kept', chunkResult([['x', 1]]));
     store.deleteIntermediate('job-kept');
     insert(store, job('job-gone'));
     store.deleteJob('job-gone');
 
     const reopened = harness.reopen!();
     expect(reopened.listJobs()).toEqual([kept]);
-    expect(reopened.getResult('job-kept')).toEqual([['x', 1]]);
+    expect(pairsOf(reopened.getResult('job-kept'))).toEqual([['x', 1]]);
     expect(() => reopened.getMapInput('job-kept', 0)).toThrow();
     expect(reopened.getPartitionBlocks('job-kept', 0)).toEqual([]);
     expect(reopened.getJob('job-gone')).toBeUndefined();

@@ -6,7 +6,6 @@
  * a scheduler decision must not interleave with another one half-written.
  */
 import type { JobState } from '../../shared/job-lifecycle.ts';
-import type { KeyValue } from '../../shared/job.ts';
 import type { TaskKind, TaskState } from '../../shared/task.ts';
 
 /** A job as stored: its definition and its lifecycle state. */
@@ -73,11 +72,15 @@ export interface JobStore {
    * states' to say (the scheduler reads a partition only then).
    */
   getPartitionBlocks(jobId: string, partition: number): Uint8Array[];
-  putReduceOutput(jobId: string, partition: number, pairs: KeyValue[]): void;
-  getReduceOutputs(jobId: string): KeyValue[][];
+  /** Keeps one reduce task's checked output: UTF-8 JSON of its `[key, value]` pairs, sorted by key. */
+  putReduceOutput(jobId: string, partition: number, pairs: Uint8Array): void;
+  /** Every reduce output, in partition order; throws while one is missing. */
+  getReduceOutputs(jobId: string): Uint8Array[];
 
-  putResult(jobId: string, result: KeyValue[]): void;
-  getResult(jobId: string): KeyValue[] | undefined;
+  /** Keeps a job's result as its chunks (server/result-data.ts): JSON arrays whose entries, in order, are the result. */
+  putResult(jobId: string, chunks: Uint8Array[]): void;
+  /** The result's chunks as stored, or undefined when there is no result. */
+  getResult(jobId: string): Uint8Array[] | undefined;
   /** Drops a job's map inputs, map outputs and reduce outputs (its result stays). */
   deleteIntermediate(jobId: string): void;
   /** Removes a job and everything of it: tasks, intermediate data, result (result retention). */

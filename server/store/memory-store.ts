@@ -1,4 +1,3 @@
-import type { KeyValue } from '../../shared/job.ts';
 import { isEmptyBlock, type JobRecord, type JobStore, type TaskRecord } from './job-store.ts';
 
 interface StoredJob {
@@ -7,8 +6,8 @@ interface StoredJob {
   mapInputs: (Uint8Array | undefined)[];
   /** mapOutputs[mapIndex][partition] */
   mapOutputs: (Uint8Array[] | undefined)[];
-  reduceOutputs: (KeyValue[] | undefined)[];
-  result?: KeyValue[];
+  reduceOutputs: (Uint8Array | undefined)[];
+  result?: Uint8Array[];
 }
 
 /** A JobStore in process memory: fast, and gone when the coordinator stops. */
@@ -68,11 +67,11 @@ export class MemoryStore implements JobStore {
     return blocks;
   }
 
-  putReduceOutput(jobId: string, partition: number, pairs: KeyValue[]): void {
+  putReduceOutput(jobId: string, partition: number, pairs: Uint8Array): void {
     this.require(jobId).reduceOutputs[partition] = pairs;
   }
 
-  getReduceOutputs(jobId: string): KeyValue[][] {
+  getReduceOutputs(jobId: string): Uint8Array[] {
     const stored = this.require(jobId);
     return Array.from({ length: stored.job.reducers }, (_, partition) => {
       const pairs = stored.reduceOutputs[partition];
@@ -81,11 +80,11 @@ export class MemoryStore implements JobStore {
     });
   }
 
-  putResult(jobId: string, result: KeyValue[]): void {
-    this.require(jobId).result = result;
+  putResult(jobId: string, chunks: Uint8Array[]): void {
+    this.require(jobId).result = chunks;
   }
 
-  getResult(jobId: string): KeyValue[] | undefined {
+  getResult(jobId: string): Uint8Array[] | undefined {
     return this.jobs.get(jobId)?.result;
   }
 

@@ -21,22 +21,10 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { KeyValue } from '../../shared/job.ts';
 import { isEmptyBlock, type JobRecord, type JobStore, type TaskRecord } from './job-store.ts';
 
 /** The database file's name inside the data directory. */
 export const DATABASE_FILE = 'tabreduce.db';
-
-/**
- * Results are stored in chunks of about this many UTF-16 code units of JSON, in order.
- * One blob per job would be simplest, but a large result (an inverted index) would then
- * need one JSON string of its whole size at once, and V8 caps a string at about 512 MiB
- * and SQLite a value at 1 GB. Chunks keep each string small, and a later paged
- * `GET /result` can read only the chunks it needs. A row per pair would give the same
- * and more (lookup by key), but costs a JSON parse and a row per pair: slower to write
- * and read whole, which is what the API does today.
- */
-const RESULT_CHUNK_CHARS = 1 << 20;
 
 /**
  * The schema, one step per version: step i brings `user_version` i to i + 1. Add a step
@@ -149,7 +137,7 @@ export class SqliteStore implements JobStore {
   private readonly statements: Statements;
   private readonly insertJobTx: Database.Transaction<(job: JobRecord, tasks: TaskRecord[], mapInputs: Uint8Array[]) => void>;
   private readonly putMapOutputTx: Database.Transaction<(jobId: string, mapIndex: number, partitions: Uint8Array[]) => void>;
-  private readonly putResultTx: Database.Transaction<(jobId: string, result: KeyValue[]) => void>;
+  private readonly putResultTx: Database.Transaction<(jobId: string, chunks: Uint8Array[]) => void>;
   private readonly deleteIntermediateTx: Database.Transaction<(jobId: string) => void>;
   private readonly deleteJobTx: Database.Transaction<(jobId: string) => void>;
   private readonly saveTasksTx: Database.Transaction<(tasks: TaskRecord[]) => void>;
@@ -214,9 +202,9 @@ export class SqliteStore implements JobStore {
         if (!isEmptyBlock(block)) s.putMapOutput.run(jobId, partition, mapIndex, block);
       });
     });
-    this.putResultTx = db.transaction((jobId: string, result: KeyValue[]) => {
+    this.putResultTx = db.transaction((jobId: string, chunks: Uint8Array[]) => {
       s.deleteResult.run(jobId);
-      chunkJson(result).forEach((pairs, chunk) => s.putResultChunk.run(jobId, chunk, pairs));
+      chunks.forEach((pairs, chunk) => s.putResultChunk.run(jobId, chunk, pairs));
     });
     this.deleteIntermediateTx = db.transaction((jobId: string) => {
       s.deleteMapInputs.run(jobId);
@@ -305,30 +293,25 @@ export class SqliteStore implements JobStore {
     return this.statements.getPartitionBlocks.all(jobId, partition).map((row) => row.v);
   }
 
-  putReduceOutput(jobId: string, partition: number, pairs: KeyValue[]): void {
+  putReduceOutput(jobId: string, partition: number, pairs: Uint8Array): void {
     this.inTurn();
-    this.statements.putReduceOutput.run(jobId, partition, JSON.stringify(pairs));
+    this.statements.putReduceOutput.run(jobId, partition, pairs);
   }
 
-  getReduceOutputs(jobId: string): KeyValue[][] {
+  getReduceOutputs(jobId: string): Uint8Array[] {
     const { reducers } = this.shape(jobId);
-    const outputs = inOrder(this.statements.getReduceOutputs.all(jobId), reducers, (partition) => `job ${jobId} lacks reduce output ${partition}`);
-    return outputs.map((pairs) => JSON.parse(pairs) as KeyValue[]);
+    return inOrder(this.statements.getReduceOutputs.all(jobId), reducers, (partition) => `job ${jobId} lacks reduce output ${partition}`).map(asBytes);
   }
 
-  putResult(jobId: string, result: KeyValue[]): void {
+  putResult(jobId: string, chunks: Uint8Array[]): void {
     this.inTurn();
     this.shape(jobId);
-    this.putResultTx(jobId, result);
+    this.putResultTx(jobId, chunks);
   }
 
-  getResult(jobId: string): KeyValue[] | undefined {
+  getResult(jobId: string): Uint8Array[] | undefined {
     const chunks = this.statements.getResultChunks.all(jobId);
-    if (chunks.length === 0) return undefined;
-    const result: KeyValue[] = [];
-    // A loop, not push(...chunk): spreading a large chunk would overflow the stack.
-    for (const chunk of chunks) for (const pair of JSON.parse(chunk) as KeyValue[]) result.push(pair);
-    return result;
+    return chunks.length === 0 ? undefined : chunks.map(asBytes);
   }
 
   deleteIntermediate(jobId: string): void {
@@ -380,12 +363,12 @@ function prepareStatements(db: Database.Database) {
     getPartitionBlocks: db.prepare<[string, number], IndexedRow<Buffer>>(
       'SELECT map_index AS i, data AS v FROM map_outputs WHERE job_id = ? AND partition = ? ORDER BY map_index',
     ),
-    putReduceOutput: db.prepare<[string, number, string]>('INSERT OR REPLACE INTO reduce_outputs (job_id, partition, pairs) VALUES (?, ?, ?)'),
-    getReduceOutputs: db.prepare<[string], IndexedRow<string>>(
+    putReduceOutput: db.prepare<[string, number, Uint8Array]>('INSERT OR REPLACE INTO reduce_outputs (job_id, partition, pairs) VALUES (?, ?, ?)'),
+    getReduceOutputs: db.prepare<[string], IndexedRow<Uint8Array | string>>(
       'SELECT partition AS i, pairs AS v FROM reduce_outputs WHERE job_id = ? ORDER BY partition',
     ),
-    putResultChunk: db.prepare<[string, number, string]>('INSERT INTO results (job_id, chunk, pairs) VALUES (?, ?, ?)'),
-    getResultChunks: db.prepare<[string], string>('SELECT pairs FROM results WHERE job_id = ? ORDER BY chunk').pluck(),
+    putResultChunk: db.prepare<[string, number, Uint8Array]>('INSERT INTO results (job_id, chunk, pairs) VALUES (?, ?, ?)'),
+    getResultChunks: db.prepare<[string], Uint8Array | string>('SELECT pairs FROM results WHERE job_id = ? ORDER BY chunk').pluck(),
     deleteMapInputs: db.prepare<[string]>('DELETE FROM map_inputs WHERE job_id = ?'),
     deleteMapOutputs: db.prepare<[string]>('DELETE FROM map_outputs WHERE job_id = ?'),
     deleteReduceOutputs: db.prepare<[string]>('DELETE FROM reduce_outputs WHERE job_id = ?'),
@@ -420,22 +403,12 @@ function inOrder<T>(rows: IndexedRow<T>[], count: number, missing: (index: numbe
   return rows.slice(0, count).map((row) => row.v);
 }
 
-/** A list of pairs as JSON arrays of about RESULT_CHUNK_CHARS each, in order. */
-function chunkJson(pairs: KeyValue[]): string[] {
-  const chunks: string[] = [];
-  let parts: string[] = [];
-  let chars = 0;
-  for (const pair of pairs) {
-    const json = JSON.stringify(pair);
-    parts.push(json);
-    chars += json.length + 1;
-    if (chars >= RESULT_CHUNK_CHARS) {
-      chunks.push(`[${parts.join(',')}]`);
-      parts = [];
-      chars = 0;
-    }
-  }
-  // An empty result is still one chunk: "succeeded with nothing" differs from "no result".
-  if (parts.length > 0 || chunks.length === 0) chunks.push(`[${parts.join(',')}]`);
-  return chunks;
+/**
+ * Reduce outputs and result chunks are written as BLOBs; a store written by an earlier
+ * version holds the same JSON as TEXT. Both read back as the same bytes.
+ */
+function asBytes(value: Uint8Array | string): Uint8Array {
+  return typeof value === 'string' ? textEncoder.encode(value) : value;
 }
+
+const textEncoder = new TextEncoder();
