@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { ErrorCode } from '../shared/errors.ts';
 import { ApiClient, ApiError } from './api-client.ts';
 
 interface Call {
@@ -66,6 +67,17 @@ describe('ApiClient', () => {
     const error = await client.listJobs().catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ApiError);
     expect(error).toMatchObject({ status: 400, code: 'BAD_REQUEST', message: 'name must not be empty' });
+  });
+
+  it('reads a code it does not know (a proxy\'s, a newer coordinator\'s) as HTTP_<status>, keeping the message', async () => {
+    const { client } = clientAnswering(() => json(418, { error: 'short and stout', code: 'TEAPOT' }));
+    await expect(client.listJobs()).rejects.toMatchObject({ status: 418, code: 'HTTP_418', message: 'short and stout' });
+  });
+
+  it("types its code: the coordinator's codes, NETWORK, or HTTP_<status>", () => {
+    expectTypeOf<ApiError['code']>().toEqualTypeOf<ErrorCode | 'NETWORK' | `HTTP_${number}`>();
+    // @ts-expect-error a code that neither the coordinator nor the client assigns
+    expect(new ApiError(400, 'BAD_REQEST', 'typo').code).toBe('BAD_REQEST'.replace('QU', 'Q'));
   });
 
   it('makes do with an error body that is not JSON', async () => {

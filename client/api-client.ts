@@ -9,19 +9,36 @@
  * Answers are trusted: they come from our own coordinator, so they are typed here rather
  * than parsed against a schema.
  */
+import { isErrorCode, type ErrorCode, type HttpErrorBody } from '../shared/errors.ts';
 import type { ClusterSummary, JobSubmission, JobSummary, KeyValue, TaskSummary, UploadedFile } from '../shared/job.ts';
+
+/** `ApiError.code` of an answer without one of the coordinator's codes: `HTTP_` and the status, e.g. `HTTP_502`. */
+export type HttpStatusCode = `HTTP_${number}`;
+
+/** What `ApiError.code` may be (docs/errors.md, "What a client sees"). */
+export type ApiErrorCode =
+  /** The coordinator refused the request (shared/errors.ts, ERROR_CODES). */
+  | ErrorCode
+  /**
+   * No answer arrived: the coordinator could not be reached (refused, unresolvable, TLS),
+   * or, while a job is awaited (`waitForJob`), it left every poll unanswered for
+   * `unreachableMs`. Status 0.
+   */
+  | 'NETWORK'
+  /**
+   * An answer came with an error status but without a code this client knows: an error
+   * page from a proxy in between, say, or a code from a newer coordinator.
+   */
+  | HttpStatusCode;
 
 /** A failed API call: the HTTP status (0 when the request never got an answer), and the server's code and message. */
 export class ApiError extends Error {
   /** HTTP status of the answer; 0 when the network failed before one arrived. */
   readonly status: number;
-  /**
-   * The server's error code (see shared/errors.ts), `NETWORK` when no answer arrived,
-   * or `HTTP_<status>` when the answer carried no code (e.g. a proxy's error page).
-   */
-  readonly code: string;
+  /** Why it failed, for a program to branch on (`ApiErrorCode`); `message` says it for a person. */
+  readonly code: ApiErrorCode;
 
-  constructor(status: number, code: string, message: string) {
+  constructor(status: number, code: ApiErrorCode, message: string) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
@@ -164,19 +181,24 @@ const jobPath = (id: string): string => `/api/jobs/${encodeURIComponent(id)}`;
 const resultPath = (id: string, format: ResultFormat): string =>
   `${jobPath(id)}/result${format === 'csv' ? '?format=csv' : ''}`;
 
-/** Reads the server's `{ error, code }` body; anything else (a proxy's HTML page, say) becomes a generic message. */
+/**
+ * Reads the server's `HttpErrorBody`; anything else (a proxy's HTML page, say) becomes a
+ * generic message. The body is checked field by field rather than trusted: between the
+ * client and the coordinator there may be a proxy that answers in its own words.
+ */
 async function errorFromResponse(response: Response): Promise<ApiError> {
   const fallback = `${response.status} ${response.statusText}`.trim();
+  const statusCode: HttpStatusCode = `HTTP_${response.status}`;
   let body: unknown;
   try {
     body = await response.json();
   } catch {
-    return new ApiError(response.status, `HTTP_${response.status}`, fallback);
+    return new ApiError(response.status, statusCode, fallback);
   }
-  const { error, code } = (body ?? {}) as { error?: unknown; code?: unknown };
+  const { error, code } = (body ?? {}) as { [Field in keyof HttpErrorBody]?: unknown };
   return new ApiError(
     response.status,
-    typeof code === 'string' ? code : `HTTP_${response.status}`,
+    isErrorCode(code) ? code : statusCode,
     typeof error === 'string' && error ? error : fallback,
   );
 }

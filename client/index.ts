@@ -32,7 +32,7 @@ import { moduleFromFile, moduleFromFunctions, type JobFunctions } from './job-so
 import { uploadInput, type ClientInput } from './input-upload.ts';
 import { waitForJob } from './wait.ts';
 
-export { ApiClient, ApiError, type ResultFormat } from './api-client.ts';
+export { ApiClient, ApiError, type ApiErrorCode, type ResultFormat } from './api-client.ts';
 export { InvalidJobError, JobFailedError, type InvalidJobCode } from './errors.ts';
 export { moduleFromFile, moduleFromFunctions, type JobFunctions } from './job-source.ts';
 export type { ClientInput, PathsInput } from './input-upload.ts';

@@ -3,6 +3,7 @@
  * `VolunteerClient` drives a pool of Web Workers in a tab (`WorkerPool`) and plain
  * in-process calls in Node (`InProcessExecutor`).
  */
+import { taskFailure } from '../shared/errors.ts';
 import type { JobSourceReply, TaskAssignment, TaskOutput } from '../shared/protocol.ts';
 import { TaskRunError } from './task-error.ts';
 
@@ -12,9 +13,10 @@ export interface TaskExecutor {
   /**
    * Runs one task of `job` (whose source is loaded once per digest). Resolves with the
    * task's output; rejects with a `TaskRunError` (name, message, stack of a `TaskError`):
-   * the job code's failure, or 'TaskTimeout' past `assignment.timeoutMs`, or
-   * 'TaskRevoked' when `signal` aborts. Never leaves the executor unusable. May move
-   * (detach) the assignment's input buffers rather than copy them.
+   * the job code's failure, or `TaskTimeout` past `assignment.timeoutMs`, or
+   * `TaskRevoked` when `signal` aborts (shared/errors.ts, TASK_FAILURES). Never leaves
+   * the executor unusable. May move (detach) the assignment's input buffers rather than
+   * copy them.
    */
   run(assignment: TaskAssignment, job: JobSourceReply, signal: AbortSignal): Promise<TaskOutput>;
   /**
@@ -30,15 +32,15 @@ export interface TaskExecutor {
 
 /** The rejection of a task stopped because its signal aborted (revoked, disconnected). */
 export const taskRevoked = (): TaskRunError =>
-  new TaskRunError({ name: 'TaskRevoked', message: 'the task was stopped before it finished (revoked, or the connection dropped)' });
+  new TaskRunError(taskFailure('TaskRevoked', 'the task was stopped before it finished (revoked, or the connection dropped)'));
 
 /** The rejection of a task that ran past its deadline. */
 export const taskTimedOut = (timeoutMs: number): TaskRunError =>
-  new TaskRunError({ name: 'TaskTimeout', message: `the task ran longer than its limit of ${timeoutMs} ms and was stopped` });
+  new TaskRunError(taskFailure('TaskTimeout', `the task ran longer than its limit of ${timeoutMs} ms and was stopped`));
 
 /** The rejection of tasks still running or waiting when their executor is disposed. */
 export const executorDisposed = (): TaskRunError =>
-  new TaskRunError({ name: 'TaskRevoked', message: 'the volunteer stopped its workers' });
+  new TaskRunError(taskFailure('TaskRevoked', 'the volunteer stopped its workers'));
 
 /** A slot count clamped to what a volunteer may announce. */
 export function clampSlots(slots: number, max: number): number {

@@ -13,6 +13,7 @@
  *                  └─(resized away while busy)─▶ retiring ──answer─▶ terminated
  */
 import * as Comlink from 'comlink';
+import { taskFailure } from '../shared/errors.ts';
 import { LIMITS } from '../shared/limits.ts';
 import type { Bytes, JobSourceReply, TaskAssignment, TaskOutput } from '../shared/protocol.ts';
 import type { JobWorkerApi, WorkerResult } from './job-worker-api.ts';
@@ -194,7 +195,7 @@ export class WorkerPool implements TaskExecutor {
         // The worker API never rejects, so a rejection is the channel failing (e.g. an
         // input that cannot be cloned): do not trust that worker again.
         (error: unknown) =>
-          interrupt(new TaskRunError({ name: 'WorkerCrashed', message: `the worker call failed: ${toTaskError(error).message}` })),
+          interrupt(new TaskRunError(taskFailure('WorkerCrashed', `the worker call failed: ${toTaskError(error).message}`))),
       );
     });
   }
@@ -205,10 +206,7 @@ export class WorkerPool implements TaskExecutor {
     worker.addEventListener('error', (event: unknown) => {
       if (slot.handle !== handle) return;
       const detail = (event as { message?: string } | undefined)?.message;
-      const crashed = new TaskRunError({
-        name: 'WorkerCrashed',
-        message: `the worker stopped: ${detail || 'it failed to start or crashed'}`,
-      });
+      const crashed = new TaskRunError(taskFailure('WorkerCrashed', `the worker stopped: ${detail || 'it failed to start or crashed'}`));
       if (slot.interrupt) slot.interrupt(crashed);
       // Idle: replaced lazily on its next task, so a worker that can never start (a
       // CSP that forbids it, say) fails one task at a time instead of respawning in a loop.

@@ -1,7 +1,8 @@
 /**
  * The HTTP API (contract: docs/http-api.md). Routes are few and fixed, so they are matched by
  * hand; every body is size-limited, parsed, and checked against its schema before the
- * scheduler sees it, and every error is a JSON `{ error, code }` with its status.
+ * scheduler sees it, and every error is a JSON `HttpErrorBody` (`{ error, code }`) with
+ * the status its code has in shared/errors.ts (docs/errors.md).
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -38,7 +39,7 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
 }
 
 function sendError(response: ServerResponse, error: TabreduceError): void {
-  sendJson(response, error.status, { error: error.message, code: error.code });
+  sendJson(response, error.status, error.toHttpBody());
 }
 
 async function readJsonBody(request: IncomingMessage, maxBytes: number): Promise<unknown> {

@@ -5,8 +5,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Namespace, Socket } from 'socket.io';
-import { TabreduceError, type WireError } from '../shared/errors.ts';
-import type { Ack, CoordinatorToVolunteerEvents, TaskAssignment, VolunteerToCoordinatorEvents } from '../shared/protocol.ts';
+import { TabreduceError, type ErrorCode, type WireError } from '../shared/errors.ts';
+import type {
+  Ack,
+  CoordinatorToVolunteerEvents,
+  TaskAssignment,
+  VolunteerAckValue,
+  VolunteerEvent,
+  VolunteerPayload,
+  VolunteerToCoordinatorEvents,
+} from '../shared/protocol.ts';
 import { describeZodError, volunteerSchemas } from '../shared/schemas.ts';
 import { ConnectionGuard, DEFAULT_GUARD_LIMITS, type GuardLimits } from './connection-guard.ts';
 import type { Scheduler } from './scheduler/scheduler.ts';
@@ -27,11 +35,11 @@ export interface GatewayOptions {
   limits?: GuardLimits;
 }
 
-/** The events a volunteer may send; anything else is abuse. */
-const KNOWN_EVENTS = new Set<string>(['volunteer:hello', 'volunteer:slots', 'task:request', 'task:complete', 'task:fail', 'task:renew', 'task:return', 'job:source']);
+/** The events a volunteer may send (those with a schema); anything else is abuse. */
+const KNOWN_EVENTS: ReadonlySet<string> = new Set(Object.keys(volunteerSchemas));
 
 /** Refusals that an honest volunteer never provokes, so they count as abuse. */
-const ABUSIVE_CODES = new Set<string>(['BAD_REQUEST', 'BAD_RESULT', 'RATE_LIMITED']);
+const ABUSIVE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['BAD_REQUEST', 'BAD_RESULT', 'RATE_LIMITED']);
 
 function toWireError(error: unknown): WireError {
   if (error instanceof TabreduceError) return error.toWire();
@@ -141,10 +149,10 @@ export class VolunteerGateway {
    * runs the handler, and answers with an Ack. A client that sends no ack callback is
    * ignored rather than crashing anything.
    */
-  private handle<E extends keyof typeof volunteerSchemas & keyof VolunteerToCoordinatorEvents>(
+  private handle<E extends VolunteerEvent>(
     socket: VolunteerSocket,
     event: E,
-    handler: (payload: ReturnType<(typeof volunteerSchemas)[E]['parse']>) => unknown,
+    handler: (payload: VolunteerPayload<E>) => VolunteerAckValue<E> | Promise<VolunteerAckValue<E>>,
   ): void {
     const schema = volunteerSchemas[event];
     // The event map types each handler precisely; this one generic registration needs a looser view.
@@ -153,7 +161,7 @@ export class VolunteerGateway {
       (payload: unknown, ack: unknown) => {
         const guard = this.guards.get(socket)!;
         if (typeof ack !== 'function') return this.abuse(socket, `sent ${event} without an acknowledgement callback`);
-        const reply = ack as (answer: Ack<unknown>) => void;
+        const reply = ack as (answer: Ack<VolunteerAckValue<E>>) => void;
         const refuse = (error: WireError) => {
           reply({ ok: false, error });
           if (ABUSIVE_CODES.has(error.code)) this.abuse(socket, `${event}: ${error.code}`);
@@ -169,7 +177,8 @@ export class VolunteerGateway {
           refuse(wire);
         };
         try {
-          const value = handler(parsed.data as ReturnType<(typeof volunteerSchemas)[E]['parse']>);
+          // Sound: schemas.ts checks each event's schema against its payload type, which a generic `E` hides from the compiler.
+          const value = handler(parsed.data as VolunteerPayload<E>);
           // Most answers are at hand; one that reads an uploaded file is a promise.
           if (value instanceof Promise) value.then((settled) => reply({ ok: true, value: settled }), failed);
           else reply({ ok: true, value });

@@ -12,6 +12,7 @@ import type { ClusterSummary, JobSummary } from './job.ts';
 /** Binary as it arrives: a Buffer (Uint8Array) in Node, an ArrayBuffer in the browser. */
 export type Bytes = ArrayBuffer | Uint8Array;
 
+/** The answer to every volunteer request that takes an ack: the value asked for, or a refusal with a stable code. */
 export type Ack<T> = { ok: true; value: T } | { ok: false; error: WireError };
 
 /** The Socket.IO namespace volunteers connect to. */
@@ -19,6 +20,7 @@ export const VOLUNTEER_NAMESPACE = '/volunteer';
 /** The Socket.IO namespace dashboards connect to for live updates. */
 export const DASHBOARD_NAMESPACE = '/dashboard';
 
+/** `volunteer:hello`: the first thing a volunteer says on every connection. */
 export interface VolunteerHello {
   /** A short description of the volunteer, e.g. the browser's user agent. */
   agent: string;
@@ -26,7 +28,9 @@ export interface VolunteerHello {
   slots: number;
 }
 
+/** The answer to `volunteer:hello`. */
 export interface VolunteerWelcome {
+  /** The id the coordinator knows this connection by (a reconnection is a new volunteer). */
   volunteerId: string;
   /** Lease length; the volunteer renews running tasks' leases well within it. */
   leaseMs: number;
@@ -65,6 +69,7 @@ export interface ReduceAssignment extends AssignmentBase {
   blocks: Bytes;
 }
 
+/** A task leased to a volunteer, told apart by `kind`. */
 export type TaskAssignment = MapAssignment | ReduceAssignment;
 
 /** A finished task's answer. */
@@ -77,17 +82,20 @@ export type TaskOutput =
   /** UTF-8 JSON of the `KeyValue[]` the reduce produced, sorted by key. */
   | { kind: 'reduce'; pairs: Bytes };
 
+/** A task and the lease a volunteer holds on it: what every answer about a task must present. */
 export interface LeaseRef {
   taskId: string;
   leaseToken: string;
 }
 
+/** `task:complete`: a task's output, under its lease. */
 export interface TaskCompletion extends LeaseRef {
   output: TaskOutput;
   /** Ask for up to this many new tasks in the same round trip (default 0). */
   next?: number;
 }
 
+/** `task:fail`: why a task produced no output, under its lease. */
 export interface TaskFailure extends LeaseRef {
   error: TaskError;
   /** Ask for up to this many new tasks in the same round trip (default 0). */
@@ -99,6 +107,43 @@ export interface ResultReceipt {
   tasks: TaskAssignment[];
 }
 
+/** `volunteer:slots`: the volunteer now runs this many worker slots. */
+export interface SlotsUpdate {
+  slots: number;
+}
+
+/** `task:request`: a volunteer asks for up to `max` tasks. */
+export interface TaskRequest {
+  max: number;
+}
+
+/** The answer to `task:request`: the tasks leased, possibly fewer than asked for, possibly none. */
+export interface TaskGrant {
+  tasks: TaskAssignment[];
+}
+
+/** `task:renew` and `task:return`: the leases the request is about. */
+export interface LeaseBatch {
+  leases: LeaseRef[];
+}
+
+/** The answer to `task:renew`: task ids whose lease now runs longer, and those whose lease is gone. */
+export interface RenewReceipt {
+  renewed: string[];
+  lost: string[];
+}
+
+/** The answer to `task:return`: the ids of the tasks taken back. */
+export interface ReturnReceipt {
+  returned: string[];
+}
+
+/** `job:source`: a volunteer asks for the code of a job it runs a task of. */
+export interface JobSourceRequest {
+  jobId: string;
+}
+
+/** The answer to `job:source`. */
 export interface JobSourceReply {
   jobId: string;
   name: string;
@@ -109,36 +154,57 @@ export interface JobSourceReply {
   submitter?: string;
 }
 
+/**
+ * What a volunteer sends. The gateway checks each payload against its schema in
+ * shared/schemas.ts (`volunteerSchemas`, one per event, checked against this map by the
+ * compiler) before anything else reads it.
+ */
 export interface VolunteerToCoordinatorEvents {
   'volunteer:hello': (hello: VolunteerHello, ack: (reply: Ack<VolunteerWelcome>) => void) => void;
-  'volunteer:slots': (update: { slots: number }) => void;
-  'task:request': (request: { max: number }, ack: (reply: Ack<{ tasks: TaskAssignment[] }>) => void) => void;
+  'volunteer:slots': (update: SlotsUpdate) => void;
+  'task:request': (request: TaskRequest, ack: (reply: Ack<TaskGrant>) => void) => void;
   'task:complete': (completion: TaskCompletion, ack: (reply: Ack<ResultReceipt>) => void) => void;
   'task:fail': (failure: TaskFailure, ack: (reply: Ack<ResultReceipt>) => void) => void;
-  'task:renew': (
-    request: { leases: LeaseRef[] },
-    ack: (reply: Ack<{ renewed: string[]; lost: string[] }>) => void,
-  ) => void;
-  'job:source': (request: { jobId: string }, ack: (reply: Ack<JobSourceReply>) => void) => void;
+  'task:renew': (request: LeaseBatch, ack: (reply: Ack<RenewReceipt>) => void) => void;
+  'job:source': (request: JobSourceRequest, ack: (reply: Ack<JobSourceReply>) => void) => void;
   /** Gives back leased tasks not started (the volunteer paused or took on less); answers the ids taken back. */
-  'task:return': (request: { leases: LeaseRef[] }, ack: (reply: Ack<{ returned: string[] }>) => void) => void;
+  'task:return': (request: LeaseBatch, ack: (reply: Ack<ReturnReceipt>) => void) => void;
 }
 
+/** The name of an event a volunteer may send. */
+export type VolunteerEvent = keyof VolunteerToCoordinatorEvents;
+
+/** What a volunteer sends with event `E`. */
+export type VolunteerPayload<E extends VolunteerEvent> = Parameters<VolunteerToCoordinatorEvents[E]>[0];
+
+/** What the coordinator acks event `E` with when it succeeds; `never` for an event without an ack. */
+export type VolunteerAckValue<E extends VolunteerEvent> =
+  Parameters<VolunteerToCoordinatorEvents[E]>[1] extends (reply: Ack<infer Value>) => void ? Value : never;
+
+/** `task:revoke`: tasks a volunteer must stop, and why (for its log). */
+export interface TaskRevocation {
+  taskIds: string[];
+  reason: string;
+}
+
+/** What the coordinator sends a volunteer. */
 export interface CoordinatorToVolunteerEvents {
   /** New tasks may be leasable: ask with `task:request` if a slot is free. */
   'work:available': () => void;
   /** Stop these tasks: their job was cancelled or failed, or their lease was lost. */
-  'task:revoke': (revocation: { taskIds: string[]; reason: string }) => void;
+  'task:revoke': (revocation: TaskRevocation) => void;
 }
 
+/** What a dashboard shows (the newest jobs, the volunteers), sent on connect and after changes (server/dashboard-feed.ts). */
 export interface DashboardSnapshot {
   jobs: JobSummary[];
   cluster: ClusterSummary;
 }
 
+/** What the coordinator sends a dashboard. */
 export interface CoordinatorToDashboardEvents {
   'dashboard:snapshot': (snapshot: DashboardSnapshot) => void;
 }
 
-// The dashboard only listens.
+/** What a dashboard sends: nothing, it only listens. */
 export type DashboardToCoordinatorEvents = Record<string, never>;

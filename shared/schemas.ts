@@ -1,12 +1,20 @@
 /**
  * Runtime schemas for everything that crosses a trust boundary: HTTP bodies from
- * submitters and Socket.IO payloads from volunteers and the coordinator. Types say what
- * we expect; these check what we got.
+ * submitters and Socket.IO payloads from volunteers. Types say what we expect; these
+ * check what we got.
+ *
+ * The types stay the truth (job.ts, protocol.ts, errors.ts: they carry the docs), and
+ * each schema is tied to its type with `satisfies z.ZodType<T>`, so a schema that lets
+ * through something its type does not allow fails to compile. The other direction (a
+ * field the type has and the schema forgot, or one only the schema has) is checked by
+ * shared/protocol.types.test.ts, which asks that each schema's output equal its type.
  */
 import { z } from 'zod';
+import type { TaskError } from './errors.ts';
+import type { JobInput, JobSubmission } from './job.ts';
 import { isKey, MAX_KEY_DEPTH, type Key } from './keys.ts';
 import { LIMITS } from './limits.ts';
-import type { Bytes } from './protocol.ts';
+import type { Bytes, LeaseRef, TaskOutput, VolunteerEvent, VolunteerPayload } from './protocol.ts';
 
 /** A key (keys.ts); checked by `isKey`, whose depth limit keeps a hostile key from overflowing the stack. */
 export const keySchema: z.ZodType<Key> = z.custom<Key>((value) => isKey(value), {
@@ -15,6 +23,7 @@ export const keySchema: z.ZodType<Key> = z.custom<Key>((value) => isKey(value), 
 
 const recordSchema = z.tuple([keySchema, z.unknown()]);
 
+/** A job's `input`, one of four kinds; a `range` is refined to be non-empty and bounded. */
 export const jobInputSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('texts'),
@@ -52,8 +61,9 @@ export const jobInputSchema = z.discriminatedUnion('kind', [
     })
     .refine((range) => range.to > range.from, 'a range input needs to > from (the range is from <= i < to)')
     .refine((range) => range.to - range.from <= LIMITS.rangeSize, `a range may hold at most ${LIMITS.rangeSize} numbers`),
-]);
+]) satisfies z.ZodType<JobInput>;
 
+/** The body of `POST /api/jobs`: unknown fields are refused, so a misspelt option is not silently ignored. */
 export const jobSubmissionSchema = z.strictObject({
   name: z.string().trim().min(1, 'name must not be empty').max(LIMITS.nameChars),
   submitter: z.string().trim().max(LIMITS.nameChars).optional(),
@@ -65,7 +75,7 @@ export const jobSubmissionSchema = z.strictObject({
   replication: z.int().min(1).max(16).optional(),
   spotCheck: z.number().min(0).max(1).optional(),
   maxAttempts: z.int().min(1).max(LIMITS.maxAttempts).optional(),
-});
+}) satisfies z.ZodType<JobSubmission>;
 
 const bytesSchema = z.custom<Bytes>(
   (value) => value instanceof ArrayBuffer || value instanceof Uint8Array,
@@ -74,14 +84,34 @@ const bytesSchema = z.custom<Bytes>(
 
 const idSchema = z.string().min(1).max(200);
 
+/** A task failure as a volunteer reports it (`task:fail`); fields beyond name, message and stack are dropped, not refused. */
 export const taskErrorSchema = z.object({
   name: z.string().max(200),
   message: z.string().max(LIMITS.errorMessageChars),
   stack: z.string().max(LIMITS.errorStackChars).optional(),
-});
+}) satisfies z.ZodType<TaskError>;
 
-export const leaseRefSchema = z.strictObject({ taskId: idSchema, leaseToken: idSchema });
+/** A task and the lease a volunteer claims on it. */
+export const leaseRefSchema = z.strictObject({ taskId: idSchema, leaseToken: idSchema }) satisfies z.ZodType<LeaseRef>;
 
+const leasesSchema = z.array(leaseRefSchema).max(LIMITS.slotsPerVolunteer * 4);
+
+const taskOutputSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('map'),
+    blocks: bytesSchema,
+    offsets: z.array(z.int().min(0)).min(2).max(LIMITS.reducers + 1),
+  }),
+  z.strictObject({ kind: z.literal('reduce'), pairs: bytesSchema }),
+]) satisfies z.ZodType<TaskOutput>;
+
+/** One schema per event a volunteer may send, each checked against that event's payload type. */
+export type VolunteerSchemaMap = { readonly [E in VolunteerEvent]: z.ZodType<VolunteerPayload<E>> };
+
+/**
+ * The schema of every event a volunteer may send, and so the list of those events: an
+ * event missing here, one the protocol lacks, or a payload that differs fails to compile.
+ */
 export const volunteerSchemas = {
   'volunteer:hello': z.strictObject({
     agent: z.string().max(500),
@@ -93,14 +123,7 @@ export const volunteerSchemas = {
     taskId: idSchema,
     leaseToken: idSchema,
     next: z.int().min(0).max(LIMITS.tasksPerRequest).optional(),
-    output: z.discriminatedUnion('kind', [
-      z.strictObject({
-        kind: z.literal('map'),
-        blocks: bytesSchema,
-        offsets: z.array(z.int().min(0)).min(2).max(LIMITS.reducers + 1),
-      }),
-      z.strictObject({ kind: z.literal('reduce'), pairs: bytesSchema }),
-    ]),
+    output: taskOutputSchema,
   }),
   'task:fail': z.strictObject({
     taskId: idSchema,
@@ -108,10 +131,10 @@ export const volunteerSchemas = {
     error: taskErrorSchema,
     next: z.int().min(0).max(LIMITS.tasksPerRequest).optional(),
   }),
-  'task:renew': z.strictObject({ leases: z.array(leaseRefSchema).max(LIMITS.slotsPerVolunteer * 4) }),
+  'task:renew': z.strictObject({ leases: leasesSchema }),
   'job:source': z.strictObject({ jobId: idSchema }),
-  'task:return': z.strictObject({ leases: z.array(leaseRefSchema).max(LIMITS.slotsPerVolunteer * 4) }),
-} as const;
+  'task:return': z.strictObject({ leases: leasesSchema }),
+} as const satisfies VolunteerSchemaMap;
 
 /** One line that says what is wrong, with the path of the first problem. */
 export function describeZodError(error: z.ZodError): string {

@@ -1,4 +1,4 @@
-import type { TaskError } from './errors.ts';
+import { taskFailure, type TaskError } from './errors.ts';
 import { copiesWanted, verdict, type Vote } from './quorum.ts';
 
 /**
@@ -172,10 +172,10 @@ export function transitionTask(
       const decided = verdict(cast, policy.replication, policy.maxAnswers);
       if (decided.kind === 'accepted') return { ...done, votes: cast, digest: decided.digest };
       if (decided.kind === 'no-quorum') {
-        const error = {
-          name: 'NoQuorum',
-          message: `no ${policy.replication} of ${decided.answers} answers agreed (${new Set(cast.map((vote) => vote.digest)).size} different outputs): the job's code may not be deterministic, or volunteers lie`,
-        };
+        const error = taskFailure(
+          'NoQuorum',
+          `no ${policy.replication} of ${decided.answers} answers agreed (${new Set(cast.map((vote) => vote.digest)).size} different outputs): the job's code may not be deterministic, or volunteers lie`,
+        );
         return { status: 'failed', attemptsStarted: state.attemptsStarted, error, votes: cast };
       }
       const remaining = state.leases.filter((other) => other !== lease);
@@ -186,7 +186,7 @@ export function transitionTask(
     case 'abandon': {
       const lease = findLease(state, event.token);
       if (state.status !== 'leased' || !lease) return refuse('no live lease has this token');
-      const error: TaskError = event.type === 'fail' ? event.error : { name: 'LeaseLost', message: event.reason };
+      const error: TaskError = event.type === 'fail' ? event.error : taskFailure('LeaseLost', event.reason);
       const remaining = state.leases.filter((other) => other !== lease);
       if (remaining.length > 0) return { ...state, leases: remaining, lastError: error };
       // Replicated tasks start a copy per volunteer, so their attempt budget grows with the vote.
