@@ -8,6 +8,11 @@
  *      │                                          │ or the slow safety poll    ▼
  *   disconnect: abort and drop every run          └── task:complete / task:fail ◀─ run
  *
+ * What is here is the work loop (ask, run, report, ask again); the rest lives in parts
+ * that each own one thing: coordinator-connection.ts the socket, its lifecycle (the pure
+ * volunteer-lifecycle.ts) and heartbeat; work-demand.ts (pure) how many tasks to ask for;
+ * running-tasks.ts the tasks held; coordinator-call.ts every acknowledged message.
+ *
  * Asking for work is event-driven: after an empty answer the client waits for
  * `work:available`, a freed slot, or the safety poll (`idlePollMs`), never a busy loop.
  * Leases of running tasks are renewed on a heartbeat about every leaseMs/3; in a tab the
@@ -16,29 +21,24 @@
  * connection is aborted and never reported: the coordinator has already given it to
  * someone else.
  */
-import { io as defaultIo, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import { io as defaultIo, type ManagerOptions, type SocketOptions } from 'socket.io-client';
 import type { TaskError } from '../shared/errors.ts';
 import { LIMITS } from '../shared/limits.ts';
-import {
-  VOLUNTEER_NAMESPACE,
-  type Ack,
-  type CoordinatorToVolunteerEvents,
-  type JobSourceReply,
-  type LeaseRef,
-  type ResultReceipt,
-  type TaskAssignment,
-  type TaskOutput,
-  type VolunteerToCoordinatorEvents,
-  type VolunteerWelcome,
-} from '../shared/protocol.ts';
+import type { JobSourceReply, LeaseRef, TaskAssignment, TaskOutput } from '../shared/protocol.ts';
+import { describeFailure } from './coordinator-call.ts';
+import { CoordinatorConnection } from './coordinator-connection.ts';
+import { startTimerHeartbeat, type StartHeartbeat } from './heartbeat.ts';
+import { JobSources } from './job-sources.ts';
+import { RunningTasks, type RunningTask } from './running-tasks.ts';
 import { toTaskError, truncate } from './task-error.ts';
-import { startTimerHeartbeat, type Heartbeat, type StartHeartbeat } from './heartbeat.ts';
 import type { TaskExecutor } from './task-executor.ts';
+import { connectionView } from './volunteer-lifecycle.ts';
 import { initialVolunteerState, type VolunteerState } from './volunteer-state.ts';
+import { askAgainAfterAnswer, initialWorkDemand, mayHoldAnother, restMs, tasksToAskFor, transitionDemand } from './work-demand.ts';
+import type { DemandEvent, WorkDemand } from './work-demand.ts';
 
 export type { VolunteerState, ConnectionStatus } from './volunteer-state.ts';
-
-export type VolunteerSocket = Socket<CoordinatorToVolunteerEvents, VolunteerToCoordinatorEvents>;
+export type { VolunteerSocket } from './coordinator-call.ts';
 
 export interface VolunteerClientOptions {
   /** The coordinator's origin, e.g. `window.location.origin` or `http://localhost:3000`. */
@@ -68,97 +68,61 @@ export interface VolunteerClientOptions {
 }
 
 const DEFAULTS = { ackTimeoutMs: 15_000, idlePollMs: 5_000, helloRetryMs: 2_000 } as const;
-/** Bounds on the renewal interval (leaseMs / 3), in ms, whatever lease the coordinator hands out. */
-const RENEW_MIN_MS = 100;
-const RENEW_MAX_MS = 60_000;
-/** Job sources kept; older jobs are fetched again if they ever come back. */
-const JOB_CACHE_SIZE = 32;
 const AGENT_CHARS = 500;
-
-interface RunningTask {
-  assignment: TaskAssignment;
-  controller: AbortController;
-  /** The connection it was leased on; a result from an older one is never reported. */
-  session: number;
-  jobName: string | undefined;
-  /** The job's source and identity once fetched: what the page shows and lets people read. */
-  job: JobSourceReply | undefined;
-  /** Handed to the executor (it may still wait there for a slot: see `unstarted`). */
-  handedOver: boolean;
-}
+/** Leases named in one renewal or return, at most: what the coordinator's schema accepts. */
+const LEASES_PER_MESSAGE = LIMITS.slotsPerVolunteer * 4;
 
 export class VolunteerClient {
-  readonly #socket: VolunteerSocket;
+  readonly #connection: CoordinatorConnection;
   readonly #executor: TaskExecutor;
-  readonly #agent: string;
-  readonly #ackTimeoutMs: number;
   readonly #idlePollMs: number;
-  readonly #helloRetryMs: number;
-  readonly #startHeartbeat: StartHeartbeat;
   readonly #listeners = new Set<(state: VolunteerState) => void>();
+  readonly #jobs = new JobSources((jobId) => this.#connection.call('job:source', { jobId }));
+  readonly #running = new RunningTasks();
+  #demand: WorkDemand = initialWorkDemand();
   #state: VolunteerState;
-
-  /** Bumped on every connect and disconnect: tags work with the connection it belongs to. */
-  #session = 0;
-  /** Welcomed on the current connection: only then may it ask for work. */
-  #ready = false;
-  #stopped = false;
-  #leaseMs = 0;
-  readonly #running = new Map<string, RunningTask>();
-  /**
-   * Tasks asked for on the current connection and not answered yet (by `task:request`
-   * or with a result's `next`): several requests may be out, never for more tasks than
-   * there is room for.
-   */
-  #asked = 0;
-  /** Counts `work:available` hints, so a hint that arrives during a request is not lost. */
-  #workHints = 0;
-  /** A renewal is awaiting its ack: beats meanwhile are skipped (a tab unfrozen after a pause gets a burst of them). */
-  #renewing = false;
-  /** Job sources by job id; a pending fetch is shared by every task that needs it. */
-  readonly #jobs = new Map<string, Promise<JobSourceReply>>();
-  /** Drives renewal while welcomed; one per connection. */
-  #heartbeat: Heartbeat | undefined;
   #pollTimer: ReturnType<typeof setInterval> | undefined;
-  #retryTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Why work is paused; asks for none while any reason holds. */
-  readonly #pausedBecause = new Set<string>();
-  /** Share of the workers' time given (the duty cycle); 1 gives all of it. */
-  #share = 1;
-  /** Slots resting after a task, under a share below 1. */
-  #resting = 0;
   /** Time tasks ran on the executor, in ms: published as `workerMs` with the next state. */
   #workerMs = 0;
 
   constructor(options: VolunteerClientOptions) {
     this.#executor = options.executor;
-    this.#agent = truncate(options.agent, AGENT_CHARS);
-    this.#ackTimeoutMs = options.ackTimeoutMs ?? DEFAULTS.ackTimeoutMs;
     this.#idlePollMs = options.idlePollMs ?? DEFAULTS.idlePollMs;
-    this.#helloRetryMs = options.helloRetryMs ?? DEFAULTS.helloRetryMs;
-    this.#startHeartbeat = options.heartbeat ?? startTimerHeartbeat;
     this.#state = initialVolunteerState(this.#executor.slots);
     if (options.onChange) this.#listeners.add(options.onChange);
-    const io = options.io ?? defaultIo;
-    this.#socket = io(options.url + VOLUNTEER_NAMESPACE, {
-      autoConnect: false,
-      // Each client gets its own connection (socket.io would otherwise share one per
-      // origin), so several volunteers in one process stay independent.
-      forceNew: true,
-      ...options.socketOptions,
-    });
-    this.#socket.on('connect', () => this.#onConnect());
-    this.#socket.on('disconnect', (reason) => this.#onDisconnect(reason));
-    this.#socket.on('connect_error', (error) => this.#onConnectError(error));
-    this.#socket.on('work:available', () => {
-      this.#workHints++;
-      this.#pump();
-    });
-    this.#socket.on('task:revoke', ({ taskIds }) => {
-      if (!Array.isArray(taskIds)) return;
-      for (const taskId of taskIds) this.#drop(taskId);
-      this.#pump();
-    });
+    this.#connection = new CoordinatorConnection(
+      {
+        url: options.url,
+        agent: truncate(options.agent, AGENT_CHARS),
+        slots: () => this.#executor.slots,
+        io: options.io ?? defaultIo,
+        ackTimeoutMs: options.ackTimeoutMs ?? DEFAULTS.ackTimeoutMs,
+        retryMs: options.helloRetryMs ?? DEFAULTS.helloRetryMs,
+        heartbeat: options.heartbeat ?? startTimerHeartbeat,
+        socketOptions: options.socketOptions,
+      },
+      {
+        changed: () => this.#publish({}),
+        failed: (message) => this.#setError(message),
+        welcomed: () => {
+          this.#publish({ lastError: undefined });
+          this.#pump();
+        },
+        ended: () => {
+          this.#changeDemand({ type: 'connection-lost' });
+          for (const taskId of this.#running.taskIds()) this.#drop(taskId);
+        },
+        beat: () => void this.#renew(),
+        workAvailable: () => {
+          this.#changeDemand({ type: 'work-hint' });
+          this.#pump();
+        },
+        revoked: (taskIds) => {
+          for (const taskId of taskIds) this.#drop(taskId);
+          this.#pump();
+        },
+      },
+    );
   }
 
   /** The current state; a new object after every change (fit for React's useSyncExternalStore). */
@@ -174,16 +138,15 @@ export class VolunteerClient {
 
   /** Connects and starts volunteering. Calling it again does nothing. */
   start(): void {
-    if (this.#stopped || this.#socket.active) return;
-    this.#socket.connect();
+    if (!this.#connection.start()) return;
     this.#pollTimer ??= setInterval(() => this.#pump(), this.#idlePollMs);
   }
 
   /** Changes how many tasks run at once, live: resizes the executor and tells the coordinator. */
   setSlots(slots: number): void {
     this.#executor.resize(slots);
-    this.#update({ slots: this.#executor.slots });
-    if (this.#ready) this.#socket.emit('volunteer:slots', { slots: this.#executor.slots });
+    this.#publish({});
+    this.#connection.announceSlots(this.#executor.slots);
     this.#pump();
   }
 
@@ -193,16 +156,15 @@ export class VolunteerClient {
    * for other volunteers; tasks running finish and are reported.
    */
   pause(reason: string): void {
-    if (this.#pausedBecause.has(reason)) return;
-    this.#pausedBecause.add(reason);
-    this.#update({ pausedBecause: [...this.#pausedBecause] });
+    if (!this.#changeDemand({ type: 'pause', reason })) return;
+    this.#publish({});
     this.#returnUnstarted();
   }
 
   /** Lifts one reason to pause; work resumes once none is left. */
   resume(reason: string): void {
-    if (!this.#pausedBecause.delete(reason)) return;
-    this.#update({ pausedBecause: [...this.#pausedBecause] });
+    if (!this.#changeDemand({ type: 'resume', reason })) return;
+    this.#publish({});
     this.#pump();
   }
 
@@ -212,112 +174,33 @@ export class VolunteerClient {
    * it is not running, so what it held unstarted goes back at once.
    */
   setShare(share: number): void {
-    const next = Number.isFinite(share) ? Math.min(1, Math.max(0.05, share)) : 1;
-    if (next === this.#share) return;
-    const lowered = next < this.#share;
-    this.#share = next;
-    this.#update({ share: next });
-    if (lowered) this.#returnUnstarted();
+    const before = this.#demand.share;
+    if (!this.#changeDemand({ type: 'set-share', share })) return;
+    this.#publish({});
+    if (this.#demand.share < before) this.#returnUnstarted();
     else this.#pump();
   }
 
   /** Disconnects for good: running tasks are aborted and not reported. The executor is left to its owner. */
   stop(): void {
-    if (this.#stopped) return;
-    this.#stopped = true;
-    this.#endSession();
     clearInterval(this.#pollTimer);
-    this.#socket.disconnect();
-    this.#socket.removeAllListeners();
-    this.#update({ connection: 'disconnected', connected: false, volunteerId: undefined });
-    this.#listeners.clear();
+    if (this.#connection.stop()) this.#listeners.clear();
   }
 
-  #onConnect(): void {
-    this.#session++;
-    this.#ready = false;
-    this.#update({ connection: 'connecting', connected: false });
-    void this.#hello();
-  }
-
-  #onDisconnect(reason: string): void {
-    this.#endSession();
-    this.#update({ connection: 'disconnected', connected: false, volunteerId: undefined });
-    // Socket.IO reconnects by itself except when the server closed the socket on purpose.
-    // Come back anyway, after a pause: an open volunteer tab should keep volunteering,
-    // and whatever made the coordinator drop us (a restart, a refused message) may pass.
-    if (reason === 'io server disconnect') this.#reconnectLater();
-  }
-
-  #onConnectError(error: Error): void {
-    this.#setError(`cannot reach the coordinator: ${error.message}`);
-    // `active` is false when the server refused the connection (not a network failure):
-    // Socket.IO then gives up, so retry here.
-    if (!this.#socket.active) this.#reconnectLater();
-  }
-
-  #reconnectLater(): void {
-    if (this.#stopped) return;
-    clearTimeout(this.#retryTimer);
-    this.#retryTimer = setTimeout(() => {
-      if (!this.#stopped && !this.#socket.active) this.#socket.connect();
-    }, this.#helloRetryMs);
-  }
-
-  /** Forgets everything tied to the current connection: its runs, its lease renewals. */
-  #endSession(): void {
-    this.#session++;
-    this.#ready = false;
-    this.#asked = 0;
-    this.#heartbeat?.stop();
-    this.#heartbeat = undefined;
-    clearTimeout(this.#retryTimer);
-    for (const taskId of [...this.#running.keys()]) this.#drop(taskId);
-  }
-
-  async #hello(): Promise<void> {
-    const session = this.#session;
-    let welcome: VolunteerWelcome;
-    try {
-      const reply: Ack<VolunteerWelcome> = await this.#socket
-        .timeout(this.#ackTimeoutMs)
-        .emitWithAck('volunteer:hello', { agent: this.#agent, slots: this.#executor.slots });
-      if (!reply.ok) throw new Error(`${reply.error.code}: ${reply.error.message}`);
-      welcome = reply.value;
-    } catch (error) {
-      if (session !== this.#session) return;
-      this.#setError(`the coordinator did not welcome this volunteer: ${describe(error)}`);
-      clearTimeout(this.#retryTimer);
-      this.#retryTimer = setTimeout(() => {
-        if (session === this.#session) void this.#hello();
-      }, this.#helloRetryMs);
-      return;
-    }
-    if (session !== this.#session) return;
-    this.#ready = true;
-    this.#leaseMs = welcome.leaseMs;
-    this.#update({ connection: 'connected', connected: true, volunteerId: welcome.volunteerId, lastError: undefined });
-    this.#heartbeat?.stop();
-    const renewEveryMs = Math.min(RENEW_MAX_MS, Math.max(RENEW_MIN_MS, Math.floor(this.#leaseMs / 3) || RENEW_MIN_MS));
-    this.#heartbeat = this.#startHeartbeat(renewEveryMs, () => void this.#renew());
-    this.#pump();
-  }
-
-  /**
-   * Tasks this volunteer holds at most: one running per slot, plus one waiting per slot,
-   * so a worker that finishes finds its next input already here instead of waiting a
-   * round trip for it.
-   */
-  #capacity(): number {
-    if (this.#share < 1) return Math.max(0, this.#executor.slots - this.#resting);
-    return this.#executor.slots * 2;
+  /** Applies a demand event; false when it changed nothing. */
+  #changeDemand(event: DemandEvent): boolean {
+    const next = transitionDemand(this.#demand, event);
+    if (next === this.#demand) return false;
+    this.#demand = next;
+    return true;
   }
 
   /** Hands back, in one message, every task held but not started; they are dropped here. */
   #returnUnstarted(): void {
-    const waiting = new Set(this.#executor.unstarted?.() ?? []);
-    const tasks = [...this.#running.values()].filter((task) => task.session === this.#session && (!task.handedOver || waiting.has(task.assignment.taskId)));
-    if (tasks.length === 0 || !this.#ready) return;
+    const session = this.#connection.session;
+    if (!this.#connection.ready || session === undefined) return;
+    const tasks = this.#running.unstarted(session, new Set(this.#executor.unstarted?.() ?? []));
+    if (tasks.length === 0) return;
     for (const task of tasks) this.#drop(task.assignment.taskId);
     this.#giveBack(tasks.map((task) => task.assignment));
   }
@@ -325,100 +208,66 @@ export class VolunteerClient {
   /** Tells the coordinator it will not run these tasks, so they go to someone else now. */
   #giveBack(assignments: readonly TaskAssignment[]): void {
     const leases: LeaseRef[] = assignments.map(({ taskId, leaseToken }) => ({ taskId, leaseToken }));
-    void this.#socket
-      .timeout(this.#ackTimeoutMs)
-      .emitWithAck('task:return', { leases: leases.slice(0, LIMITS.slotsPerVolunteer * 4) })
-      .catch(() => {
-        // Unanswered: the leases lapse at their deadline and the tasks run elsewhere then.
-      });
+    // Not awaited: unanswered, the leases lapse at their deadline and the tasks run elsewhere then.
+    void this.#connection.call('task:return', { leases: leases.slice(0, LEASES_PER_MESSAGE) });
   }
 
-  /** Under a share below 1, the slot that ran a task for `ranMs` rests before asking for another. */
-  #rest(ranMs: number): void {
-    if (this.#share >= 1) return;
-    this.#resting++;
-    setTimeout(() => {
-      this.#resting--;
-      this.#pump();
-    }, (ranMs * (1 - this.#share)) / this.#share);
-  }
-
-  /** Claims room for tasks to ask for: answers how many (0 when there is no room). */
+  /** Claims room for tasks to ask for: answers how many (0 when there is none, or it is not welcomed). */
   #claimRequest(): number {
-    if (!this.#ready || this.#stopped || this.#pausedBecause.size > 0) return 0;
-    const free = Math.min(this.#capacity() - this.#running.size - this.#asked, LIMITS.tasksPerRequest);
-    if (free <= 0) return 0;
-    this.#asked += free;
-    return free;
+    if (!this.#connection.ready) return 0;
+    const tasks = tasksToAskFor(this.#demand, this.#executor.slots, this.#running.size);
+    this.#changeDemand({ type: 'asked', tasks });
+    return tasks;
   }
 
   /** The answer to a claim came (or never will, on this connection). */
-  #settleClaim(claimed: number, session: number): void {
-    if (session === this.#session) this.#asked = Math.max(0, this.#asked - claimed);
+  #settleClaim(tasks: number, session: number): void {
+    if (this.#connection.isCurrent(session)) this.#changeDemand({ type: 'answered', tasks });
   }
 
-  /** Asks for as many tasks as there is room for, unless a request is already out. */
+  /** Asks for as many tasks as there is room for, beyond those already asked for. */
   #pump(): void {
     const max = this.#claimRequest();
     if (max > 0) void this.#request(max);
   }
 
   async #request(max: number): Promise<void> {
-    const session = this.#session;
-    const hintsBefore = this.#workHints;
-    let tasks: TaskAssignment[];
-    try {
-      const reply: Ack<{ tasks: TaskAssignment[] }> = await this.#socket
-        .timeout(this.#ackTimeoutMs)
-        .emitWithAck('task:request', { max });
-      if (session !== this.#session) return;
-      if (!reply.ok) {
-        this.#setError(`the coordinator refused a request for work: ${reply.error.code}: ${reply.error.message}`);
-        if (reply.error.code === 'NOT_READY') {
-          // It forgot us (a restart): introduce ourselves again before asking.
-          this.#ready = false;
-          void this.#hello();
-        }
-        return;
-      }
-      tasks = Array.isArray(reply.value.tasks) ? reply.value.tasks : [];
-    } catch (error) {
-      if (session === this.#session) this.#setError(`a request for work went unanswered: ${describe(error)}`);
+    const session = this.#connection.session!;
+    const workHintsBefore = this.#demand.workHints;
+    const reply = await this.#connection.call('task:request', { max });
+    this.#settleClaim(max, session);
+    if (!this.#connection.isCurrent(session)) return;
+    if (!reply.ok) {
+      this.#setError(describeFailure(reply.failure, { refused: 'the coordinator refused a request for work', unanswered: 'a request for work went unanswered' }));
+      // It forgot us (a restart): introduce ourselves again before asking.
+      if (reply.failure.kind === 'refused' && reply.failure.error.code === 'NOT_READY') this.#connection.forgotten(session);
       return;
-    } finally {
-      this.#settleClaim(max, session);
     }
-    this.#received(tasks, session, hintsBefore);
+    this.#received(tasksIn(reply.value), session, workHintsBefore);
   }
 
   /** Starts the tasks a request (or a result's receipt) brought, and asks again if useful. */
-  #received(tasks: readonly TaskAssignment[], session: number, hintsBefore: number): void {
-    // Asked for before a pause or a lower share (a result's `next` is often in flight):
-    // what no longer fits goes straight back.
+  #received(tasks: readonly TaskAssignment[], session: number, workHintsBefore: number): void {
     const surplus: TaskAssignment[] = [];
     for (const assignment of tasks) {
-      if (this.#pausedBecause.size > 0 || this.#running.size >= this.#capacity()) surplus.push(assignment);
-      else this.#start(assignment, session);
+      if (mayHoldAnother(this.#demand, this.#executor.slots, this.#running.size)) this.#start(assignment, session);
+      else surplus.push(assignment);
     }
     if (surplus.length > 0) this.#giveBack(surplus);
-    // Got work, or new work was announced while asking: ask again for what is still free.
-    // An empty answer ends the loop until the next hint, freed slot or safety poll.
-    if (tasks.length > 0 || this.#workHints !== hintsBefore) this.#pump();
+    if (askAgainAfterAnswer(this.#demand, workHintsBefore, tasks.length)) this.#pump();
   }
 
   #start(assignment: TaskAssignment, session: number): void {
-    if (this.#running.has(assignment.taskId)) return;
-    const task: RunningTask = { assignment, controller: new AbortController(), session, jobName: undefined, job: undefined, handedOver: false };
-    this.#running.set(assignment.taskId, task);
-    this.#update({});
+    const task = this.#running.add(assignment, session);
+    if (!task) return;
+    this.#publish({});
     void this.#run(task).finally(() => this.#release(task, true));
   }
 
   /** Frees the task's slot (once) and asks for more work to fill it. */
   #release(task: RunningTask, askForMore: boolean): void {
-    if (this.#running.get(task.assignment.taskId) !== task) return;
-    this.#running.delete(task.assignment.taskId);
-    this.#update({});
+    if (!this.#running.release(task)) return;
+    this.#publish({});
     if (askForMore) this.#pump();
   }
 
@@ -426,18 +275,17 @@ export class VolunteerClient {
     const { assignment, controller } = task;
     let job: JobSourceReply;
     try {
-      job = await this.#jobSource(assignment.jobId);
+      job = await this.#jobs.get(assignment.jobId);
     } catch (error) {
       if (!this.#wanted(task)) return;
       await this.#reportFailure(task, {
         name: 'JobSourceUnavailable',
-        message: `could not fetch the source of job ${assignment.jobId}: ${describe(error)}`,
+        message: `could not fetch the source of job ${assignment.jobId}: ${toTaskError(error).message}`,
       });
       return;
     }
-    task.jobName = job.name;
     task.job = job;
-    this.#update({});
+    this.#publish({});
 
     let output: TaskOutput;
     task.handedOver = true;
@@ -456,30 +304,21 @@ export class VolunteerClient {
     // The slot is free now. The result carries the request for more work (`next`), so a
     // task costs one round trip, not two.
     this.#release(task, false);
-    const session = this.#session;
-    const hintsBefore = this.#workHints;
+    const session = task.session;
+    const workHintsBefore = this.#demand.workHints;
     const next = this.#claimRequest();
-    // undefined until the coordinator answered the request riding on this result.
-    let received: TaskAssignment[] | undefined;
-    try {
-      const reply: Ack<ResultReceipt> = await this.#socket
-        .timeout(this.#ackTimeoutMs)
-        .emitWithAck('task:complete', { taskId: assignment.taskId, leaseToken: assignment.leaseToken, output, next });
-      if (session !== this.#session) return;
-      if (reply.ok) {
-        received = Array.isArray(reply.value.tasks) ? reply.value.tasks : [];
-        if (this.#wanted(task)) this.#update({ tasksDone: this.#state.tasksDone + 1 });
-      } else if (this.#wanted(task)) {
-        this.#setError(`the result of task ${assignment.taskId} was refused: ${reply.error.code}: ${reply.error.message}`);
-      }
-    } catch (error) {
-      if (this.#wanted(task)) this.#setError(`the result of task ${assignment.taskId} went unacknowledged: ${describe(error)}`);
-    } finally {
-      this.#settleClaim(next, session);
+    const reply = await this.#connection.call('task:complete', { taskId: assignment.taskId, leaseToken: assignment.leaseToken, output, next });
+    this.#settleClaim(next, session);
+    if (!this.#connection.isCurrent(session)) return;
+    if (reply.ok) {
+      if (this.#wanted(task)) this.#publish({ tasksDone: this.#state.tasksDone + 1 });
+    } else if (this.#wanted(task)) {
+      const what = `the result of task ${assignment.taskId}`;
+      this.#setError(describeFailure(reply.failure, { refused: `${what} was refused`, unanswered: `${what} went unacknowledged` }));
     }
-    if (next === 0 || session !== this.#session) return;
+    if (next === 0) return;
     // Refused or unanswered, the request did not happen: ask on its own.
-    if (received) this.#received(received, session, hintsBefore);
+    if (reply.ok) this.#received(tasksIn(reply.value), session, workHintsBefore);
     else this.#pump();
   }
 
@@ -487,111 +326,80 @@ export class VolunteerClient {
   #ran(ms: number): void {
     // No state update of its own: the release that follows every run publishes it.
     this.#workerMs += ms;
-    this.#rest(ms);
+    // Under a share below 1, the slot rests before asking for another task.
+    const restingMs = restMs(this.#demand, ms);
+    if (restingMs === undefined) return;
+    this.#changeDemand({ type: 'rest-started' });
+    setTimeout(() => {
+      this.#changeDemand({ type: 'rest-ended' });
+      this.#pump();
+    }, restingMs);
   }
 
   async #reportFailure(task: RunningTask, error: TaskError): Promise<void> {
     const { taskId, leaseToken } = task.assignment;
-    this.#update({
+    const jobName = task.job?.name;
+    this.#publish({
       tasksFailed: this.#state.tasksFailed + 1,
-      lastError: truncate(`task ${taskId}${task.jobName ? ` of ${task.jobName}` : ''} failed: ${error.name}: ${error.message}`, 500),
+      lastError: truncate(`task ${taskId}${jobName ? ` of ${jobName}` : ''} failed: ${error.name}: ${error.message}`, 500),
     });
-    try {
-      const reply: Ack<ResultReceipt> = await this.#socket
-        .timeout(this.#ackTimeoutMs)
-        .emitWithAck('task:fail', { taskId, leaseToken, error });
-      if (!reply.ok && this.#wanted(task)) {
-        this.#setError(`the failure of task ${taskId} was not recorded: ${reply.error.code}: ${reply.error.message}`);
-      }
-    } catch (thrown) {
-      if (this.#wanted(task)) this.#setError(`the failure of task ${taskId} went unacknowledged: ${describe(thrown)}`);
+    const reply = await this.#connection.call('task:fail', { taskId, leaseToken, error });
+    if (!reply.ok && this.#wanted(task)) {
+      const what = `the failure of task ${taskId}`;
+      this.#setError(describeFailure(reply.failure, { refused: `${what} was not recorded`, unanswered: `${what} went unacknowledged` }));
     }
   }
 
   /** Still ours to report: not revoked, not lost, and leased on the live connection. */
   #wanted(task: RunningTask): boolean {
-    return !task.controller.signal.aborted && task.session === this.#session && !this.#stopped;
+    return !task.controller.signal.aborted && this.#connection.isCurrent(task.session);
   }
 
   /** Aborts a run and forgets it; whatever it produces is never reported. */
   #drop(taskId: string): void {
-    const task = this.#running.get(taskId);
-    if (!task) return;
-    this.#running.delete(taskId);
-    task.controller.abort();
-    this.#update({});
-  }
-
-  #jobSource(jobId: string): Promise<JobSourceReply> {
-    const cached = this.#jobs.get(jobId);
-    if (cached) return cached;
-    const fetching = (async () => {
-      const reply: Ack<JobSourceReply> = await this.#socket.timeout(this.#ackTimeoutMs).emitWithAck('job:source', { jobId });
-      if (!reply.ok) throw new Error(`${reply.error.code}: ${reply.error.message}`);
-      return reply.value;
-    })();
-    this.#jobs.set(jobId, fetching);
-    // A failed fetch is forgotten so the next task of the job asks again.
-    fetching.catch(() => {
-      if (this.#jobs.get(jobId) === fetching) this.#jobs.delete(jobId);
-    });
-    if (this.#jobs.size > JOB_CACHE_SIZE) this.#jobs.delete(this.#jobs.keys().next().value!);
-    return fetching;
+    if (this.#running.drop(taskId)) this.#publish({});
   }
 
   async #renew(): Promise<void> {
-    if (!this.#ready || this.#renewing) return;
-    const session = this.#session;
-    const leases: LeaseRef[] = [];
-    for (const task of this.#running.values()) {
-      if (task.session === session) leases.push({ taskId: task.assignment.taskId, leaseToken: task.assignment.leaseToken });
+    const session = this.#connection.session;
+    if (session === undefined) return;
+    const leases = this.#running.leases(session);
+    if (leases.length === 0 || !this.#connection.beginRenewal()) return;
+    const reply = await this.#connection.call('task:renew', { leases: leases.slice(0, LEASES_PER_MESSAGE) });
+    this.#connection.endRenewal(session);
+    if (!this.#connection.isCurrent(session)) return;
+    if (!reply.ok) {
+      this.#setError(describeFailure(reply.failure, { refused: 'lease renewal was refused', unanswered: 'lease renewal went unanswered' }));
+      return;
     }
-    if (leases.length === 0) return;
-    this.#renewing = true;
-    try {
-      const reply: Ack<{ renewed: string[]; lost: string[] }> = await this.#socket
-        .timeout(this.#ackTimeoutMs)
-        .emitWithAck('task:renew', { leases: leases.slice(0, LIMITS.slotsPerVolunteer * 4) });
-      if (session !== this.#session) return;
-      if (!reply.ok) {
-        this.#setError(`lease renewal was refused: ${reply.error.code}: ${reply.error.message}`);
-        return;
-      }
-      // A lost lease means someone else may already be running the task: stop ours.
-      for (const taskId of reply.value.lost) this.#drop(taskId);
-      if (reply.value.lost.length > 0) this.#pump();
-    } catch (error) {
-      if (session === this.#session) this.#setError(`lease renewal went unanswered: ${describe(error)}`);
-    } finally {
-      this.#renewing = false;
-    }
+    // A lost lease means someone else may already be running the task: stop ours.
+    const lost = Array.isArray(reply.value?.lost) ? reply.value.lost : [];
+    for (const taskId of lost) this.#drop(taskId);
+    if (lost.length > 0) this.#pump();
   }
 
   #setError(message: string): void {
-    this.#update({ lastError: truncate(message, 500) });
+    this.#publish({ lastError: truncate(message, 500) });
   }
 
-  /** Publishes a new state: the patch plus the fields derived from the running tasks. */
-  #update(patch: Partial<VolunteerState>): void {
-    const currentJobs: string[] = [];
-    const runningJobs: JobSourceReply[] = [];
-    for (const task of this.#running.values()) {
-      if (task.jobName !== undefined && !currentJobs.includes(task.jobName)) currentJobs.push(task.jobName);
-      if (task.job && !runningJobs.some((job) => job.jobId === task.job!.jobId)) runningJobs.push(task.job);
-    }
+  /** Publishes a new state: the patch plus what is derived from the lifecycle, the demand and the running tasks. */
+  #publish(patch: Partial<Pick<VolunteerState, 'tasksDone' | 'tasksFailed' | 'lastError'>>): void {
     this.#state = {
       ...this.#state,
       ...patch,
+      ...connectionView(this.#connection.lifecycle),
+      ...this.#running.jobs(),
       slots: this.#executor.slots,
       running: this.#running.size,
-      currentJobs,
-      runningJobs,
+      pausedBecause: [...this.#demand.pausedBecause],
+      share: this.#demand.share,
       workerMs: this.#workerMs,
     };
     for (const listener of this.#listeners) listener(this.#state);
   }
 }
 
-function describe(error: unknown): string {
-  return toTaskError(error).message;
+/** The tasks an answer brought; none when it carries no list. */
+function tasksIn(reply: { tasks?: unknown } | undefined): TaskAssignment[] {
+  return Array.isArray(reply?.tasks) ? (reply.tasks as TaskAssignment[]) : [];
 }
