@@ -22,7 +22,7 @@
  * someone else.
  */
 import { io as defaultIo, type ManagerOptions, type SocketOptions } from 'socket.io-client';
-import type { TaskError } from '../shared/errors.ts';
+import { taskFailure, type TaskError } from '../shared/errors.ts';
 import { LIMITS } from '../shared/limits.ts';
 import type { JobSourceReply, LeaseRef, TaskAssignment, TaskOutput } from '../shared/protocol.ts';
 import { describeFailure } from './coordinator-call.ts';
@@ -278,10 +278,7 @@ export class VolunteerClient {
       job = await this.#jobs.get(assignment.jobId);
     } catch (error) {
       if (!this.#wanted(task)) return;
-      await this.#reportFailure(task, {
-        name: 'JobSourceUnavailable',
-        message: `could not fetch the source of job ${assignment.jobId}: ${toTaskError(error).message}`,
-      });
+      await this.#reportFailure(task, taskFailure('JobSourceUnavailable', `could not fetch the source of job ${assignment.jobId}: ${toTaskError(error).message}`));
       return;
     }
     task.job = job;
