@@ -182,12 +182,16 @@ export class CoordinatorConnection {
 
   async #hello(): Promise<void> {
     const session = this.session!;
-    const reply = await this.call('volunteer:hello', { agent: this.#options.agent, slots: this.#options.slots() });
+    const announced = this.#options.slots();
+    const reply = await this.call('volunteer:hello', { agent: this.#options.agent, slots: announced });
     if (!reply.ok) {
       if (this.#move({ type: 'hello-failed', session })) this.#hooks.failed(describeFailure(reply.failure, 'the coordinator did not welcome this volunteer'));
       return;
     }
     if (!this.#move({ type: 'welcomed', session, welcome: reply.value }) || this.#lifecycle.status !== 'ready') return;
+    // The slot count changed while the hello was out (a page that applies its saved
+    // worker count as it connects): `announceSlots` said nothing then, so say it now.
+    if (this.#options.slots() !== announced) this.#socket.emit('volunteer:slots', { slots: this.#options.slots() });
     this.#heartbeat?.stop();
     this.#heartbeat = this.#options.heartbeat(this.#lifecycle.renewEveryMs, () => this.#hooks.beat());
     this.#hooks.welcomed();
