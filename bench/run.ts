@@ -7,6 +7,7 @@
  *   npm run bench -- dispatch [flags]    bench/dispatch.ts alone
  *   npm run bench -- crowd [flags]       bench/crowd.ts alone
  *   npm run bench -- curve [flags]       the scaling curve alone (word-count.ts --curve --skip-main)
+ *   npm run bench -- result-download     bench/result-download.ts: serving a large result (not in `all`)
  *   npm run bench -- summary             the summary of the last results in bench/.cache/
  *
  * With no sub-command, flags go to the benchmark they belong to: --mb, --tabs, --files,
@@ -191,6 +192,7 @@ async function main(): Promise<void> {
     case 'word-count':
     case 'dispatch':
     case 'crowd':
+    case 'result-download':
       await run(sub, flags);
       break;
     case 'curve':
@@ -199,7 +201,7 @@ async function main(): Promise<void> {
     case 'summary':
       break;
     default:
-      throw new Error(`unknown sub-command "${sub}": all, word-count, dispatch, crowd, curve or summary`);
+      throw new Error(`unknown sub-command "${sub}": all, word-count, dispatch, crowd, curve, result-download or summary`);
   }
   printSummary();
   if (failed.length > 0) {

@@ -11,8 +11,7 @@ import { describeZodError, jobSubmissionSchema } from '../shared/schemas.ts';
 import { LIMITS } from '../shared/limits.ts';
 import type { InputFiles } from './input-files.ts';
 import { planJob } from './job-planner.ts';
-import { CSV_HEADER, csvRows } from '../shared/result-format.ts';
-import { resultEntries, resultJsonParts } from './result-data.ts';
+import { sendResult } from './result-response.ts';
 import type { Scheduler } from './scheduler/scheduler.ts';
 
 export interface HttpApiOptions {
@@ -136,25 +135,12 @@ export function createHttpApi(scheduler: Scheduler, options: HttpApiOptions) {
     sendJson(response, 200, job);
   });
 
-  route('GET', /^\/api\/jobs\/([^/]+)\/result$/, (_request, response, { id, query }) => {
+  route('GET', /^\/api\/jobs\/([^/]+)\/result$/, async (_request, response, { id, query }) => {
     const format = query.get('format') ?? 'json';
     if (format !== 'json' && format !== 'csv') {
       throw new TabreduceError('BAD_REQUEST', `format must be json or csv, got "${format}"`);
     }
-    const chunks = scheduler.getResult(id!);
-    if (format === 'csv') {
-      response.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${id}.csv"` });
-      response.write(CSV_HEADER);
-      // Chunk by chunk: only one chunk's pairs are parsed at a time.
-      for (const chunk of chunks) response.write(csvRows(resultEntries([chunk])));
-      response.end();
-      return;
-    }
-    // The stored chunks are the answer's bytes: joined, never parsed.
-    const parts = resultJsonParts(chunks);
-    response.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': parts.reduce((sum, part) => sum + part.byteLength, 0) });
-    for (const part of parts) response.write(part);
-    response.end();
+    await sendResult(response, scheduler.getResult(id!), format, id!);
   });
 
   route('GET', /^\/api\/jobs\/([^/]+)\/tasks$/, (_request, response, { id }) => sendJson(response, 200, scheduler.getTasks(id!)));

@@ -4,7 +4,7 @@ import type { KeyValue } from '../shared/job.ts';
 import { chunkResult, mergeReduceOutputs, RESULT_CHUNK_BYTES, resultEntries, resultJsonParts } from './result-data.ts';
 
 const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
-const joined = (parts: Uint8Array[]) => JSON.parse(Buffer.concat(parts).toString('utf8')) as unknown;
+const joined = (parts: Iterable<Uint8Array>) => JSON.parse(Buffer.concat([...parts]).toString("utf8")) as unknown;
 const sorted = (pairs: KeyValue[]) => [...pairs].sort((x, y) => compareKeys(x[0], y[0]));
 
 describe('mergeReduceOutputs', () => {

@@ -102,22 +102,32 @@ export function mergeReduceOutputs(outputs: readonly Uint8Array[]): Uint8Array[]
   return chunker.finish();
 }
 
+/** A stored result, read a chunk at a time. */
+export interface StoredResult {
+  chunks: number;
+  chunk(index: number): Uint8Array;
+}
+
+/** The result's chunks, read from the store one at a time as they are asked for. */
+export function* chunksOf(result: StoredResult): Generator<Uint8Array> {
+  for (let index = 0; index < result.chunks; index++) yield result.chunk(index);
+}
+
 /** The pieces of the JSON answer for a result, in order: the chunks' entries, joined into one array, never parsed. */
-export function resultJsonParts(chunks: readonly Uint8Array[]): Uint8Array[] {
-  const parts: Uint8Array[] = [OPEN];
+export function* resultJsonParts(chunks: Iterable<Uint8Array>): Generator<Uint8Array> {
+  yield OPEN;
   let first = true;
   for (const chunk of chunks) {
     // A chunk is `[...]`: its entries lie between the brackets; `[]` has none.
     if (chunk.byteLength <= 2) continue;
-    if (!first) parts.push(COMMA);
-    parts.push(chunk.subarray(1, chunk.byteLength - 1));
+    if (!first) yield COMMA;
+    yield chunk.subarray(1, chunk.byteLength - 1);
     first = false;
   }
-  parts.push(CLOSE);
-  return parts;
+  yield CLOSE;
 }
 
 /** The result's entries, chunk by chunk: for CSV, and for whoever needs the values. */
-export function* resultEntries(chunks: readonly Uint8Array[]): Generator<KeyValue> {
+export function* resultEntries(chunks: Iterable<Uint8Array>): Generator<KeyValue> {
   for (const chunk of chunks) yield* JSON.parse(decoder.decode(chunk)) as KeyValue[];
 }

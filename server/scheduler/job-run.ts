@@ -7,7 +7,8 @@
 import { isTerminal, jobStatus, type JobStatus } from '../../shared/job-lifecycle.ts';
 import type { PastAttempt } from '../../shared/job.ts';
 import type { Vote } from '../../shared/quorum.ts';
-import type { Lease, TaskKind } from '../../shared/task.ts';
+import { initialTaskState, type Lease, type TaskKind } from '../../shared/task.ts';
+import type { JobPlan } from '../job-planner.ts';
 import type { JobRecord, TaskRecord } from '../store/job-store.ts';
 import { TaskQueue } from './task-queue.ts';
 
@@ -28,8 +29,37 @@ export interface JobRun {
   pastAttempts: Map<string, PastAttempt[]>;
 }
 
-export function newTask(jobId: string, kind: TaskKind, index: number, state: TaskRecord['state']): TaskRecord {
-  return { id: `${jobId}/${kind}/${index}`, jobId, kind, index, state };
+/** A new job as stored, from its plan: queued. */
+export function jobRecordOf(plan: JobPlan, nowMs: number): JobRecord {
+  return {
+    id: plan.id,
+    name: plan.name,
+    source: plan.source,
+    sourceDigest: plan.sourceDigest,
+    submittedAtMs: nowMs,
+    reducers: plan.reducers,
+    mapTasks: plan.mapInputs.length,
+    maxAttempts: plan.maxAttempts,
+    replication: plan.replication,
+    ...(plan.submitter ? { submitter: plan.submitter } : {}),
+    ...(plan.spotCheck && plan.spotCheckSalt ? { spotCheck: plan.spotCheck, spotCheckSalt: plan.spotCheckSalt } : {}),
+    inputBytes: plan.inputBytes,
+    state: { status: 'queued' },
+  };
+}
+
+/** A new job's M map tasks and R reduce tasks, all pending. */
+export function newTasks(job: JobRecord): TaskRecord[] {
+  const task = (kind: TaskKind, index: number): TaskRecord => ({ id: `${job.id}/${kind}/${index}`, jobId: job.id, kind, index, state: initialTaskState() });
+  return [...Array.from({ length: job.mapTasks }, (_, index) => task('map', index)), ...Array.from({ length: job.reducers }, (_, index) => task('reduce', index))];
+}
+
+/** Finished jobs past the result retention (0 keeps them forever), to forget. */
+export function expiredJobIds(runs: Iterable<JobRun>, retentionMs: number, nowMs: number): string[] {
+  if (retentionMs <= 0) return [];
+  const expired: string[] = [];
+  for (const { job } of runs) if ('finishedAtMs' in job.state && nowMs - job.state.finishedAtMs > retentionMs) expired.push(job.id);
+  return expired;
 }
 
 /** The phase whose tasks are handed out: map until every map task is done, then reduce. */

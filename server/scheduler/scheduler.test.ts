@@ -5,7 +5,7 @@ import type { KeyValue, PartitionBlock } from '../../shared/job.ts';
 import { partitionOf } from '../../shared/partition.ts';
 import type { MapAssignment, ReduceAssignment, TaskAssignment } from '../../shared/protocol.ts';
 import { planJob } from '../job-planner.ts';
-import { resultEntries } from '../result-data.ts';
+import { chunksOf, resultEntries } from '../result-data.ts';
 import { Scheduler, type SchedulerListener } from './scheduler.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 
@@ -40,7 +40,7 @@ function setup(options: { leaseMs?: number; store?: MemoryStore; resultRetention
 }
 
 /** A succeeded job's result, its chunks read back as pairs. */
-const resultOf = (scheduler: Scheduler, jobId: string): KeyValue[] => [...resultEntries(scheduler.getResult(jobId))];
+const resultOf = (scheduler: Scheduler, jobId: string): KeyValue[] => [...resultEntries(chunksOf(scheduler.getResult(jobId)))];
 
 /** Leases tasks whose inputs are all in hand (no uploaded files in these tests), so the answer is never a promise. */
 function requestNow(scheduler: Scheduler, volunteerId: string, max: number, nowMs: number): TaskAssignment[] {

@@ -19,13 +19,13 @@ import { isTerminal, transitionJob, type JobEvent, type JobFailure } from '../..
 import type { ClusterSummary, JobSummary, TaskSummary } from '../../shared/job.ts';
 import type { JobSourceReply, TaskAssignment, TaskOutput } from '../../shared/protocol.ts';
 import { losers } from '../../shared/quorum.ts';
-import { findLease, initialTaskState, mayRunCopy, transitionTask, TaskTransitionError, type Lease, type TaskEvent, type TaskState } from '../../shared/task.ts';
+import { findLease, mayRunCopy, transitionTask, TaskTransitionError, type Lease, type TaskEvent, type TaskState } from '../../shared/task.ts';
 import type { JobPlan } from '../job-planner.ts';
 import type { JobRecord, JobStore, TaskRecord } from '../store/job-store.ts';
-import { mergeReduceOutputs } from '../result-data.ts';
+import { mergeReduceOutputs, type StoredResult } from '../result-data.ts';
 import { outputDigest } from '../verification.ts';
 import { anyLeasable, DEFAULT_BACKUP_POLICY, pickBackup, takeTask, type BackupPolicy, type DispatchView } from './dispatch.ts';
-import { countDone, countVote, indexJob, newTask, queueOfPending, recordAttempt, type JobRun } from './job-run.ts';
+import { countDone, countVote, expiredJobIds, indexJob, jobRecordOf, newTasks, queueOfPending, recordAttempt, type JobRun } from './job-run.ts';
 import { LeaseTable } from './lease-table.ts';
 import { recoverRun } from './recovery.ts';
 import { DEFAULT_MAX_STRIKES, Reputations } from './reputation.ts';
@@ -100,25 +100,8 @@ export class Scheduler {
 
   submit(plan: JobPlan, nowMs: number): JobRecord {
     if (this.#runs.has(plan.id)) throw new TabreduceError('CONFLICT', `job ${plan.id} exists already`);
-    const job: JobRecord = {
-      id: plan.id,
-      name: plan.name,
-      source: plan.source,
-      sourceDigest: plan.sourceDigest,
-      submittedAtMs: nowMs,
-      reducers: plan.reducers,
-      mapTasks: plan.mapInputs.length,
-      maxAttempts: plan.maxAttempts,
-      replication: plan.replication,
-      ...(plan.submitter ? { submitter: plan.submitter } : {}),
-      ...(plan.spotCheck && plan.spotCheckSalt ? { spotCheck: plan.spotCheck, spotCheckSalt: plan.spotCheckSalt } : {}),
-      inputBytes: plan.inputBytes,
-      state: { status: 'queued' },
-    };
-    const tasks = [
-      ...plan.mapInputs.map((_, index) => newTask(job.id, 'map', index, initialTaskState())),
-      ...Array.from({ length: plan.reducers }, (_, index) => newTask(job.id, 'reduce', index, initialTaskState())),
-    ];
+    const job = jobRecordOf(plan, nowMs);
+    const tasks = newTasks(job);
     this.store.insertJob(job, tasks, plan.mapInputs);
     this.#runs.set(job.id, indexJob(job, tasks));
     this.#wake(plan.mapInputs.length);
@@ -171,15 +154,15 @@ export class Scheduler {
     return { jobId: job.id, name: job.name, source: job.source, digest: job.sourceDigest, ...(job.submitter ? { submitter: job.submitter } : {}) };
   }
 
-  /** A succeeded job's result, as its stored chunks (server/result-data.ts). */
-  getResult(jobId: string): Uint8Array[] {
+  /** A succeeded job's result, to be read a chunk at a time (server/result-data.ts). */
+  getResult(jobId: string): StoredResult {
     const run = this.#requireRun(jobId);
     if (run.job.state.status !== 'succeeded') {
       throw new TabreduceError('CONFLICT', `job ${jobId} is ${this.#summarize(run).state}; a result exists only once it has succeeded`);
     }
-    const result = this.store.getResult(jobId);
-    if (!result) throw new TabreduceError('INTERNAL', `the result of job ${jobId} is missing from the store`);
-    return result;
+    const chunks = this.store.resultChunks(jobId);
+    if (chunks === 0) throw new TabreduceError('INTERNAL', `the result of job ${jobId} is missing from the store`);
+    return { chunks, chunk: (index) => this.store.getResultChunk(jobId, index) };
   }
 
   // ── Volunteers ──────────────────────────────────────────────────────────────────
@@ -452,18 +435,12 @@ export class Scheduler {
   }
 
   #dropExpiredJobs(nowMs: number): void {
-    const retentionMs = this.options.resultRetentionMs ?? 0;
-    if (retentionMs <= 0) return;
-    let dropped = false;
-    for (const [jobId, run] of this.#runs) {
-      const state = run.job.state;
-      if ('finishedAtMs' in state && nowMs - state.finishedAtMs > retentionMs) {
-        this.store.deleteJob(jobId);
-        this.#runs.delete(jobId);
-        dropped = true;
-      }
+    const expired = expiredJobIds(this.#runs.values(), this.options.resultRetentionMs ?? 0, nowMs);
+    for (const jobId of expired) {
+      this.store.deleteJob(jobId);
+      this.#runs.delete(jobId);
     }
-    if (dropped) this.listener.changed();
+    if (expired.length > 0) this.listener.changed();
   }
 
   #moveJob(run: JobRun, event: JobEvent, nowMs: number): void {

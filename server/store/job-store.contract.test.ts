@@ -10,13 +10,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { KeyValue } from '../../shared/job.ts';
 import { initialTaskState, type TaskKind, type TaskState } from '../../shared/task.ts';
 import type { JobRecord, JobStore, TaskRecord } from './job-store.ts';
-import { chunkResult, resultEntries } from '../result-data.ts';
+import { chunkResult, chunksOf, resultEntries } from '../result-data.ts';
 import { MemoryStore } from './memory-store.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
 const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 const parse = (bytes: Uint8Array) => JSON.parse(new TextDecoder().decode(bytes)) as unknown;
-const pairsOf = (chunks: Uint8Array[] | undefined): KeyValue[] | undefined => chunks && [...resultEntries(chunks)];
+/** A job's result as pairs, read back a chunk at a time as the API reads it; undefined when there is none. */
+const pairsOf = (store: JobStore, jobId: string): KeyValue[] | undefined => {
+  const chunks = store.resultChunks(jobId);
+  return chunks === 0 ? undefined : [...resultEntries(chunksOf({ chunks, chunk: (index) => store.getResultChunk(jobId, index) }))];
+};
 
 interface Harness {
   store: JobStore;
@@ -250,15 +254,15 @@ describe.each(implementations)('JobStore contract: $name', ({ open }) => {
         ['z', 'last'],
         [['tuple', 1, true], 9],
       ];
-      expect(store.getResult('job-1')).toBeUndefined();
+      expect(store.resultChunks('job-1')).toBe(0);
       store.putResult('job-1', chunkResult(result));
-      expect(pairsOf(store.getResult('job-1'))).toEqual(result);
+      expect(pairsOf(store, 'job-1')).toEqual(result);
     });
 
     it('tells an empty result from no result', () => {
       insert(store, job('job-1'));
       store.putResult('job-1', chunkResult([]));
-      expect(pairsOf(store.getResult('job-1'))).toEqual([]);
+      expect(pairsOf(store, 'job-1')).toEqual([]);
     });
 
     it('keeps a large result whole and in order', () => {
@@ -266,11 +270,11 @@ describe.each(implementations)('JobStore contract: $name', ({ open }) => {
       // About 4 MB of JSON: several of the SQLite store's chunks.
       const result: KeyValue[] = Array.from({ length: 16_000 }, (_, i) => [`key-${String(i).padStart(6, '0')}`, { count: i, text: 'x'.repeat(220) }]);
       store.putResult('job-1', chunkResult(result));
-      expect(pairsOf(store.getResult('job-1'))).toEqual(result);
+      expect(pairsOf(store, 'job-1')).toEqual(result);
     });
 
     it('answers undefined for the result of a job it does not hold, and refuses to store one', () => {
-      expect(store.getResult('job-nope')).toBeUndefined();
+      expect(store.resultChunks('job-nope')).toBe(0);
       expect(() => store.putResult('job-nope', chunkResult([]))).toThrow();
       expect(() => store.putReduceOutput('job-nope', 0, json([]))).toThrow();
     });
@@ -297,7 +301,7 @@ describe.each(implementations)('JobStore contract: $name', ({ open }) => {
       expect(() => store.getReduceOutputs('job-1')).toThrow();
       expect(store.getJob('job-1')).toEqual(record);
       expect(store.listTasks('job-1')).toEqual(tasksBefore);
-      expect(pairsOf(store.getResult('job-1'))).toEqual([['a', 1], ['b', 2]]);
+      expect(pairsOf(store, 'job-1')).toEqual([['a', 1], ['b', 2]]);
       // The other job is untouched.
       expect(text(store.getMapInput('job-2', 1))).toBe('job-2 input 1');
       expect(store.getPartitionBlocks('job-2', 1).map(text)).toEqual(['"m0p1"', '"m1p1"']);
@@ -309,7 +313,7 @@ describe.each(implementations)('JobStore contract: $name', ({ open }) => {
       filled('job-1');
       store.deleteIntermediate('job-1');
       store.deleteIntermediate('job-1');
-      expect(pairsOf(store.getResult('job-1'))).toEqual([['a', 1], ['b', 2]]);
+      expect(pairsOf(store, 'job-1')).toEqual([['a', 1], ['b', 2]]);
     });
 
     it('deleteJob removes the job and everything of it, and nothing of another job', () => {
@@ -318,14 +322,14 @@ describe.each(implementations)('JobStore contract: $name', ({ open }) => {
       store.deleteJob('job-1');
       expect(store.getJob('job-1')).toBeUndefined();
       expect(store.listJobs()).toEqual([other]);
-      expect(store.getResult('job-1')).toBeUndefined();
+      expect(store.resultChunks('job-1')).toBe(0);
       expect(() => store.listTasks('job-1')).toThrow();
       expect(() => store.getMapInput('job-1', 0)).toThrow();
       expect(() => store.getPartitionBlocks('job-1', 0)).toThrow();
       expect(() => store.deleteJob('job-1')).toThrow();
       expect(store.listTasks('job-2')).toHaveLength(4);
       expect(store.getPartitionBlocks('job-2', 0).map(text)).toEqual(['"m0p0"', '"m1p0"']);
-      expect(pairsOf(store.getResult('job-2'))).toEqual([['a', 1], ['b', 2]]);
+      expect(pairsOf(store, 'job-2')).toEqual([['a', 1], ['b', 2]]);
     });
 
     it('takes a job id again once that job was deleted', () => {
@@ -334,7 +338,7 @@ describe.each(implementations)('JobStore contract: $name', ({ open }) => {
       const again = insert(store, job('job-1', 1, 1));
       expect(store.getJob('job-1')).toEqual(again);
       expect(store.listTasks('job-1')).toHaveLength(2);
-      expect(store.getResult('job-1')).toBeUndefined();
+      expect(store.resultChunks('job-1')).toBe(0);
     });
   });
 
@@ -365,7 +369,7 @@ describe.each(implementations.filter((implementation) => implementation.durable)
 
     const reopened = harness.reopen!();
     expect(reopened.listJobs()).toEqual([finished, running]);
-    expect(pairsOf(reopened.getResult('job-done'))).toEqual([['a', 1], [2, 'b']]);
+    expect(pairsOf(reopened, 'job-done')).toEqual([['a', 1], [2, 'b']]);
     expect(reopened.listTasks('job-running')).toEqual(tasksBefore);
     expect(text(reopened.getMapInput('job-running', 2))).toBe('job-running input 2');
     expect(reopened.getPartitionBlocks('job-running', 1).map(text)).toEqual(['"m0p1"', '"m1p1"', '"m2p1"']);
@@ -385,7 +389,7 @@ describe.each(implementations.filter((implementation) => implementation.durable)
 
     const reopened = harness.reopen!();
     expect(reopened.listJobs()).toEqual([kept]);
-    expect(pairsOf(reopened.getResult('job-kept'))).toEqual([['x', 1]]);
+    expect(pairsOf(reopened, 'job-kept')).toEqual([['x', 1]]);
     expect(() => reopened.getMapInput('job-kept', 0)).toThrow();
     expect(reopened.getPartitionBlocks('job-kept', 0)).toEqual([]);
     expect(reopened.getJob('job-gone')).toBeUndefined();

@@ -45,7 +45,7 @@ export interface TaskRecord {
 /**
  * The store's contract, checked against every implementation by
  * job-store.contract.test.ts. A method about a job the store does not hold throws,
- * except the getters that answer undefined (getJob, getResult).
+ * except the getters that answer undefined or nothing (getJob, resultChunks).
  */
 export interface JobStore {
   /** Saves a new job with its tasks and the encoded input of each map task. */
@@ -79,8 +79,13 @@ export interface JobStore {
 
   /** Keeps a job's result as its chunks (server/result-data.ts): JSON arrays whose entries, in order, are the result. */
   putResult(jobId: string, chunks: Uint8Array[]): void;
-  /** The result's chunks as stored, or undefined when there is no result. */
-  getResult(jobId: string): Uint8Array[] | undefined;
+  /** How many chunks the job's result has: 0 when it has none (an empty result is one chunk, `[]`). */
+  resultChunks(jobId: string): number;
+  /**
+   * One chunk of a job's result, 0 to resultChunks - 1: a result is read a chunk at a
+   * time, so serving a large one never holds it whole nor blocks for long.
+   */
+  getResultChunk(jobId: string, chunk: number): Uint8Array;
   /** Drops a job's map inputs, map outputs and reduce outputs (its result stays). */
   deleteIntermediate(jobId: string): void;
   /** Removes a job and everything of it: tasks, intermediate data, result (result retention). */

@@ -84,8 +84,14 @@ export class MemoryStore implements JobStore {
     this.require(jobId).result = chunks;
   }
 
-  getResult(jobId: string): Uint8Array[] | undefined {
-    return this.jobs.get(jobId)?.result;
+  resultChunks(jobId: string): number {
+    return this.jobs.get(jobId)?.result?.length ?? 0;
+  }
+
+  getResultChunk(jobId: string, chunk: number): Uint8Array {
+    const bytes = this.require(jobId).result?.[chunk];
+    if (!bytes) throw new Error(`job ${jobId} has no result chunk ${chunk}`);
+    return bytes;
   }
 
   deleteIntermediate(jobId: string): void {

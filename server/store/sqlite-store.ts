@@ -309,9 +309,14 @@ export class SqliteStore implements JobStore {
     this.putResultTx(jobId, chunks);
   }
 
-  getResult(jobId: string): Uint8Array[] | undefined {
-    const chunks = this.statements.getResultChunks.all(jobId);
-    return chunks.length === 0 ? undefined : chunks.map(asBytes);
+  resultChunks(jobId: string): number {
+    return this.statements.countResultChunks.get(jobId) ?? 0;
+  }
+
+  getResultChunk(jobId: string, chunk: number): Uint8Array {
+    const bytes = this.statements.getResultChunk.get(jobId, chunk);
+    if (bytes === undefined) throw new Error(`job ${jobId} has no result chunk ${chunk}`);
+    return asBytes(bytes);
   }
 
   deleteIntermediate(jobId: string): void {
@@ -368,7 +373,8 @@ function prepareStatements(db: Database.Database) {
       'SELECT partition AS i, pairs AS v FROM reduce_outputs WHERE job_id = ? ORDER BY partition',
     ),
     putResultChunk: db.prepare<[string, number, Uint8Array]>('INSERT INTO results (job_id, chunk, pairs) VALUES (?, ?, ?)'),
-    getResultChunks: db.prepare<[string], Uint8Array | string>('SELECT pairs FROM results WHERE job_id = ? ORDER BY chunk').pluck(),
+    countResultChunks: db.prepare<[string], number>('SELECT count(*) FROM results WHERE job_id = ?').pluck(),
+    getResultChunk: db.prepare<[string, number], Uint8Array | string>('SELECT pairs FROM results WHERE job_id = ? AND chunk = ?').pluck(),
     deleteMapInputs: db.prepare<[string]>('DELETE FROM map_inputs WHERE job_id = ?'),
     deleteMapOutputs: db.prepare<[string]>('DELETE FROM map_outputs WHERE job_id = ?'),
     deleteReduceOutputs: db.prepare<[string]>('DELETE FROM reduce_outputs WHERE job_id = ?'),
