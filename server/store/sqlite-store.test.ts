@@ -10,7 +10,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobRecord, TaskRecord } from './job-store.ts';
-import { DATABASE_FILE, SCHEMA_VERSION, SchemaTooNewError, SqliteStore } from './sqlite-store.ts';
+import { DATABASE_FILE, DataDirInUseError, SCHEMA_VERSION, SchemaTooNewError, SqliteStore } from './sqlite-store.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 
@@ -82,6 +82,18 @@ describe('SqliteStore', () => {
     expect(() => new SqliteStore(dir, { busyTimeoutMs: 50 })).toThrow(/in use by another tabreduce coordinator/);
     first.close();
     new SqliteStore(dir).close();
+  });
+
+  it('refuses a second store at once by default, rather than after a busy timeout', () => {
+    const first = new SqliteStore(dir);
+    try {
+      const startedMs = performance.now();
+      expect(() => new SqliteStore(dir)).toThrow(DataDirInUseError);
+      // It used to wait out a 5 s busy timeout for a lock that a live coordinator never lets go.
+      expect(performance.now() - startedMs).toBeLessThan(1000);
+    } finally {
+      first.close();
+    }
   });
 
   it('commits for whoever waits at the end of the turn, not after the 20 ms grouping', async () => {

@@ -135,6 +135,14 @@ interface Shape {
   reducers: number;
 }
 
+/** Thrown when another coordinator holds the data directory's database. */
+export class DataDirInUseError extends Error {
+  constructor(file: string, cause: string) {
+    super(`${file} is in use by another tabreduce coordinator; give each coordinator its own TABREDUCE_DATA_DIR (${cause})`);
+    this.name = 'DataDirInUseError';
+  }
+}
+
 /** A durable JobStore: one SQLite database in a data directory. */
 export class SqliteStore implements JobStore {
   /** The database file's path. */
@@ -152,12 +160,14 @@ export class SqliteStore implements JobStore {
 
   /**
    * Opens (creating it and the directory if need be) `<directory>/tabreduce.db`.
-   * `busyTimeoutMs` (default 5000) is how long to wait for a lock another process holds.
+   * `busyTimeoutMs` (default 0) is how long to wait for a lock another process holds:
+   * the lock is held by a live coordinator for as long as it runs, so waiting only
+   * delays the refusal.
    */
   constructor(directory: string, options: { busyTimeoutMs?: number } = {}) {
     mkdirSync(directory, { recursive: true });
     this.file = path.join(directory, DATABASE_FILE);
-    const db = new Database(this.file, { timeout: options.busyTimeoutMs ?? 5000 });
+    const db = new Database(this.file, { timeout: options.busyTimeoutMs ?? 0 });
     this.db = db;
     try {
       // One coordinator per data directory: two would schedule the same jobs twice. The
@@ -167,7 +177,7 @@ export class SqliteStore implements JobStore {
       try {
         db.exec('BEGIN EXCLUSIVE; COMMIT;');
       } catch (error) {
-        throw new Error(`${this.file} is in use by another tabreduce coordinator; give each coordinator its own TABREDUCE_DATA_DIR (${(error as Error).message})`);
+        throw new DataDirInUseError(this.file, (error as Error).message);
       }
       // The page size stays SQLite's 4 KiB: every commit appends whole pages to the WAL,
       // and saveTask commits once per call (measured: 24k saves/s at 4 KiB, 17k at 8 KiB,
