@@ -99,6 +99,8 @@ function fromApiError(error: ApiError, target: Target | undefined): CliError {
         : `the coordinator${where} needs a submit token: pass --token or set TABREDUCE_TOKEN`,
     );
   }
+  // A full disk is the operator's to fix, and the message already says where: no log to read.
+  if (error.code === 'INSUFFICIENT_STORAGE') return new CliError(EXIT.UNREACHABLE, `the coordinator${where} is out of disk space: ${error.message}`);
   if (error.status >= 500) return new CliError(EXIT.UNREACHABLE, `the coordinator${where} failed: ${error.message} (see its log)`);
   if (error.code === 'NOT_FOUND') return new CliError(EXIT.REJECTED, `${error.message}${where}: \`tabreduce list\` shows the jobs there`);
   return new CliError(EXIT.REJECTED, `the coordinator${where} refused: ${error.message}`);

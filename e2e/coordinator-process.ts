@@ -23,12 +23,13 @@ export interface CoordinatorProcess {
 /**
  * Starts `server/main.ts` with `env` over this process's environment (PORT 0, HOST
  * loopback and a fresh TABREDUCE_DATA_DIR unless `env` says otherwise). `nodeArgs` go to
- * Node itself, for flags NODE_OPTIONS does not allow (the benchmarks' --cpu-prof).
+ * Node itself, for flags NODE_OPTIONS does not allow (the benchmarks' --cpu-prof). `root`
+ * is the checkout whose coordinator runs: another one measures an older version.
  */
-export async function startCoordinatorProcess(env: Record<string, string> = {}, nodeArgs: readonly string[] = []): Promise<CoordinatorProcess> {
+export async function startCoordinatorProcess(env: Record<string, string> = {}, nodeArgs: readonly string[] = [], root = repoRoot): Promise<CoordinatorProcess> {
   const dataDir = env.TABREDUCE_DATA_DIR ?? mkdtempSync(TEMP_PREFIX);
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'server/main.ts'], {
-    cwd: repoRoot,
+    cwd: root,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', TABREDUCE_DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

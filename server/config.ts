@@ -52,6 +52,13 @@ export interface CoordinatorConfig {
    * Env TABREDUCE_EVENTS_PER_SECOND, default 1000.
    */
   eventsPerSecond: number;
+  /**
+   * Free bytes the data directory's disk must keep: below it, new jobs and uploads are
+   * refused (507) while running jobs go on. Env TABREDUCE_MIN_FREE_BYTES, default 64 MiB.
+   */
+  minFreeBytes: number;
+  /** How often free space is measured, in ms. Default 1000. */
+  diskCheckIntervalMs: number;
 }
 
 /** Whether a bind address only reaches this machine. */
@@ -97,6 +104,8 @@ export function loadConfig(overrides: Partial<CoordinatorConfig> = {}): Coordina
     resultRetentionMs: intFromEnv('TABREDUCE_RESULT_RETENTION_HOURS', 7 * 24) * 3_600_000,
     maxStrikes: intFromEnv('TABREDUCE_MAX_STRIKES', 3),
     eventsPerSecond: intFromEnv('TABREDUCE_EVENTS_PER_SECOND', 1000),
+    minFreeBytes: intFromEnv('TABREDUCE_MIN_FREE_BYTES', 64 * 1024 * 1024),
+    diskCheckIntervalMs: 1000,
     ...overrides,
   };
   const replication = overrides.replication ?? intFromEnv('TABREDUCE_REPLICATION', isLoopback(config.host) ? 1 : 2);

@@ -13,6 +13,7 @@ import { DASHBOARD_NAMESPACE, VOLUNTEER_NAMESPACE } from '../shared/protocol.ts'
 import { DEFAULT_GUARD_LIMITS } from './connection-guard.ts';
 import { loadConfig, type CoordinatorConfig, type StoreKind } from './config.ts';
 import { DashboardFeed, type DashboardNamespace } from './dashboard-feed.ts';
+import { DiskSpace } from './disk-space.ts';
 import { createHttpApi, sameSecret } from './http-api.ts';
 import { InputFiles } from './input-files.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
@@ -75,6 +76,15 @@ async function startAround(store: JobStore, config: CoordinatorConfig, { ownsSto
   // that goes away with it, so nothing it held outlives it.
   const scratchDir = store instanceof MemoryStore ? mkdtempSync(path.join(tmpdir(), 'tabreduce-files-')) : undefined;
   const files = new InputFiles(scratchDir ?? config.dataDir);
+  const disk = new DiskSpace(scratchDir ?? config.dataDir, config.minFreeBytes, log);
+  // What every answer that says "stored" waits for; a disk with no room makes it a 507, not a 500.
+  const stored = () =>
+    store.durable().catch((error: unknown) => {
+      throw disk.refusalFor(error) ?? error;
+    });
+  // On a full disk every group commit may fail, 50 times a second: one line per 10 s says so.
+  let rollbackLoggedAtMs = Number.NEGATIVE_INFINITY;
+  let rollbacksUnlogged = 0;
   let gateway: VolunteerGateway | undefined;
   let feed: DashboardFeed | undefined;
   const scheduler = new Scheduler(
@@ -90,7 +100,16 @@ async function startAround(store: JobStore, config: CoordinatorConfig, { ownsSto
       workAvailable: (volunteerIds) => gateway?.announceWork(volunteerIds),
       revoke: (volunteerId, taskIds, reason) => gateway?.revoke(volunteerId, taskIds, reason),
       changed: () => feed?.changed(),
-      jobEnded: (jobId) => files.release(jobId),
+      // Once the end is committed: until then a crash, or a failed commit, leaves a job that still needs its files.
+      jobEnded: (jobId) => void store.durable().then(() => files.release(jobId), () => {}),
+      rolledBack: (jobIds, error) => {
+        if (now() - rollbackLoggedAtMs < 10_000) return void rollbacksUnlogged++;
+        const more = rollbacksUnlogged > 0 ? ` (and ${rollbacksUnlogged} more failed commits since the last such line)` : '';
+        const jobs = [...jobIds].slice(0, 5).join(', ') + (jobIds.size > 5 ? ` and ${jobIds.size - 5} more jobs` : '');
+        log(`a commit failed (${(error as Error).message}): ${jobs} went back to their last stored state${more}`);
+        rollbackLoggedAtMs = now();
+        rollbacksUnlogged = 0;
+      },
     },
   );
   files.releaseAllBut(new Set(store.listJobs().map((job) => job.id)));
@@ -98,6 +117,8 @@ async function startAround(store: JobStore, config: CoordinatorConfig, { ownsSto
     maxBodyBytes: config.maxBodyBytes,
     maxFileBytes: config.maxFileBytes,
     files,
+    disk,
+    stored,
     defaultReplication: config.replication,
     newJobId: () => `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`,
     ...(token ? { token } : {}),
@@ -131,6 +152,7 @@ async function startAround(store: JobStore, config: CoordinatorConfig, { ownsSto
     leaseMs: config.leaseMs,
     now,
     log,
+    stored,
     limits: { ...DEFAULT_GUARD_LIMITS, eventsPerSecond: config.eventsPerSecond, burst: 2 * config.eventsPerSecond },
   });
   const dashboards = io.of(DASHBOARD_NAMESPACE);
@@ -157,6 +179,7 @@ async function startAround(store: JobStore, config: CoordinatorConfig, { ownsSto
   // Started once listening: a coordinator that failed to listen leaves no timer behind.
   const sweeper = setInterval(() => scheduler.tick(now()), config.sweepIntervalMs);
   sweeper.unref();
+  disk.watch(config.diskCheckIntervalMs);
   const address = httpServer.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
@@ -167,6 +190,7 @@ async function startAround(store: JobStore, config: CoordinatorConfig, { ownsSto
     url: `http://${host}:${address.port}`,
     async close() {
       clearInterval(sweeper);
+      disk.stop();
       feed?.close();
       await io.close();
       httpServer.closeAllConnections();

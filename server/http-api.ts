@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TabreduceError } from '../shared/errors.ts';
 import { describeZodError, jobSubmissionSchema } from '../shared/schemas.ts';
 import { LIMITS } from '../shared/limits.ts';
+import type { DiskSpace } from './disk-space.ts';
 import type { InputFiles } from './input-files.ts';
 import { planJob } from './job-planner.ts';
 import { sendResult } from './result-response.ts';
@@ -20,6 +21,10 @@ export interface HttpApiOptions {
   maxFileBytes: number;
   /** Where uploaded input files go. */
   files: InputFiles;
+  /** Free space: new jobs and uploads are refused below its floor. */
+  disk: DiskSpace;
+  /** Resolves once every write so far is committed: what "stored" answers wait for (a 507 when the disk had no room). */
+  stored: () => Promise<void>;
   /** Replication of jobs that do not ask for one. Default 1. */
   defaultReplication?: number;
   newJobId: () => string;
@@ -87,6 +92,7 @@ export function createHttpApi(scheduler: Scheduler, options: HttpApiOptions) {
   route('GET', /^\/api\/health$/, (_request, response) => sendJson(response, 200, { ok: true }), false);
 
   route('POST', /^\/api\/jobs$/, async (request, response) => {
+    options.disk.requireRoom('job', Number(request.headers['content-length'] ?? 0) || 0);
     const body = await readJsonBody(request, options.maxBodyBytes);
     const parsed = jobSubmissionSchema.safeParse(body);
     if (!parsed.success) throw new TabreduceError('BAD_REQUEST', describeZodError(parsed.error));
@@ -99,6 +105,13 @@ export function createHttpApi(scheduler: Scheduler, options: HttpApiOptions) {
       throw error;
     }
     const job = scheduler.submit(plan, options.now());
+    try {
+      await options.stored();
+    } catch (error) {
+      // The failed commit took the job back to what the store holds, which is normally nothing.
+      if (!scheduler.getJob(job.id)) options.files.release(job.id);
+      throw error;
+    }
     options.log(`job ${job.id} "${job.name}" submitted: ${job.mapTasks} map tasks, ${job.reducers} reduce tasks`);
     sendJson(response, 201, { id: job.id });
   });
@@ -117,6 +130,7 @@ export function createHttpApi(scheduler: Scheduler, options: HttpApiOptions) {
     if (declared > options.maxFileBytes) {
       throw new TabreduceError('PAYLOAD_TOO_LARGE', `the file is ${declared} bytes; the limit is ${options.maxFileBytes} (TABREDUCE_MAX_FILE_BYTES)`);
     }
+    options.disk.requireRoom('upload', declared || 0);
     const file = await options.files.save(name, request, options.maxFileBytes);
     sendJson(response, 201, file);
   });
@@ -129,8 +143,9 @@ export function createHttpApi(scheduler: Scheduler, options: HttpApiOptions) {
     sendJson(response, 200, job);
   });
 
-  route('DELETE', /^\/api\/jobs\/([^/]+)$/, (_request, response, { id }) => {
+  route('DELETE', /^\/api\/jobs\/([^/]+)$/, async (_request, response, { id }) => {
     const job = scheduler.cancel(id!, options.now());
+    await options.stored();
     options.log(`job ${id} cancelled`);
     sendJson(response, 200, job);
   });
@@ -166,7 +181,10 @@ export function createHttpApi(scheduler: Scheduler, options: HttpApiOptions) {
       }
       const id = matched.pattern.exec(url.pathname)?.[1];
       await matched.handler(request, response, { ...(id ? { id: decodeURIComponent(id) } : {}), query: url.searchParams });
-    } catch (error) {
+    } catch (caught) {
+      const error = options.disk.refusalFor(caught) ?? caught;
+      // Said before the answer, so that a client does not send its next request on a connection about to be dropped (below).
+      if (!request.complete && !response.headersSent) response.setHeader('connection', 'close');
       if (error instanceof TabreduceError) {
         sendError(response, error);
       } else {

@@ -40,7 +40,11 @@ export class InputFiles {
     for (const entry of readdirSync(this.uploads)) if (entry.endsWith('.part')) rmSync(path.join(this.uploads, entry), { force: true });
   }
 
-  /** Streams `body` to disk as a new upload; refuses it past `maxBytes`. */
+  /**
+   * Streams `body` to disk as a new upload; refuses it past `maxBytes`. Resolves once the
+   * upload is stored: its bytes synced to disk and the file renamed into place, so an
+   * upload that was answered survives a crash of the coordinator or of the machine.
+   */
   async save(name: string, body: Readable, maxBytes: number): Promise<UploadedFile> {
     const id = `f-${randomBytes(8).toString('hex')}`;
     const partial = path.join(this.uploads, `${id}.part`);
@@ -53,12 +57,15 @@ export class InputFiles {
       },
     });
     try {
-      await pipeline(body, limit, createWriteStream(partial));
+      // flush: fsync before close, so that what the 201 promises is on the disk itself.
+      await pipeline(body, limit, createWriteStream(partial, { flush: true }));
     } catch (error) {
+      // ENOSPC lands here too: the partial file goes, and gives its space back.
       rmSync(partial, { force: true });
       throw error;
     }
     renameSync(partial, this.uploadPath(id, name));
+    await syncDirectory(this.uploads);
     return { id, name, bytes };
   }
 
@@ -93,6 +100,16 @@ export class InputFiles {
   private uploadPath(id: string, name: string): string {
     // The name rides in the file name, base64url so any name is a safe path segment.
     return path.join(this.uploads, `${id}.${Buffer.from(name).toString('base64url')}`);
+  }
+}
+
+/** Makes a rename in `directory` survive a crash of the machine: the directory entry itself is synced. */
+async function syncDirectory(directory: string): Promise<void> {
+  const handle = await open(directory, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 

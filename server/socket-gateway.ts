@@ -31,6 +31,8 @@ export interface GatewayOptions {
   leaseMs: number;
   now: () => number;
   log: (message: string) => void;
+  /** Resolves once every write so far is committed: a result's acknowledgement waits for it. */
+  stored: () => Promise<void>;
   /** Per-connection event rate and abuse limits (connection-guard.ts). */
   limits?: GuardLimits;
 }
@@ -116,17 +118,19 @@ export class VolunteerGateway {
     this.handle(socket, 'task:request', (request) => tasksReply(scheduler.requestTasks(volunteerIdOf(), request.max, options.now())));
     // A result and the request for the next work share one round trip: for small tasks
     // the round trip, not the work, is what limits the rate.
-    const nextTasks = (volunteerId: string, next: number | undefined) =>
-      tasksReply(next ? scheduler.requestTasks(volunteerId, next, options.now()) : []);
+    // The receipt of a result says it is stored, so it waits for the commit that holds it
+    // (and the next tasks' leases); every answer of one event-loop turn shares that commit.
+    const nextTasksOnceStored = (volunteerId: string, next: number | undefined) =>
+      Promise.all([options.stored(), tasksReply(next ? scheduler.requestTasks(volunteerId, next, options.now()) : [])]).then(([, reply]) => reply);
     this.handle(socket, 'task:complete', (completion) => {
       const volunteerId = volunteerIdOf();
       scheduler.complete(volunteerId, completion.taskId, completion.leaseToken, completion.output, options.now());
-      return nextTasks(volunteerId, completion.next);
+      return nextTasksOnceStored(volunteerId, completion.next);
     });
     this.handle(socket, 'task:fail', (failure) => {
       const volunteerId = volunteerIdOf();
       scheduler.fail(volunteerId, failure.taskId, failure.leaseToken, failure.error, options.now());
-      return nextTasks(volunteerId, failure.next);
+      return nextTasksOnceStored(volunteerId, failure.next);
     });
     this.handle(socket, 'task:renew', (request) => scheduler.renew(volunteerIdOf(), request.leases, options.now()));
     this.handle(socket, 'task:return', (request) => ({ returned: scheduler.returnTasks(volunteerIdOf(), request.leases, options.now()) }));

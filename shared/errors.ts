@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   NOT_READY: { status: 409, meaning: 'The volunteer must say hello before asking for work.' },
   RATE_LIMITED: { status: 429, meaning: 'The connection sends events faster than the coordinator allows.' },
   INTERNAL: { status: 500, meaning: 'An unexpected error inside the coordinator.' },
+  INSUFFICIENT_STORAGE: { status: 507, meaning: "The coordinator's disk is full, or below its free-space floor: nothing was stored; the message names the directory and what is free." },
 } as const;
 
 /** A stable error code: one key of `ERROR_CODES`. */

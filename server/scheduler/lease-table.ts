@@ -49,6 +49,16 @@ export class LeaseTable {
     return entry;
   }
 
+  /** Ends every lease on a job's tasks; answers the task ids each volunteer held, to tell them. */
+  removeJob(jobId: string): Map<string, string[]> {
+    const byVolunteer = new Map<string, string[]>();
+    for (const entry of this.ofJob(jobId)) {
+      this.remove(entry.token);
+      byVolunteer.set(entry.volunteerId, [...(byVolunteer.get(entry.volunteerId) ?? []), entry.task.id]);
+    }
+    return byVolunteer;
+  }
+
   get(token: string): LeaseEntry | undefined {
     return this.#byToken.get(token);
   }

@@ -64,6 +64,8 @@ export interface SchedulerListener {
   changed(): void;
   /** A job ended (succeeded, failed or cancelled): its intermediate data is gone. */
   jobEnded?(jobId: string): void;
+  /** A failed commit took these jobs back to what the store holds (`error` says why it failed). */
+  rolledBack?(jobIds: ReadonlySet<string>, error: unknown): void;
 }
 
 const NOBODY_MESSAGE = 'say volunteer:hello before asking for work';
@@ -92,6 +94,8 @@ export class Scheduler {
       leases: this.#leases,
       policy: (run, task) => policies.of(run.job, task),
     };
+    // Before recovery, whose own writes may be the first a full disk refuses.
+    store.onRollback((jobIds, error) => this.#resync(jobIds, error));
     const nowMs = Date.now();
     for (const job of store.listJobs()) this.#runs.set(job.id, recoverRun(store, this.#policies, job, nowMs));
   }
@@ -419,13 +423,29 @@ export class Scheduler {
   /** A job ended early: revoke its running tasks everywhere and drop its queue. */
   #endJob(run: JobRun, reason: string): void {
     run.queue.clear();
-    const byVolunteer = new Map<string, string[]>();
-    for (const entry of this.#leases.ofJob(run.job.id)) {
-      this.#leases.remove(entry.token);
-      byVolunteer.set(entry.volunteerId, [...(byVolunteer.get(entry.volunteerId) ?? []), entry.task.id]);
-    }
-    for (const [volunteerId, taskIds] of byVolunteer) this.listener.revoke(volunteerId, taskIds, reason);
+    for (const [volunteerId, taskIds] of this.#leases.removeJob(run.job.id)) this.listener.revoke(volunteerId, taskIds, reason);
     this.#dropIntermediate(run);
+    this.listener.changed();
+  }
+
+  /**
+   * A commit failed, and the store rolled back its writes to these jobs: each goes back
+   * to what the store holds, as a restart would bring it back (recovery.ts), so memory
+   * never runs ahead of the disk. Their leases end, since what their holders were told
+   * may be gone; a job the store never held (its submission was rolled back) is dropped.
+   */
+  #resync(jobIds: ReadonlySet<string>, error: unknown): void {
+    const nowMs = Date.now();
+    for (const jobId of jobIds) {
+      for (const [volunteerId, taskIds] of this.#leases.removeJob(jobId)) {
+        this.listener.revoke(volunteerId, taskIds, "the coordinator could not store this job's progress");
+      }
+      const stored = this.store.getJob(jobId);
+      if (stored) this.#runs.set(jobId, recoverRun(this.store, this.#policies, stored, nowMs));
+      else this.#runs.delete(jobId);
+    }
+    this.listener.rolledBack?.(jobIds, error);
+    this.#wake(Number.POSITIVE_INFINITY);
     this.listener.changed();
   }
 

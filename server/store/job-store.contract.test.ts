@@ -342,6 +342,16 @@ describe.each(implementations)('JobStore contract: $name', ({ open }) => {
     });
   });
 
+  it('says when the writes so far are stored: durable() resolves after them, at once when none is pending', async () => {
+    await expect(store.durable()).resolves.toBeUndefined();
+    const record = insert(store, job('job-1'));
+    store.saveTask(task('job-1', 'map', 0, retried));
+    const stored = store.durable();
+    await expect(stored).resolves.toBeUndefined();
+    expect(store.getJob('job-1')).toEqual(record);
+    expect(store.listTasks('job-1')[0]!.state).toEqual(retried);
+  });
+
   it('closes, more than once', () => {
     store.close();
     store.close();

@@ -3,7 +3,8 @@
  * indexes in memory and writes every change through this interface, so a durable
  * implementation can replace the in-memory one without touching scheduling logic.
  * Methods are synchronous on purpose: an embedded database (better-sqlite3) is too, and
- * a scheduler decision must not interleave with another one half-written.
+ * a scheduler decision must not interleave with another one half-written. Only
+ * `durable()` waits, for the disk, and only an answer that says "stored" waits on it.
  */
 import type { JobState } from '../../shared/job-lifecycle.ts';
 import type { TaskKind, TaskState } from '../../shared/task.ts';
@@ -92,11 +93,29 @@ export interface JobStore {
   deleteJob(jobId: string): void;
 
   /**
-   * Makes every write so far durable now. A store may group writes and commit them a
-   * little later; the scheduler flushes before it tells anyone about its state, so
-   * whatever a reader was told survives a crash.
+   * Commits every write so far now. A store may group writes and commit them a little
+   * later; the scheduler flushes before it tells anyone about its state, so whatever a
+   * reader was told survives a crash. Never throws for a commit that fails: see
+   * `onRollback`.
    */
   flush(): void;
+
+  /**
+   * Resolves once every write made so far is committed; rejects with the store's error
+   * when the commit meant to hold them failed (those writes are then rolled back, and
+   * `onRollback` was told). Call it in the same synchronous turn as the writes it must
+   * cover: this is what an acknowledgement that says "stored" waits for. Waiters of one
+   * turn share one commit, made soon (not after the grouping delay).
+   */
+  durable(): Promise<void>;
+
+  /**
+   * Sets the one listener told, synchronously and before any further write, when a
+   * failed commit (a full disk, an I/O error) rolled back writes: `jobIds` are the jobs
+   * those writes touched, which the store now holds as they were at the last commit
+   * before them. A later call replaces the listener.
+   */
+  onRollback(listener: (jobIds: ReadonlySet<string>, error: unknown) => void): void;
 
   /**
    * Releases the store (a database handle, a file lock). Idempotent; nothing may be

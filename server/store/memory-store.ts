@@ -111,6 +111,14 @@ export class MemoryStore implements JobStore {
     // Nothing is durable here, so nothing waits to be.
   }
 
+  /** Nothing here outlives the process, so there is nothing to wait for. */
+  durable(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Nothing is ever rolled back here: there is no commit to fail. */
+  onRollback(): void {}
+
   close(): void {}
 
   private require(jobId: string): StoredJob {

@@ -9,9 +9,36 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DATABASE_FILE, SCHEMA_VERSION, SchemaTooNewError, SqliteStore } from './sqlite-store.ts';
+import type { JobRecord, TaskRecord } from './job-store.ts';
+import { DATABASE_FILE, DataDirInUseError, SCHEMA_VERSION, SchemaTooNewError, SqliteStore } from './sqlite-store.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
+
+const jobRecord = (id: string): JobRecord => ({
+  id,
+  name: id,
+  source: '',
+  sourceDigest: 'd',
+  submittedAtMs: 1,
+  reducers: 1,
+  mapTasks: 2,
+  maxAttempts: 3,
+  replication: 1,
+  inputBytes: 0,
+  state: { status: 'queued' },
+});
+const taskRecord = (jobId: string, kind: 'map' | 'reduce', index: number): TaskRecord => ({
+  id: `${jobId}/${kind}/${index}`,
+  jobId,
+  kind,
+  index,
+  state: { status: 'pending', attemptsStarted: 0, notBeforeMs: 0 },
+});
+/** Inserts a job of two map tasks and one reduce task. */
+function insertJob(store: SqliteStore, id: string): void {
+  store.insertJob(jobRecord(id), [taskRecord(id, 'map', 0), taskRecord(id, 'map', 1), taskRecord(id, 'reduce', 0)], [new Uint8Array([1]), new Uint8Array([2])]);
+}
+const statuses = (store: SqliteStore, jobId: string) => store.listTasks(jobId).map((task) => task.state.status);
 
 describe('SqliteStore', () => {
   let dir: string;
@@ -55,6 +82,87 @@ describe('SqliteStore', () => {
     expect(() => new SqliteStore(dir, { busyTimeoutMs: 50 })).toThrow(/in use by another tabreduce coordinator/);
     first.close();
     new SqliteStore(dir).close();
+  });
+
+  it('refuses a second store at once by default, rather than after a busy timeout', () => {
+    const first = new SqliteStore(dir);
+    try {
+      const startedMs = performance.now();
+      expect(() => new SqliteStore(dir)).toThrow(DataDirInUseError);
+      // It used to wait out a 5 s busy timeout for a lock that a live coordinator never lets go.
+      expect(performance.now() - startedMs).toBeLessThan(1000);
+    } finally {
+      first.close();
+    }
+  });
+
+  it('commits for whoever waits at the end of the turn, not after the 20 ms grouping', async () => {
+    const store = new SqliteStore(dir);
+    try {
+      insertJob(store, 'job-1');
+      const first = await Promise.race([store.durable().then(() => 'durable'), new Promise((resolve) => setTimeout(() => resolve('10 ms'), 10))]);
+      expect(first).toBe('durable');
+    } finally {
+      store.close();
+    }
+  });
+
+  it('rolls back a whole group the disk refuses, names the jobs it touched, rejects its waiters, and goes on', async () => {
+    const store = new SqliteStore(dir);
+    try {
+      const rolledBack: string[][] = [];
+      store.onRollback((jobIds) => rolledBack.push([...jobIds]));
+      insertJob(store, 'job-1');
+      insertJob(store, 'job-2');
+      await store.durable();
+      // SQLite's cap on the file's size, reached: the same SQLITE_FULL a full disk gives.
+      const db = (store as unknown as { db: Database.Database }).db;
+      db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+      store.saveTask({ ...taskRecord('job-1', 'map', 0), state: { status: 'failed', attemptsStarted: 3, error: { name: 'E', message: 'm' } } });
+      store.putMapOutput('job-2', 0, [new Uint8Array(256 * 1024).fill(0x30)]);
+      store.saveTask({ ...taskRecord('job-2', 'map', 1), state: { status: 'failed', attemptsStarted: 3, error: { name: 'E', message: 'm' } } });
+      await expect(store.durable()).rejects.toMatchObject({ code: 'SQLITE_FULL' });
+      expect(rolledBack).toEqual([['job-1', 'job-2']]);
+      // All of the group is gone, the write that fit as well: what is on disk is a state between two commits.
+      expect(statuses(store, 'job-1')).toEqual(['pending', 'pending', 'pending']);
+      expect(statuses(store, 'job-2')).toEqual(['pending', 'pending', 'pending']);
+      expect(store.getPartitionBlocks('job-2', 0)).toEqual([]);
+      expect(() => store.flush()).not.toThrow();
+
+      db.pragma('max_page_count = 4294967294');
+      store.putMapOutput('job-2', 0, [new Uint8Array(256 * 1024).fill(0x30)]);
+      await store.durable();
+      expect(store.getPartitionBlocks('job-2', 0)).toHaveLength(1);
+      expect(rolledBack).toHaveLength(1);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('keeps a write that durable() said was stored, in a process killed with SIGKILL at once', async () => {
+    const script = `
+      import { SqliteStore } from './server/store/sqlite-store.ts';
+      const store = new SqliteStore(${JSON.stringify(dir)});
+      const job = { id: 'job-1', name: 'acked', source: '', sourceDigest: 'd', submittedAtMs: 1, reducers: 1,
+        mapTasks: 1, maxAttempts: 3, replication: 1, inputBytes: 0, state: { status: 'queued' } };
+      const task = (kind) => ({ id: 'job-1/' + kind + '/0', jobId: 'job-1', kind, index: 0,
+        state: { status: 'pending', attemptsStarted: 0, notBeforeMs: 0 } });
+      store.insertJob(job, [task('map'), task('reduce')], [new Uint8Array([1])]);
+      await store.durable();
+      process.kill(process.pid, 'SIGKILL');
+    `;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const signal = await new Promise((resolve) => child.once('exit', (_code, exitSignal) => resolve(exitSignal)));
+    expect(signal, stderr).toBe('SIGKILL');
+    const store = new SqliteStore(dir);
+    try {
+      expect(store.getJob('job-1')?.name).toBe('acked');
+      expect(store.listTasks('job-1')).toHaveLength(2);
+    } finally {
+      store.close();
+    }
   });
 
   it('keeps every committed write of a process killed with SIGKILL, and loses only the uncommitted ones', async () => {
