@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TabreduceError } from '../shared/errors.ts';
 import { describeZodError, jobSubmissionSchema } from '../shared/schemas.ts';
 import { LIMITS } from '../shared/limits.ts';
+import { readBoundedBody } from './bounded-body.ts';
 import type { InputFiles } from './input-files.ts';
 import { planJob } from './job-planner.ts';
 import { CSV_HEADER, csvRows } from '../shared/result-format.ts';
@@ -19,6 +20,8 @@ export interface HttpApiOptions {
   maxBodyBytes: number;
   /** Largest uploaded input file, in bytes. */
   maxFileBytes: number;
+  /** Largest message from a volunteer, in bytes (TABREDUCE_MAX_MESSAGE_BYTES): each map task must fit one. Default: no limit. */
+  maxMessageBytes?: number;
   /** Where uploaded input files go. */
   files: InputFiles;
   /** Replication of jobs that do not ask for one. Default 1. */
@@ -47,26 +50,22 @@ async function readJsonBody(request: IncomingMessage, maxBytes: number): Promise
   if (!/^application\/json\b/i.test(type)) {
     throw new TabreduceError('UNSUPPORTED_MEDIA_TYPE', `send the job as JSON with content-type application/json (got "${type || 'none'}")`);
   }
-  const declared = Number(request.headers['content-length'] ?? 0);
-  if (declared > maxBytes) {
-    throw new TabreduceError('PAYLOAD_TOO_LARGE', `the body is ${declared} bytes; the limit is ${maxBytes} (TABREDUCE_MAX_BODY_BYTES)`);
-  }
-  const chunks: Buffer[] = [];
-  let received = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    received += chunk.length;
-    if (received > maxBytes) {
-      throw new TabreduceError('PAYLOAD_TOO_LARGE', `the body exceeds the limit of ${maxBytes} bytes (TABREDUCE_MAX_BODY_BYTES)`);
-    }
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = (await readBoundedBody(request, maxBytes, (declared) => jsonTooLarge(declared, maxBytes))).toString('utf8');
   if (text.trim() === '') throw new TabreduceError('BAD_REQUEST', 'the body is empty; send the job as JSON');
   try {
     return JSON.parse(text);
   } catch (error) {
     throw new TabreduceError('BAD_REQUEST', `the body is not valid JSON: ${(error as Error).message}`);
   }
+}
+
+/** The 413 for a JSON body: it points at the upload route, which takes inputs of any size without holding them in memory. */
+function jsonTooLarge(declaredBytes: number | undefined, maxBytes: number): TabreduceError {
+  const size = declaredBytes === undefined ? 'the body is' : `the body is ${declaredBytes} bytes,`;
+  return new TabreduceError(
+    'PAYLOAD_TOO_LARGE',
+    `${size} over the limit of ${maxBytes} bytes for JSON (TABREDUCE_MAX_BODY_BYTES): upload large inputs as raw files with POST /api/files and submit them as a "files" input`,
+  );
 }
 
 function tokenMatches(header: string | undefined, token: string): boolean {
@@ -94,7 +93,7 @@ export function createHttpApi(scheduler: Scheduler, options: HttpApiOptions) {
     const jobId = options.newJobId();
     let plan;
     try {
-      plan = planJob(parsed.data, { jobId, files: options.files, defaultReplication: options.defaultReplication });
+      plan = planJob(parsed.data, { jobId, files: options.files, defaultReplication: options.defaultReplication, maxMessageBytes: options.maxMessageBytes });
     } catch (error) {
       options.files.release(jobId);
       throw error;
@@ -120,6 +119,12 @@ export function createHttpApi(scheduler: Scheduler, options: HttpApiOptions) {
     }
     const file = await options.files.save(name, request, options.maxFileBytes);
     sendJson(response, 201, file);
+  });
+
+  route('DELETE', /^\/api\/files\/([^/]+)$/, (_request, response, { id }) => {
+    const deleted = options.files.delete(id!);
+    options.log(`upload ${id} deleted`);
+    sendJson(response, 200, deleted);
   });
 
   route('GET', /^\/api\/jobs$/, (_request, response) => sendJson(response, 200, scheduler.listJobs()));
@@ -181,6 +186,8 @@ export function createHttpApi(scheduler: Scheduler, options: HttpApiOptions) {
       const id = matched.pattern.exec(url.pathname)?.[1];
       await matched.handler(request, response, { ...(id ? { id: decodeURIComponent(id) } : {}), query: url.searchParams });
     } catch (error) {
+      // Told before the answer, so a client does not send its next request down a connection about to close.
+      if (!request.complete && !response.headersSent) response.setHeader('connection', 'close');
       if (error instanceof TabreduceError) {
         sendError(response, error);
       } else {
