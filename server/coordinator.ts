@@ -59,6 +59,27 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   }
 }
 
+/**
+ * Deletes uploads no job claimed within `retentionMs`, at once and then every tenth of
+ * it (at least 50 ms, at most 10 minutes apart): an upload outlives its retention by
+ * that much at most, and a directory of a few uploads costs one listing per sweep.
+ */
+function sweepUploads(files: InputFiles, retentionMs: number, now: () => number, log: (message: string) => void): NodeJS.Timeout | undefined {
+  if (retentionMs <= 0) return undefined;
+  const sweep = () => {
+    try {
+      for (const id of files.expire(now(), retentionMs)) log(`upload ${id} deleted: no job used it within the upload retention`);
+    } catch (error) {
+      // A sweep that failed (a permission changed under us) is tried again at the next one; it must not end the coordinator.
+      log(`sweeping expired uploads failed: ${(error as Error).message}`);
+    }
+  };
+  sweep();
+  const timer = setInterval(sweep, Math.min(10 * 60_000, Math.max(50, retentionMs / 10)));
+  timer.unref();
+  return timer;
+}
+
 function openStore(config: CoordinatorConfig): JobStore {
   return config.store === 'memory' ? new MemoryStore() : new SqliteStore(config.dataDir);
 }
@@ -116,6 +137,7 @@ async function startAround(store: JobStore, config: CoordinatorConfig, { ownsSto
   const handleApi = createHttpApi(scheduler, {
     maxBodyBytes: config.maxBodyBytes,
     maxFileBytes: config.maxFileBytes,
+    maxMessageBytes: config.maxMessageBytes,
     files,
     disk,
     stored,
@@ -180,6 +202,7 @@ async function startAround(store: JobStore, config: CoordinatorConfig, { ownsSto
   const sweeper = setInterval(() => scheduler.tick(now()), config.sweepIntervalMs);
   sweeper.unref();
   disk.watch(config.diskCheckIntervalMs);
+  const uploadSweeper = sweepUploads(files, config.uploadRetentionMs, now, log);
   const address = httpServer.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
@@ -191,6 +214,7 @@ async function startAround(store: JobStore, config: CoordinatorConfig, { ownsSto
     async close() {
       clearInterval(sweeper);
       disk.stop();
+      if (uploadSweeper) clearInterval(uploadSweeper);
       feed?.close();
       await io.close();
       httpServer.closeAllConnections();

@@ -10,6 +10,7 @@ import { TabreduceError } from '../shared/errors.ts';
 import { describeZodError, jobSubmissionSchema } from '../shared/schemas.ts';
 import { LIMITS } from '../shared/limits.ts';
 import type { DiskSpace } from './disk-space.ts';
+import { readBoundedBody } from './bounded-body.ts';
 import type { InputFiles } from './input-files.ts';
 import { planJob } from './job-planner.ts';
 import { sendResult } from './result-response.ts';
@@ -19,6 +20,8 @@ export interface HttpApiOptions {
   maxBodyBytes: number;
   /** Largest uploaded input file, in bytes. */
   maxFileBytes: number;
+  /** Largest message from a volunteer, in bytes (TABREDUCE_MAX_MESSAGE_BYTES): each map task must fit one. Default: no limit. */
+  maxMessageBytes?: number;
   /** Where uploaded input files go. */
   files: InputFiles;
   /** Free space: new jobs and uploads are refused below its floor. */
@@ -51,26 +54,22 @@ async function readJsonBody(request: IncomingMessage, maxBytes: number): Promise
   if (!/^application\/json\b/i.test(type)) {
     throw new TabreduceError('UNSUPPORTED_MEDIA_TYPE', `send the job as JSON with content-type application/json (got "${type || 'none'}")`);
   }
-  const declared = Number(request.headers['content-length'] ?? 0);
-  if (declared > maxBytes) {
-    throw new TabreduceError('PAYLOAD_TOO_LARGE', `the body is ${declared} bytes; the limit is ${maxBytes} (TABREDUCE_MAX_BODY_BYTES)`);
-  }
-  const chunks: Buffer[] = [];
-  let received = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    received += chunk.length;
-    if (received > maxBytes) {
-      throw new TabreduceError('PAYLOAD_TOO_LARGE', `the body exceeds the limit of ${maxBytes} bytes (TABREDUCE_MAX_BODY_BYTES)`);
-    }
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = (await readBoundedBody(request, maxBytes, (declared) => jsonTooLarge(declared, maxBytes))).toString('utf8');
   if (text.trim() === '') throw new TabreduceError('BAD_REQUEST', 'the body is empty; send the job as JSON');
   try {
     return JSON.parse(text);
   } catch (error) {
     throw new TabreduceError('BAD_REQUEST', `the body is not valid JSON: ${(error as Error).message}`);
   }
+}
+
+/** The 413 for a JSON body: it points at the upload route, which takes inputs of any size without holding them in memory. */
+function jsonTooLarge(declaredBytes: number | undefined, maxBytes: number): TabreduceError {
+  const size = declaredBytes === undefined ? 'the body is' : `the body is ${declaredBytes} bytes,`;
+  return new TabreduceError(
+    'PAYLOAD_TOO_LARGE',
+    `${size} over the limit of ${maxBytes} bytes for JSON (TABREDUCE_MAX_BODY_BYTES): upload large inputs as raw files with POST /api/files and submit them as a "files" input`,
+  );
 }
 
 function tokenMatches(header: string | undefined, token: string): boolean {
@@ -99,7 +98,7 @@ export function createHttpApi(scheduler: Scheduler, options: HttpApiOptions) {
     const jobId = options.newJobId();
     let plan;
     try {
-      plan = planJob(parsed.data, { jobId, files: options.files, defaultReplication: options.defaultReplication });
+      plan = planJob(parsed.data, { jobId, files: options.files, defaultReplication: options.defaultReplication, maxMessageBytes: options.maxMessageBytes });
     } catch (error) {
       options.files.release(jobId);
       throw error;
@@ -133,6 +132,12 @@ export function createHttpApi(scheduler: Scheduler, options: HttpApiOptions) {
     options.disk.requireRoom('upload', declared || 0);
     const file = await options.files.save(name, request, options.maxFileBytes);
     sendJson(response, 201, file);
+  });
+
+  route('DELETE', /^\/api\/files\/([^/]+)$/, (_request, response, { id }) => {
+    const deleted = options.files.delete(id!);
+    options.log(`upload ${id} deleted`);
+    sendJson(response, 200, deleted);
   });
 
   route('GET', /^\/api\/jobs$/, (_request, response) => sendJson(response, 200, scheduler.listJobs()));

@@ -45,6 +45,21 @@ describe('input files', () => {
     files.release('job-1');
   });
 
+  it('expires an unclaimed upload only once it is older than the retention, and never a claimed one', async () => {
+    const files = new InputFiles(dir);
+    const unused = await files.save('unused', Readable.from([Buffer.from('a\n')]), 1000);
+    const used = await files.save('used', Readable.from([Buffer.from('b\n')]), 1000);
+    files.claim(used.id, 'job-1', 0);
+    const arrivedMs = Date.now();
+    expect(files.expire(arrivedMs + 30_000, 60_000)).toEqual([]);
+    expect(files.exists(unused.id)).toBe(true);
+    expect(files.expire(arrivedMs + 120_000, 60_000)).toEqual([unused.id]);
+    expect(files.exists(unused.id)).toBe(false);
+    expect(() => files.delete(used.id)).toThrow(/input of job job-1/);
+    files.release('job-1');
+    expect(() => files.delete(used.id)).toThrow(/no upload/);
+  });
+
   it('refuses an upload past the size limit and keeps nothing of it', async () => {
     const files = new InputFiles(dir);
     await expect(files.save('big', Readable.from([Buffer.alloc(600), Buffer.alloc(600)]), 1000)).rejects.toThrow(/limit of 1000 bytes/);

@@ -5,7 +5,9 @@
  * split at a time when a map task is handed out.
  *
  * A file belongs to the first job that uses it: submitting moves it under that job's
- * id, and it is deleted with the job's intermediate data when the job ends.
+ * id, and it is deleted with the job's intermediate data when the job ends. One that no
+ * job uses is deleted by its owner (DELETE /api/files/:id) or once it is older than the
+ * coordinator's upload retention (`expire`).
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, openSync, closeSync, readSync, renameSync, rmSync, statSync, existsSync, readdirSync } from 'node:fs';
@@ -26,6 +28,11 @@ const ID_PATTERN = /^f-[0-9a-f]{16}$/;
 const NEWLINE = 0x0a;
 /** How far back from a cut we look for a line end before scanning forward instead. */
 const LOOK_BACK_BYTES = 64 * 1024;
+
+/** Why an upload id is not there, and what to do. */
+export function missingUpload(fileId: string): string {
+  return `no uploaded file ${fileId}: upload it with POST /api/files (each upload feeds one job, and one that no job uses is deleted after TABREDUCE_UPLOAD_RETENTION_HOURS)`;
+}
 
 export class InputFiles {
   private readonly uploads: string;
@@ -71,19 +78,61 @@ export class InputFiles {
 
   /** Moves an upload under a job; answers the new path. Unknown or already used ids are refused. */
   claim(fileId: string, jobId: string, index: number): { path: string; name: string; bytes: number } {
-    const found = ID_PATTERN.test(fileId) ? readdirSync(this.uploads).find((entry) => entry.startsWith(`${fileId}.`)) : undefined;
-    if (!found) throw new TabreduceError('BAD_INPUT', `no uploaded file ${fileId}: upload it with POST /api/files (each upload feeds one job)`);
-    const name = Buffer.from(found.slice(fileId.length + 1), 'base64url').toString('utf8');
+    const found = this.find(fileId);
+    if (!found) throw new TabreduceError('BAD_INPUT', missingUpload(fileId));
     const directory = path.join(this.owned, jobId);
     mkdirSync(directory, { recursive: true });
-    const target = path.join(directory, `input-${index}`);
-    renameSync(path.join(this.uploads, found), target);
-    return { path: target, name, bytes: statSync(target).size };
+    // The upload's id stays in the name, so that DELETE /api/files/:id can say which job holds it.
+    const target = path.join(directory, `input-${index}.${fileId}`);
+    renameSync(found.path, target);
+    return { path: target, name: found.name, bytes: found.bytes };
   }
 
   /** Whether an upload exists, without claiming it. */
   exists(fileId: string): boolean {
-    return ID_PATTERN.test(fileId) && readdirSync(this.uploads).some((entry) => entry.startsWith(`${fileId}.`));
+    return this.find(fileId) !== undefined;
+  }
+
+  /** An upload not yet claimed by a job: where it is, its name and size. */
+  find(fileId: string): { path: string; name: string; bytes: number } | undefined {
+    const entry = ID_PATTERN.test(fileId) ? readdirSync(this.uploads).find((candidate) => candidate.startsWith(`${fileId}.`) && !candidate.endsWith('.part')) : undefined;
+    if (!entry) return undefined;
+    const file = path.join(this.uploads, entry);
+    return { path: file, name: Buffer.from(entry.slice(fileId.length + 1), 'base64url').toString('utf8'), bytes: statSync(file).size };
+  }
+
+  /**
+   * Deletes an upload no job has claimed. One a job holds is refused with CONFLICT (it goes
+   * with its job); an unknown id with NOT_FOUND.
+   */
+  delete(fileId: string): UploadedFile {
+    const found = this.find(fileId);
+    if (found) {
+      rmSync(found.path, { force: true });
+      return { id: fileId, name: found.name, bytes: found.bytes };
+    }
+    const holder = ID_PATTERN.test(fileId) ? readdirSync(this.owned).find((jobId) => readdirSync(path.join(this.owned, jobId)).some((entry) => entry.endsWith(`.${fileId}`))) : undefined;
+    if (holder) throw new TabreduceError('CONFLICT', `upload ${fileId} is the input of job ${holder}, and is deleted when that job ends: cancel the job with DELETE /api/jobs/${holder} to delete it now`);
+    throw new TabreduceError('NOT_FOUND', `no upload ${fileId}: never made, deleted already, expired (TABREDUCE_UPLOAD_RETENTION_HOURS), or its job ended`);
+  }
+
+  /**
+   * Deletes uploads that no job claimed within `retentionMs` of their arrival (their
+   * last write); answers their ids. A half-written upload is left to its request.
+   */
+  expire(nowMs: number, retentionMs: number): string[] {
+    const expired: string[] = [];
+    for (const entry of readdirSync(this.uploads)) {
+      if (entry.endsWith('.part')) continue;
+      const file = path.join(this.uploads, entry);
+      // A file gone since the listing is no reason to fail the whole sweep.
+      const stats = statSync(file, { throwIfNoEntry: false });
+      if (stats && nowMs - stats.mtimeMs > retentionMs) {
+        rmSync(file, { force: true });
+        expired.push(entry.slice(0, entry.indexOf('.')));
+      }
+    }
+    return expired;
   }
 
   /** Deletes the input files a job owns. */
@@ -116,16 +165,18 @@ async function syncDirectory(directory: string): Promise<void> {
 /**
  * Cuts a file into slices of about `splitBytes`, each ending just after a newline (or at
  * the end of the file), reading only a window around each cut. Like splitAtLines for
- * strings, a line longer than `splitBytes` makes a slice of its own.
+ * strings, a line longer than `splitBytes` makes a slice of its own. Stops after
+ * `maxSlices + 1` slices: enough to tell a file cut too finely, whose slices of a 16 GiB
+ * upload at 1 KiB would take gigabytes to list.
  */
-export function sliceAtLines(file: string, splitBytes: number): FileSlice[] {
+export function sliceAtLines(file: string, splitBytes: number, maxSlices = Infinity): FileSlice[] {
   const size = statSync(file).size;
   const slices: FileSlice[] = [];
   const fd = openSync(file, 'r');
   try {
     const window = Buffer.allocUnsafe(LOOK_BACK_BYTES);
     let start = 0;
-    while (start < size) {
+    while (start < size && slices.length <= maxSlices) {
       const target = start + splitBytes;
       if (target >= size) {
         slices.push({ offset: start, length: size - start });

@@ -9,7 +9,9 @@
  *   0x02 TEXT   u32 key length, key (UTF-8), then the text (UTF-8)
  *   0x03 FILE   UTF-8 JSON of { key, path, offset, length }
  */
+import type { MapTaskInput } from '../shared/job.ts';
 import type { MapInputPayload } from '../shared/protocol.ts';
+import { utf8Length } from '../shared/split.ts';
 import { readSlice } from './input-files.ts';
 
 export type MapInputSource =
@@ -17,6 +19,9 @@ export type MapInputSource =
   | { format: 'text'; key: string; bytes: Uint8Array }
   | { format: 'file'; key: string; path: string; offset: number; length: number };
 
+/** Bytes of the stored form before a JSON input's JSON, and before a text input's key and text. */
+export const JSON_HEADER_BYTES = 1;
+export const TEXT_HEADER_BYTES = 5;
 const JSON_TAG = 0x01;
 const TEXT_TAG = 0x02;
 const FILE_TAG = 0x03;
@@ -38,6 +43,20 @@ export function encodeMapInput(source: MapInputSource): Uint8Array {
       return withTag(FILE_TAG, [encoder.encode(JSON.stringify({ key, path, offset, length }))]);
     }
   }
+}
+
+/**
+ * The stored form of an inline map task's input (a text split, records, a range), encoded
+ * straight into it: encoding the payload first and copying it behind its tag held every
+ * input twice until the last was copied.
+ */
+export function encodeInlineMapInput(task: MapTaskInput): Uint8Array {
+  if (task.kind !== 'text') return withText(JSON_TAG, new Uint8Array(0), JSON.stringify(task));
+  const key = encoder.encode(task.key);
+  const head = new Uint8Array(4 + key.length);
+  new DataView(head.buffer).setUint32(0, key.length);
+  head.set(key, 4);
+  return withText(TEXT_TAG, head, task.text);
 }
 
 export function decodeMapInput(stored: Uint8Array): MapInputSource {
@@ -75,6 +94,16 @@ export function toPayload(source: MapInputSource): MapInputPayload | Promise<Map
 /** The input's size in bytes, known without reading a file. */
 export function payloadBytes(source: MapInputSource): number {
   return source.format === 'file' ? source.length : source.bytes.byteLength;
+}
+
+/** `tag`, `head`, then `text` as UTF-8, in one allocation sized by utf8Length. */
+function withText(tag: number, head: Uint8Array, text: string): Uint8Array {
+  const out = new Uint8Array(1 + head.length + utf8Length(text));
+  out[0] = tag;
+  out.set(head, 1);
+  const { read } = encoder.encodeInto(text, out.subarray(1 + head.length));
+  // A lone surrogate becomes 3 bytes (U+FFFD) where utf8Length counted 2, and the text did not fit: encode it the long way.
+  return read === text.length ? out : withTag(tag, [head, encoder.encode(text)]);
 }
 
 function withTag(tag: number, parts: Uint8Array[]): Uint8Array {

@@ -16,12 +16,35 @@ import { isKey, MAX_KEY_DEPTH, type Key } from './keys.ts';
 import { LIMITS } from './limits.ts';
 import type { Bytes, LeaseRef, TaskOutput, VolunteerEvent, VolunteerPayload } from './protocol.ts';
 
-/** A key (keys.ts); checked by `isKey`, whose depth limit keeps a hostile key from overflowing the stack. */
-export const keySchema: z.ZodType<Key> = z.custom<Key>((value) => isKey(value), {
-  message: `a key must be a string, a finite number, a boolean, or an array of those nested at most ${MAX_KEY_DEPTH} deep`,
-});
+const KEY_MESSAGE = `a key must be a string, a finite number, a boolean, or an array of those nested at most ${MAX_KEY_DEPTH} deep`;
 
-const recordSchema = z.tuple([keySchema, z.unknown()]);
+/** A key (keys.ts); checked by `isKey`, whose depth limit keeps a hostile key from overflowing the stack. */
+export const keySchema: z.ZodType<Key> = z.custom<Key>((value) => isKey(value), { message: KEY_MESSAGE });
+
+/**
+ * The records of a `records` input, checked where they lie. `z.array(z.tuple(...))` would
+ * build a copy of every record, and bookkeeping objects for each, beside the parsed body:
+ * for 5.6 million small records (a 32 MiB body) the coordinator peaked at 1,442 MB with
+ * the copy and 684 MB without. At most three problems are reported, as describeZodError
+ * shows no more.
+ */
+const recordsSchema = z
+  .custom<[Key, unknown][]>((value) => Array.isArray(value), 'expected an array of [key, value] records')
+  .superRefine((records, ctx) => {
+    if (records.length < 1) ctx.addIssue({ code: 'custom', message: 'a records input needs at least one record' });
+    if (records.length > LIMITS.records) ctx.addIssue({ code: 'custom', message: `a records input may hold at most ${LIMITS.records} records` });
+    let problems = 0;
+    for (let i = 0; i < records.length && problems < 3; i++) {
+      const record: unknown = records[i];
+      if (!Array.isArray(record) || record.length !== 2) {
+        ctx.addIssue({ code: 'custom', path: [i], message: 'a record is a [key, value] pair' });
+        problems++;
+      } else if (!isKey(record[0])) {
+        ctx.addIssue({ code: 'custom', path: [i, 0], message: KEY_MESSAGE });
+        problems++;
+      }
+    }
+  });
 
 /** A job's `input`, one of four kinds; a `range` is refined to be non-empty and bounded. */
 export const jobInputSchema = z.discriminatedUnion('kind', [
@@ -39,7 +62,7 @@ export const jobInputSchema = z.discriminatedUnion('kind', [
   }),
   z.strictObject({
     kind: z.literal('records'),
-    records: z.array(recordSchema).min(1, 'a records input needs at least one record').max(LIMITS.records),
+    records: recordsSchema,
   }),
   z.strictObject({
     kind: z.literal('files'),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitAtLines, splitInput, utf8Length } from './split.ts';
+import { inputBytes, splitAtLines, splitInput, utf8Length } from './split.ts';
 
 describe('utf8Length', () => {
   it.each([['', 0], ['abc', 3], ['é', 2], ['€', 3], ['😀', 4], ['a\né😀', 8]])('%j is %i bytes', (text, bytes) => {
@@ -55,5 +55,12 @@ describe('splitInput', () => {
       { kind: 'range', from: 4, to: 8 },
       { kind: 'range', from: 8, to: 10 },
     ]);
+  });
+});
+
+describe('inputBytes', () => {
+  it.each([0, 1, 2, 9_999, 10_000, 10_001, 25_000])('counts %i records as their JSON would be, without making it whole', (count) => {
+    const records: [string, unknown][] = Array.from({ length: count }, (_, i) => [`k${i}é`, i % 3 === 0 ? { v: [i, '😀'] } : i]);
+    expect(inputBytes({ kind: 'records', records })).toBe(new TextEncoder().encode(JSON.stringify(records)).length);
   });
 });

@@ -77,8 +77,17 @@ export function inputBytes(input: InlineJobInput): number {
   switch (input.kind) {
     case 'texts':
       return input.files.reduce((sum, file) => sum + utf8Length(file.text), 0);
-    case 'records':
-      return utf8Length(JSON.stringify(input.records));
+    case 'records': {
+      // Batch by batch: one JSON.stringify of millions of records held a copy of the whole input at once.
+      const batchRecords = 10_000;
+      // The brackets, and the commas between records.
+      let bytes = 2 + Math.max(0, input.records.length - 1);
+      for (let i = 0; i < input.records.length; i += batchRecords) {
+        const batch = input.records.slice(i, i + batchRecords);
+        bytes += utf8Length(JSON.stringify(batch)) - 2 - (batch.length - 1);
+      }
+      return bytes;
+    }
     case 'range':
       return 0;
   }
