@@ -73,9 +73,14 @@ export function SubmitPanel({ onSubmitted }: SubmitPanelProps) {
       case 'range':
         return { kind: 'range', from: parseNumberField(rangeFrom), to: parseNumberField(rangeTo) };
       case 'text': {
-        const uploaded = await Promise.all(files.map(async (file) => ({ name: file.name, text: await file.text() })));
         const pasted = pastedText === '' ? [] : [{ name: PASTED_FILE_NAME, text: pastedText }];
-        return { kind: 'texts', files: [...pasted, ...uploaded] };
+        if (files.length === 0) return { kind: 'texts', files: pasted };
+        // Chosen files go up raw (POST /api/files), as the CLI sends them: a JSON body is
+        // kept small on purpose (TABREDUCE_MAX_BODY_BYTES), and a file may be gigabytes.
+        // Pasted text goes with them as one more file, since an input is of one kind.
+        const blobs = [...pasted.map(({ name, text }) => ({ name, blob: new Blob([text], { type: 'text/plain' }) })), ...files.map((file) => ({ name: file.name, blob: file }))];
+        const uploaded = await Promise.all(blobs.map(({ name, blob }) => api.uploadFile(name, blob)));
+        return { kind: 'files', files: uploaded.map((file) => ({ fileId: file.id })) };
       }
       default: {
         const unreachable: never = inputKind;
