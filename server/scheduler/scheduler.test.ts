@@ -570,6 +570,20 @@ describe('Scheduler: attempts, backup copies included', () => {
     }
   });
 
+  it('wakes a waiting volunteer for a backup even when the first one waiting runs the slow copy', () => {
+    const { scheduler, events } = setup({ leaseMs: 60_000 });
+    submitLetters(scheduler, 'ab', 0, { reducers: 1 });
+    for (const id of ['runs-it', 'idle']) scheduler.connect(id, 'test', 2, 0);
+    const [slow] = requestNow(scheduler, 'runs-it', 2, 0); // gets one of the two asked for: it waits too
+    expect(requestNow(scheduler, 'idle', 2, 0)).toEqual([]);
+    const woken = events.workAvailable;
+    scheduler.tick(400); // not slow yet
+    expect(events.workAvailable).toBe(woken);
+    scheduler.tick(600);
+    expect(events.workAvailable).toBe(woken + 1);
+    expect(requestNow(scheduler, 'idle', 2, 600)).toMatchObject([{ taskId: slow!.taskId }]);
+  });
+
   it("gives back the attempts of the leases that died in a restart, a backup's included", () => {
     const store = new MemoryStore();
     const first = setup({ store, leaseMs: 60_000 }).scheduler;
