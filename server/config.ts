@@ -3,6 +3,7 @@
  * variables, overridden again by whoever starts it in code (tests, the CLI).
  */
 import path from 'node:path';
+import { DEFAULT_BACKUP_POLICY } from './scheduler/dispatch.ts';
 
 export interface CoordinatorConfig {
   /** TCP port; 0 picks a free one. Env PORT, default 3000. */
@@ -23,6 +24,12 @@ export interface CoordinatorConfig {
   leaseMs: number;
   /** Longest a single task may run in a tab, in ms. Env TABREDUCE_TASK_TIMEOUT_MS, default 5 min. */
   taskTimeoutMs: number;
+  /**
+   * How long a task must run, in ms, before an idle slot may start a backup copy of it
+   * (it must also have run 1.5 times its phase's mean task time, and have an attempt
+   * left). Env TABREDUCE_BACKUP_AFTER_MS, default 5 s.
+   */
+  backupAfterMs: number;
   /** How often expired leases are swept, in ms. Default 200. */
   sweepIntervalMs: number;
   /** Largest JSON request body, in bytes. Env TABREDUCE_MAX_BODY_BYTES, default DEFAULT_MAX_BODY_BYTES. */
@@ -111,6 +118,7 @@ export function loadConfig(overrides: Partial<CoordinatorConfig> = {}): Coordina
     webDir: path.join(repoRoot, 'dist', 'web'),
     leaseMs: intFromEnv('TABREDUCE_LEASE_MS', 30_000),
     taskTimeoutMs: intFromEnv('TABREDUCE_TASK_TIMEOUT_MS', 5 * 60_000),
+    backupAfterMs: intFromEnv('TABREDUCE_BACKUP_AFTER_MS', DEFAULT_BACKUP_POLICY.minRunningMs),
     sweepIntervalMs: 200,
     maxBodyBytes: intFromEnv('TABREDUCE_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES),
     maxFileBytes: intFromEnv('TABREDUCE_MAX_FILE_BYTES', 16 * 1024 ** 3),

@@ -16,7 +16,7 @@ import { DashboardFeed, type DashboardNamespace } from './dashboard-feed.ts';
 import { DiskSpace } from './disk-space.ts';
 import { createHttpApi, sameSecret } from './http-api.ts';
 import { InputFiles } from './input-files.ts';
-import { Scheduler } from './scheduler/scheduler.ts';
+import { DEFAULT_BACKUP_POLICY, Scheduler } from './scheduler/scheduler.ts';
 import { VolunteerGateway, type VolunteerNamespace } from './socket-gateway.ts';
 import { CONTENT_SECURITY_POLICY, createStaticFiles } from './static-files.ts';
 import type { JobStore } from './store/job-store.ts';
@@ -113,6 +113,7 @@ async function startAround(store: JobStore, config: CoordinatorConfig, { ownsSto
     {
       leaseMs: config.leaseMs,
       taskTimeoutMs: config.taskTimeoutMs,
+      backups: { ...DEFAULT_BACKUP_POLICY, minRunningMs: config.backupAfterMs },
       resultRetentionMs: config.resultRetentionMs,
       maxStrikes: config.maxStrikes,
       newLeaseToken: () => randomUUID(),

@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { defaultBackoffMs, initialTaskState, transitionTask, TaskTransitionError, type Lease, type TaskEvent, type TaskState } from './task.ts';
+import { taskFailure } from './errors.ts';
+import {
+  attemptBudget,
+  defaultBackoffMs,
+  initialTaskState,
+  mayAddBackup,
+  transitionTask,
+  TaskTransitionError,
+  wantsCopy,
+  type Lease,
+  type TaskEvent,
+  type TaskPolicy,
+  type TaskState,
+} from './task.ts';
 
 const policy = { maxAttempts: 2, backoffMs: (attempts: number) => attempts * 100, replication: 1, maxAnswers: 1 };
 const lease = (token: string, deadlineMs = 1000, volunteerId = 'v1', backup = false): Lease => ({ token, volunteerId, leasedAtMs: 0, deadlineMs, backup });
@@ -19,7 +32,7 @@ describe('transitionTask', () => {
     ['adds a backup copy on another volunteer', leased(1), { type: 'backup', lease: backupLease }, 10, leased(2, [lease('t1'), backupLease])],
     ['lets the backup win', leased(2, [lease('t1'), backupLease]), { type: 'complete', token: 't2', digest: 'd' }, 300, { status: 'done', attemptsStarted: 2, volunteerId: 'v2', finishedAtMs: 300, durationMs: 300, byBackup: true }],
     ['keeps running when one copy is lost', leased(2, [lease('t1'), backupLease]), { type: 'abandon', token: 't1', reason: 'gone' }, 300, { status: 'leased', attemptsStarted: 2, leases: [backupLease], lastError: { name: 'LeaseLost', message: 'gone' } }],
-    ['requeues without backoff after a restart', leased(1), { type: 'requeue' }, 300, { status: 'pending', attemptsStarted: 1, notBeforeMs: 0 }],
+    ["requeues without backoff after a restart, the dead lease's attempt given back", leased(1), { type: 'requeue' }, 300, { status: 'pending', attemptsStarted: 0, notBeforeMs: 0 }],
     ['takes back an unstarted copy without spending an attempt', leased(1), { type: 'return', token: 't1' }, 300, { status: 'pending', attemptsStarted: 0, notBeforeMs: 300 }],
     ['keeps the other copy when one is returned', leased(2, [lease('t1'), backupLease]), { type: 'return', token: 't2' }, 300, leased(1, [lease('t1')])],
   ])('%s', (_name, from, event, nowMs, expected) => {
@@ -95,6 +108,120 @@ describe('transitionTask with replication 2', () => {
     // maxAttempts 2 and 2 copies: a copy lost after one answer is retried, not fatal.
     const state = step({ status: 'leased', attemptsStarted: 2, leases: [l2], votes: [vote('v1', 'a', 1)] }, { type: 'fail', token: 't2', error }, 20);
     expect(state.status).toBe('pending');
+  });
+});
+
+describe('attempts: backups and copies bounded by the budget, restarts refunded', () => {
+  const voting = { ...policy, replication: 2, maxAnswers: 5 };
+  const l1 = lease('t1', 1000, 'v1');
+  const l2 = lease('t2', 1000, 'v2');
+  const l3 = lease('t3', 1000, 'v3', true);
+  const vote = (volunteerId: string, atMs: number) => ({ volunteerId, digest: 'a', atMs });
+  const timeout = taskFailure('TaskTimeout', 'too long');
+  const lost = { name: 'LeaseLost', message: 'gone' };
+
+  it.each<[string, TaskState, Pick<TaskPolicy, 'maxAttempts' | 'replication'>, number]>([
+    ['maxAttempts alone without a vote', leased(1), policy, 2],
+    ['q - 1 more under a vote of 2 before any answer', leased(1, [l1]), voting, 3],
+    ['one more per answer cast', { status: 'leased', attemptsStarted: 3, leases: [l3], votes: [vote('v1', 1), vote('v2', 2)] }, voting, 5],
+  ])('the budget is %s', (_name, state, budgetPolicy, budget) => {
+    expect(attemptBudget(state, budgetPolicy)).toBe(budget);
+  });
+
+  it.each<[string, TaskState, TaskEvent, TaskPolicy]>([
+    ['a backup once maxAttempts are started', leased(2), { type: 'backup', lease: backupLease }, policy],
+    ['a backup after a copy failed while another ran, with the attempts spent', leased(2, [backupLease]), { type: 'backup', lease: lease('t3', 1000, 'v3', true) }, policy],
+    ["a vote's extra copy once its budget is spent", { status: 'leased', attemptsStarted: 3, leases: [l1] }, { type: 'lease', lease: l2 }, voting],
+    ["a backup of a vote's copy once its budget is spent", { status: 'leased', attemptsStarted: 4, leases: [l2], votes: [vote('v1', 1)] }, { type: 'backup', lease: l3 }, voting],
+  ])('refuses %s', (_name, from, event, eventPolicy) => {
+    const next = transitionTask(from, event, 10, eventPolicy);
+    expect(next).toBeInstanceOf(TaskTransitionError);
+    expect((next as Error).message).toMatch(/no attempt is left/);
+  });
+
+  it.each<[string, TaskState, TaskEvent, TaskPolicy, TaskState]>([
+    [
+      'a copy failing while the backup runs, attempts spent, leaves the backup to answer',
+      leased(2, [l1, backupLease]),
+      { type: 'fail', token: 't1', error: timeout },
+      policy,
+      { status: 'leased', attemptsStarted: 2, leases: [backupLease], lastError: timeout },
+    ],
+    [
+      'the last running copy failing with the attempts spent fails the task with its own error',
+      { status: 'leased', attemptsStarted: 2, leases: [backupLease], lastError: timeout },
+      { type: 'abandon', token: 't2', reason: 'gone' },
+      policy,
+      { status: 'failed', attemptsStarted: 2, error: lost },
+    ],
+    [
+      'the last running copy answering with the attempts spent is done',
+      { status: 'leased', attemptsStarted: 2, leases: [backupLease], lastError: timeout },
+      { type: 'complete', token: 't2', digest: 'd' },
+      policy,
+      { status: 'done', attemptsStarted: 2, volunteerId: 'v2', finishedAtMs: 10, durationMs: 10, byBackup: true },
+    ],
+    [
+      "the last copy of a vote failing with its budget spent fails the task",
+      { status: 'leased', attemptsStarted: 3, leases: [l2], lastError: timeout },
+      { type: 'fail', token: 't2', error: timeout },
+      voting,
+      { status: 'failed', attemptsStarted: 3, error: timeout },
+    ],
+    [
+      'a restart gives back the attempts of every lease that died with it, backups included',
+      { status: 'leased', attemptsStarted: 3, leases: [l1, backupLease], lastError: timeout },
+      { type: 'requeue' },
+      policy,
+      { status: 'pending', attemptsStarted: 1, notBeforeMs: 0, lastError: timeout },
+    ],
+    [
+      "a restart gives back a vote's running copies and keeps its answers",
+      { status: 'leased', attemptsStarted: 2, leases: [l2], votes: [vote('v1', 1)] },
+      { type: 'requeue' },
+      voting,
+      { status: 'pending', attemptsStarted: 1, notBeforeMs: 0, votes: [vote('v1', 1)] },
+    ],
+  ])('%s', (_name, from, event, eventPolicy, expected) => {
+    expect(transitionTask(from, event, 10, eventPolicy)).toEqual(expected);
+  });
+
+  it.each<[string, TaskState, string, boolean]>([
+    ['may back up a running task on another volunteer with an attempt left', leased(1), 'v2', true],
+    ['may not on the volunteer that runs it', leased(1), 'v1', false],
+    ['may not once the attempts are spent', leased(2), 'v2', false],
+    ['may not back up a pending task', initialTaskState(), 'v2', false],
+  ])('%s', (_name, state, volunteerId, allowed) => {
+    expect(mayAddBackup(state, volunteerId, policy)).toBe(allowed);
+  });
+
+  it("wants no more copies for a vote once its budget is spent, so dispatch never offers one the transition refuses", () => {
+    expect(wantsCopy({ status: 'leased', attemptsStarted: 2, leases: [l1] }, 10, voting)).toBe(true);
+    expect(wantsCopy({ status: 'leased', attemptsStarted: 3, leases: [l1] }, 10, voting)).toBe(false);
+  });
+
+  // What the scheduler does with a task whose code never returns: back it up whenever it
+  // may, and let the oldest copy time out, one after another.
+  it.each([1, 2, 3, 4, 6])('a task that never returns, backed up whenever allowed, starts %i attempts and fails with the timeout', (maxAttempts) => {
+    const looping = { ...policy, maxAttempts };
+    const volunteers = ['v1', 'v2', 'v3'];
+    let state = transitionTask(initialTaskState(), { type: 'lease', lease: lease('copy0', 1e9, 'v1') }, 0, looping) as TaskState;
+    let copies = 1;
+    for (let step = 1; state.status === 'leased' && step < 100; step++) {
+      const idle = volunteers.find((volunteerId) => mayAddBackup(state, volunteerId, looping));
+      if (idle) {
+        const next = transitionTask(state, { type: 'backup', lease: lease(`copy${copies++}`, 1e9, idle, true) }, step, looping);
+        if (next instanceof TaskTransitionError) throw next;
+        state = next;
+      }
+      const oldest = (state as Extract<TaskState, { status: 'leased' }>).leases[0]!;
+      const next = transitionTask(state, { type: 'fail', token: oldest.token, error: timeout }, step, looping);
+      if (next instanceof TaskTransitionError) throw next;
+      // A retry out of pending, as dispatch would lease it once its backoff is over.
+      state = next.status === 'pending' ? (transitionTask(next, { type: 'lease', lease: lease(`copy${copies++}`, 1e9, 'v1') }, 1e6, looping) as TaskState) : next;
+    }
+    expect(state).toEqual({ status: 'failed', attemptsStarted: maxAttempts, error: timeout });
+    expect(copies).toBe(maxAttempts);
   });
 });
 

@@ -8,28 +8,40 @@ import { copiesWanted, verdict, type Vote } from './quorum.ts';
  *                 lease                        complete (any live lease)
  *    pending ───────────────▶ leased ─────────────────────────────────▶ done
  *       ▲  ▲                   │ │ ▲
- *       │  │ requeue           │ │ │ backup: one more lease, on another volunteer
+ *       │  │ requeue: attempts │ │ │ backup, while an attempt is left: one more
+ *       │  │ given back        │ │ │ lease, on another volunteer
  *       │  └───────────────────┤ │ └───┘
  *       │   fail / abandon     │ │
- *       └── (last lease,       │ └── fail / abandon (last lease, no attempts left) ──▶ failed
- *            attempts left) ───┘
+ *       └── (last lease,       │ └── fail / abandon (last lease, no attempt left) ──▶ failed
+ *            an attempt left) ─┘
  *
  *    renew: leased ──▶ leased, that lease with a later deadline
- *    fail / abandon of one lease while others remain: leased ──▶ leased, minus that lease
+ *    fail / abandon of one lease while others run: leased ──▶ leased, minus that lease
+ *    backup, or a vote's extra copy, with no attempt left: refused
  *
  * A leased task holds one lease, or more while backup copies run (speculative
  * execution: the first valid answer wins). `fail` is job code that threw or timed out;
- * `abandon` is a lease lost without an answer (the tab closed or its deadline passed);
- * `return` is a copy handed back unstarted, which costs no attempt and no backoff.
- * Each lease started counts as an attempt. `requeue` returns a task to pending at once,
- * with no backoff: its leases died with a coordinator that restarted.
+ * `abandon` is a lease lost without an answer (the tab closed or its deadline passed).
+ *
+ * Attempts. Every lease started is an attempt, a backup's and a vote's copies included,
+ * and a task starts no more than its budget (`attemptBudget`): `maxAttempts`, and under a
+ * vote room for the copies the vote needs. A copy that fails while others run ends only
+ * its own lease, so the others may still answer; once no attempt is left no copy is
+ * added, so the task ends with its last running copy: done if that copy answers, failed
+ * with that copy's error if it fails. A task whose code never returns therefore fails
+ * after at most its budget of attempts, each stopped by the task timeout, backups or
+ * not. Two events give attempts back, being no fault of the job's code: `return`, a copy
+ * handed back unstarted (no backoff either), and `requeue`, which returns a task to
+ * pending at once when its leases died with a coordinator that restarted. Every way into
+ * pending leaves an attempt (a failure with none left fails the task instead), so
+ * `lease` from pending checks no budget.
  *
  * Replication (shared/quorum.ts): with `policy.replication` q > 1, `complete` is a vote.
  * The task is done when the votes accept a digest; until then the answer's lease ends,
  * the task stays leased (other copies run) or returns to pending, and `lease` may add
- * copies to a leased task while the votes want more. Every copy of a task runs on a
- * volunteer that holds no other copy and has not voted on it. Past the answers cap
- * without a verdict, the task fails.
+ * copies to a leased task while the votes want more and an attempt is left. Every copy
+ * of a task runs on a volunteer that holds no other copy and has not voted on it. Past
+ * the answers cap without a verdict, the task fails.
  */
 
 export type TaskKind = 'map' | 'reduce';
@@ -76,6 +88,7 @@ export type TaskEvent =
 
 /** Limits that the transition needs: attempts, retry backoff, and the vote. */
 export interface TaskPolicy {
+  /** Attempts a task may start, backup copies included; a vote adds room for its copies (`attemptBudget`). */
   maxAttempts: number;
   backoffMs: (attemptsStarted: number) => number;
   /** Distinct volunteers whose answers must agree (1: the first answer wins). */
@@ -104,10 +117,42 @@ function hasCopyOrVote(state: TaskState, volunteerId: string): boolean {
   return state.status !== 'done' && (state.votes ?? []).some((vote) => vote.volunteerId === volunteerId);
 }
 
-/** Whether a task may take one more copy now: pending and out of backoff, or leased and short of copies for its vote. */
-export function wantsCopy(state: TaskState, nowMs: number, policy: Pick<TaskPolicy, 'replication'>): boolean {
+/**
+ * The attempts a task may start in all: `maxAttempts`, and under a vote (q > 1) one more
+ * per answer cast, since an answer is no failure, and q - 1 for the copies beyond the
+ * first, which the vote needs however well they go.
+ */
+export function attemptBudget(state: TaskState, policy: Pick<TaskPolicy, 'maxAttempts' | 'replication'>): number {
+  if (policy.replication <= 1) return policy.maxAttempts;
+  return policy.maxAttempts + (state.votes?.length ?? 0) + policy.replication - 1;
+}
+
+/** The attempts the task may still start: its budget less those started. */
+export function attemptsLeft(state: TaskState, policy: Pick<TaskPolicy, 'maxAttempts' | 'replication'>): number {
+  return Math.max(0, attemptBudget(state, policy) - state.attemptsStarted);
+}
+
+/**
+ * Whether a task may take one more copy now: pending and out of backoff, or leased,
+ * short of copies for its vote, and with an attempt left for one.
+ */
+export function wantsCopy(state: TaskState, nowMs: number, policy: Pick<TaskPolicy, 'maxAttempts' | 'replication'>): boolean {
   if (state.status === 'pending') return nowMs >= state.notBeforeMs;
-  return state.status === 'leased' && policy.replication > 1 && copiesWanted(state.votes ?? [], state.leases.length, policy.replication) > 0;
+  return (
+    state.status === 'leased' &&
+    policy.replication > 1 &&
+    copiesWanted(state.votes ?? [], state.leases.length, policy.replication) > 0 &&
+    attemptsLeft(state, policy) > 0
+  );
+}
+
+/**
+ * Whether `backup` would take this volunteer's copy: the task runs, on other volunteers
+ * only, and has an attempt left. Dispatch asks this so it never picks what the
+ * transition refuses.
+ */
+export function mayAddBackup(state: TaskState, volunteerId: string, policy: Pick<TaskPolicy, 'maxAttempts' | 'replication'>): boolean {
+  return state.status === 'leased' && !hasCopyOrVote(state, volunteerId) && attemptsLeft(state, policy) > 0;
 }
 
 /** Whether this volunteer may run a copy of the task (it holds none and has not answered it). */
@@ -137,6 +182,7 @@ export function transitionTask(
       if (hasCopyOrVote(state, event.lease.volunteerId)) return refuse('this volunteer holds a copy of this task or answered it already');
       if (state.status === 'leased') {
         if (copiesWanted(state.votes ?? [], state.leases.length, policy.replication) === 0) return refuse('the task runs on as many volunteers as it needs');
+        if (attemptsLeft(state, policy) === 0) return refuse('no attempt is left for another copy');
         return { ...state, attemptsStarted: state.attemptsStarted + 1, leases: [...state.leases, event.lease] };
       }
       if (state.status !== 'pending') return refuse('only a pending task can be leased');
@@ -145,6 +191,7 @@ export function transitionTask(
     case 'backup':
       if (state.status !== 'leased') return refuse('only a running task can get a backup copy');
       if (hasCopyOrVote(state, event.lease.volunteerId)) return refuse('a backup must run on another volunteer');
+      if (attemptsLeft(state, policy) === 0) return refuse('no attempt is left for a backup copy');
       return { ...state, attemptsStarted: state.attemptsStarted + 1, leases: [...state.leases, event.lease] };
     case 'renew': {
       const lease = findLease(state, event.token);
@@ -188,11 +235,10 @@ export function transitionTask(
       if (state.status !== 'leased' || !lease) return refuse('no live lease has this token');
       const error: TaskError = event.type === 'fail' ? event.error : taskFailure('LeaseLost', event.reason);
       const remaining = state.leases.filter((other) => other !== lease);
+      // The other copies may still answer. None is added once the attempts are spent, so
+      // the last of them to fail brings the task to the check below.
       if (remaining.length > 0) return { ...state, leases: remaining, lastError: error };
-      // Replicated tasks start a copy per volunteer, so their attempt budget grows with the vote.
-      if (state.attemptsStarted >= policy.maxAttempts + (policy.replication > 1 ? (state.votes?.length ?? 0) + policy.replication - 1 : 0)) {
-        return { status: 'failed', attemptsStarted: state.attemptsStarted, error, ...keepVotes };
-      }
+      if (attemptsLeft(state, policy) === 0) return { status: 'failed', attemptsStarted: state.attemptsStarted, error, ...keepVotes };
       return {
         status: 'pending',
         attemptsStarted: state.attemptsStarted,
@@ -211,7 +257,9 @@ export function transitionTask(
     }
     case 'requeue':
       if (state.status !== 'leased') return refuse('only a leased task can be requeued');
-      return { status: 'pending', attemptsStarted: state.attemptsStarted, notBeforeMs: 0, ...keepError, ...keepVotes };
+      // The leases died with the coordinator, not with the job's code: their attempts are
+      // given back, or every restart would bring a job nearer to failing.
+      return { status: 'pending', attemptsStarted: state.attemptsStarted - state.leases.length, notBeforeMs: 0, ...keepError, ...keepVotes };
     default: {
       const unreachable: never = event;
       return unreachable;

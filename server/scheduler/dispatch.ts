@@ -7,7 +7,7 @@
  * small one. Only the choice is made here; the scheduler leases what is chosen.
  */
 import { isTerminal } from '../../shared/job-lifecycle.ts';
-import { mayRunCopy, wantsCopy, type TaskPolicy } from '../../shared/task.ts';
+import { mayAddBackup, mayRunCopy, wantsCopy, type TaskPolicy } from '../../shared/task.ts';
 import type { TaskRecord } from '../store/job-store.ts';
 import { currentPhase, type JobRun } from './job-run.ts';
 import type { LeaseTable } from './lease-table.ts';
@@ -15,7 +15,8 @@ import type { LeaseTable } from './lease-table.ts';
 /**
  * Backup copies: once a phase has nothing left to hand out, a volunteer with a free slot
  * may get a second copy of the task that has run longest, if it has run for at least
- * `minRunningMs` and `slowdownFactor` times the phase's mean task time so far.
+ * `minRunningMs` and `slowdownFactor` times the phase's mean task time so far, and has
+ * an attempt left (a backup spends one, as any copy does).
  */
 export interface BackupPolicy {
   enabled: boolean;
@@ -79,7 +80,7 @@ export function takeTask(view: DispatchView, volunteerId: string, nowMs: number)
 /**
  * The task most worth a backup copy on this volunteer: in a job whose current phase
  * has nothing left to hand out, the single-copy task that has run longest, if it is
- * slow by the backup policy and runs elsewhere.
+ * slow by the backup policy, runs elsewhere and has an attempt left.
  */
 export function pickBackup(view: DispatchView, policy: BackupPolicy, volunteerId: string, nowMs: number): Pick | undefined {
   if (!policy.enabled) return undefined;
@@ -94,7 +95,9 @@ export function pickBackup(view: DispatchView, policy: BackupPolicy, volunteerId
       if (state.status !== 'leased' || state.leases.length !== 1) continue;
       const only = state.leases[0]!;
       // A vote needs distinct volunteers: not the one running it, nor one that answered it.
-      if (!mayRunCopy(state, volunteerId) || nowMs - only.leasedAtMs < slowAfterMs) continue;
+      // Without the attempts check, a task whose code never returns would be backed up
+      // for ever, each copy started while the last still ran.
+      if (!mayAddBackup(state, volunteerId, view.policy(run, task)) || nowMs - only.leasedAtMs < slowAfterMs) continue;
       if (!best || only.leasedAtMs < best.leasedAtMs) best = { run, task, leasedAtMs: only.leasedAtMs };
     }
   }

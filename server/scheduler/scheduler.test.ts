@@ -488,3 +488,129 @@ describe('Scheduler: replicated jobs', () => {
     expect(resultOf(scheduler, job.id)).toEqual([['a', 3], ['b', 3]]);
   });
 });
+
+describe('Scheduler: attempts, backup copies included', () => {
+  const TIMEOUT_MS = 1000;
+  const timedOut = (message: string) => ({ name: 'TaskTimeout', message });
+  const ended = (state: string) => ['succeeded', 'failed', 'cancelled'].includes(state);
+
+  /**
+   * Three volunteers of one slot each run a job whose one map task never returns: every
+   * copy they hold fails with TaskTimeout after TIMEOUT_MS, and an idle one asks for work
+   * every 50 ms, so it takes every backup copy dispatch will give.
+   */
+  function runNeverReturning(maxAttempts: number) {
+    const { scheduler } = setup({ leaseMs: 60_000 });
+    const job = submitLetters(scheduler, 'ab', 0, { maxAttempts, reducers: 1 });
+    const volunteers = ['v1', 'v2', 'v3'];
+    for (const id of volunteers) scheduler.connect(id, 'test', 1, 0);
+    const held = new Map<string, { assignment: TaskAssignment; startedAtMs: number }>();
+    let handedOut = 0;
+    let nowMs = 0;
+    for (; nowMs <= 60_000; nowMs += 50) {
+      scheduler.tick(nowMs);
+      for (const [volunteerId, { assignment, startedAtMs }] of held) {
+        if (nowMs - startedAtMs < TIMEOUT_MS) continue;
+        held.delete(volunteerId);
+        scheduler.fail(volunteerId, assignment.taskId, assignment.leaseToken, timedOut(`${volunteerId} stopped it`), nowMs);
+      }
+      if (ended(scheduler.getJob(job.id)!.state)) break;
+      for (const volunteerId of volunteers) {
+        if (held.has(volunteerId)) continue;
+        const [assignment] = requestNow(scheduler, volunteerId, 1, nowMs);
+        if (!assignment) continue;
+        handedOut++;
+        held.set(volunteerId, { assignment, startedAtMs: nowMs });
+      }
+    }
+    return { job: scheduler.getJob(job.id)!, task: scheduler.getTasks(job.id)[0]!, handedOut, endedAtMs: nowMs, stillHeld: held.size };
+  }
+
+  it.each([1, 2, 4, 6])('a task that never returns, backed up by idle volunteers, fails after %i attempts with the timeout', (maxAttempts) => {
+    const { job, task, handedOut, endedAtMs, stillHeld } = runNeverReturning(maxAttempts);
+    expect(job).toMatchObject({ state: 'failed', error: { name: 'TaskTimeout', taskId: task.id } });
+    expect(task).toMatchObject({ status: 'failed', attemptsStarted: maxAttempts });
+    expect(handedOut).toBe(maxAttempts);
+    // Every attempt after the first was a backup, started while a copy still ran...
+    expect(job.backups.started).toBe(maxAttempts - 1);
+    expect(task.pastAttempts!.map((attempt) => attempt.outcome)).toEqual(Array(maxAttempts).fill('failed'));
+    // ...and none was cut short: the job failed when its last running copy timed out.
+    expect(stillHeld).toBe(0);
+    expect(endedAtMs).toBeLessThanOrEqual(maxAttempts * TIMEOUT_MS);
+  });
+
+  it.each<[string, 'answers' | 'fails']>([
+    ['and its answer is taken', 'answers'],
+    ['and its failure fails the job with its own error', 'fails'],
+  ])('a copy that fails while the backup runs, with the attempts spent, leaves the backup to decide, %s', (_name, outcome) => {
+    const { scheduler, events } = setup({ leaseMs: 60_000 });
+    const job = submitLetters(scheduler, 'ab', 0, { maxAttempts: 2, reducers: 1 });
+    for (const id of ['v1', 'v2', 'v3']) scheduler.connect(id, 'test', 1, 0);
+    const [original] = requestNow(scheduler, 'v1', 1, 0);
+    const [backup] = requestNow(scheduler, 'v2', 1, 600);
+    expect(backup).toMatchObject({ taskId: original!.taskId });
+    scheduler.fail('v1', original!.taskId, original!.leaseToken, timedOut('the original'), 700);
+    expect(scheduler.getTasks(job.id)[0]).toMatchObject({ status: 'leased', copies: 1, attemptsStarted: 2, lastError: timedOut('the original') });
+
+    // The backup has run long enough for a backup of its own, but no attempt is left for one,
+    // and the sweep wakes nobody for it.
+    expect(requestNow(scheduler, 'v1', 1, 1200)).toEqual([]);
+    expect(requestNow(scheduler, 'v3', 1, 1200)).toEqual([]);
+    const woken = events.workAvailable;
+    scheduler.tick(1250);
+    expect(events.workAvailable).toBe(woken);
+
+    if (outcome === 'answers') {
+      answer(scheduler, 'v2', backup!, 1300);
+      expect(scheduler.getJob(job.id)).toMatchObject({ state: 'reducing', backups: { started: 1, won: 1 } });
+      expect(scheduler.getTasks(job.id)[0]).toMatchObject({ status: 'done', attemptsStarted: 2, byBackup: true });
+    } else {
+      scheduler.fail('v2', backup!.taskId, backup!.leaseToken, timedOut('the backup'), 1300);
+      expect(scheduler.getJob(job.id)).toMatchObject({ state: 'failed', error: { ...timedOut('the backup'), taskId: original!.taskId } });
+    }
+  });
+
+  it('wakes a waiting volunteer for a backup even when the first one waiting runs the slow copy', () => {
+    const { scheduler, events } = setup({ leaseMs: 60_000 });
+    submitLetters(scheduler, 'ab', 0, { reducers: 1 });
+    for (const id of ['runs-it', 'idle']) scheduler.connect(id, 'test', 2, 0);
+    const [slow] = requestNow(scheduler, 'runs-it', 2, 0); // gets one of the two asked for: it waits too
+    expect(requestNow(scheduler, 'idle', 2, 0)).toEqual([]);
+    const woken = events.workAvailable;
+    scheduler.tick(400); // not slow yet
+    expect(events.workAvailable).toBe(woken);
+    scheduler.tick(600);
+    expect(events.workAvailable).toBe(woken + 1);
+    expect(requestNow(scheduler, 'idle', 2, 600)).toMatchObject([{ taskId: slow!.taskId }]);
+  });
+
+  it("gives back the attempts of the leases that died in a restart, a backup's included", () => {
+    const store = new MemoryStore();
+    const first = setup({ store, leaseMs: 60_000 }).scheduler;
+    const job = submitLetters(first, 'ab', 0, { maxAttempts: 2, reducers: 1 });
+    first.connect('v1', 'test', 1, 0);
+    first.connect('v2', 'test', 1, 0);
+    requestNow(first, 'v1', 1, 0);
+    expect(requestNow(first, 'v2', 1, 600)).toHaveLength(1); // a backup: both attempts started
+    expect(first.getTasks(job.id)[0]).toMatchObject({ status: 'leased', attemptsStarted: 2, copies: 2 });
+
+    // Two restarts, the task leased again before the second.
+    const second = setup({ store, leaseMs: 60_000 }).scheduler;
+    expect(second.getTasks(job.id)[0]).toMatchObject({ status: 'pending', attemptsStarted: 0 });
+    second.connect('v3', 'test', 1, 1000);
+    expect(requestNow(second, 'v3', 1, 1000)).toHaveLength(1);
+    const third = setup({ store, leaseMs: 60_000 }).scheduler;
+    expect(third.getTasks(job.id)[0]).toMatchObject({ status: 'pending', attemptsStarted: 0 });
+
+    // Both attempts are still there to spend: a failure is retried, not fatal.
+    third.connect('v4', 'test', 1, 2000);
+    third.connect('v5', 'test', 1, 2000);
+    const [tried] = requestNow(third, 'v4', 1, 2000);
+    third.fail('v4', tried!.taskId, tried!.leaseToken, { name: 'Error', message: 'boom' }, 2100);
+    expect(third.getJob(job.id)!.state).toBe('mapping');
+    const [retried] = requestNow(third, 'v5', 1, 2300);
+    answer(third, 'v5', retried!, 2400);
+    expect(third.getTasks(job.id)[0]).toMatchObject({ status: 'done', attemptsStarted: 2 });
+    expect(third.getJob(job.id)).toMatchObject({ state: 'reducing', retries: 1 });
+  });
+});

@@ -102,6 +102,22 @@ describe('deriveTaskEffects', () => {
     expect(effects.enqueue).toBe('back');
   });
 
+  it.each<[string, number, TaskEffects['enqueue'], TaskEffects['wake']]>([
+    ['with an attempt left, queues a replacement at the front and wakes one who may run it', 2, 'front', 'copy'],
+    ['with its attempts spent, queues nothing and wakes nobody: the running copy decides', 3, undefined, undefined],
+  ])('a lost copy of a replicated task while another runs, %s', (_name, attemptsStarted, enqueue, wake) => {
+    const running: TaskState = { status: 'leased', attemptsStarted, leases: [lease('t1', 'v1'), lease('t2', 'v2')] };
+    const effects = effectsOf(running, { type: 'abandon', token: 't2', reason: 'gone' }, voted);
+    expect(tokens(effects).ended).toEqual([{ token: 't2', outcome: 'lost', revoke: false }]);
+    expect([effects.enqueue, effects.wake, effects.settled]).toEqual([enqueue, wake, undefined]);
+  });
+
+  it('a lease after a restart gave back its attempt is no retry', () => {
+    const requeued = transitionTask(leased(lease('t1', 'v1')), { type: 'requeue' }, 10, single);
+    if (requeued instanceof Error) throw requeued;
+    expect(effectsOf(requeued, { type: 'lease', lease: lease('t2', 'v2') }).retried).toBe(false);
+  });
+
   it('a backup copy starts a lease and counts no retry', () => {
     const effects = effectsOf(leased(lease('t1', 'v1')), { type: 'backup', lease: lease('t2', 'v2', true) });
     expect(tokens(effects).started).toEqual(['t2']);

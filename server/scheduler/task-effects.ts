@@ -49,7 +49,7 @@ function leasesOf(state: TaskState): readonly Lease[] {
 }
 
 /** The effects of `event` taking a task from `before` to `after` at `nowMs`. Pure. */
-export function deriveTaskEffects(event: TaskEvent, before: TaskState, after: TaskState, nowMs: number, policy: Pick<TaskPolicy, 'replication'>): TaskEffects {
+export function deriveTaskEffects(event: TaskEvent, before: TaskState, after: TaskState, nowMs: number, policy: Pick<TaskPolicy, 'maxAttempts' | 'replication'>): TaskEffects {
   const beforeLeases = leasesOf(before);
   const afterTokens = new Set(leasesOf(after).map((lease) => lease.token));
   const beforeTokens = new Set(beforeLeases.map((lease) => lease.token));
@@ -91,7 +91,8 @@ export function deriveTaskEffects(event: TaskEvent, before: TaskState, after: Ta
         effects.enqueue = 'back';
         if (after.notBeforeMs <= nowMs) effects.wake = 'any';
       } else if (wanted) {
-        // One copy of a replicated task was lost while others run: it needs a replacement soon.
+        // One copy of a replicated task was lost while others run: it needs a replacement
+        // soon, if an attempt is left for one; if not, the running copies decide.
         Object.assign(effects, { enqueue: 'front', wake: 'copy' });
       }
       break;

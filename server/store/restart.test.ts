@@ -126,10 +126,12 @@ describe('coordinator restart on the same data directory', () => {
     const doneBefore = tasksBefore.filter((task) => task.status === 'done');
     expect(doneBefore).toHaveLength(3);
     for (const task of doneBefore) expect(tasksAfter.get(task.id)).toEqual(task);
-    // The lease died with the coordinator: that task is back to pending, ready to run.
+    // The lease died with the coordinator: that task is back to pending, ready to run, and
+    // the attempt that lease started is given back.
     const leasedBefore = tasksBefore.filter((task) => task.status === 'leased');
     expect(leasedBefore).toHaveLength(2);
-    expect(tasksAfter.get(leasedBefore[0]!.id)).toMatchObject({ status: 'pending', attemptsStarted: 1 });
+    expect(leasedBefore[0]).toMatchObject({ attemptsStarted: 1 });
+    expect(tasksAfter.get(leasedBefore[0]!.id)).toMatchObject({ status: 'pending', attemptsStarted: 0 });
     // Requeued at start-up, not abandoned by a clean shutdown (that would record a LeaseLost).
     expect(tasksAfter.get(leasedBefore[0]!.id)!.lastError).toBeUndefined();
 
@@ -139,6 +141,55 @@ describe('coordinator restart on the same data directory', () => {
     // The map tasks done before the crash were not run again.
     const tasksFinal = new Map((await tasks(after, runningId)).map((task) => [task.id, task]));
     for (const task of doneBefore) expect(tasksFinal.get(task.id)).toEqual(task);
+  });
+
+  it('spends no attempt on a task re-leased after a restart: three crashes and a lost volunteer do not fail its job', async () => {
+    const mapTaskId = (jobId: string) => `${jobId}/map/0`;
+    const theTask = async (url: string, jobId: string) => (await tasks(url, jobId)).find((task) => task.id === mapTaskId(jobId))!;
+    let jobId = '';
+    // Each time, the one map task is leased to a volunteer that hangs on it, and the
+    // coordinator crashes under it.
+    for (let crash = 1; crash <= 3; crash++) {
+      const disk = new SqliteStore(dataDir);
+      const dying = crashable(disk);
+      coordinator = await testCoordinator({ store: dying.store, dataDir });
+      const url = coordinator.url;
+      if (crash === 1) {
+        const { status, body } = await api<{ id: string }>(url, '/api/jobs', {
+          method: 'POST',
+          json: { name: 'crashes thrice', source: TRIANGULAR, input: { kind: 'range', from: 0, to: 5 }, recordsPerTask: 5, reducers: 1, maxAttempts: 2 },
+        });
+        expect(status).toBe(201);
+        jobId = body.id;
+      } else {
+        expect(await theTask(url, jobId)).toMatchObject({ status: 'pending', attemptsStarted: 0 });
+      }
+      volunteers = [startVolunteer(url, new HangsAfter(0))];
+      await waitFor(`the map task leased before crash ${crash}`, async () => (await theTask(url, jobId)).status === 'leased');
+      expect(await theTask(url, jobId)).toMatchObject({ attemptsStarted: 1 });
+      dying.crash();
+      volunteers[0]!.stop();
+      volunteers = [];
+      await coordinator.close();
+      coordinator = undefined;
+      disk.close();
+    }
+
+    coordinator = await testCoordinator({ store: 'sqlite', dataDir });
+    const url = coordinator.url;
+    expect(await theTask(url, jobId)).toMatchObject({ status: 'pending', attemptsStarted: 0 });
+    // A volunteer that vanishes holding the task does spend an attempt: the first of two.
+    const vanishing = startVolunteer(url, new HangsAfter(0));
+    volunteers = [vanishing];
+    await waitFor('the map task leased to the volunteer that vanishes', async () => (await theTask(url, jobId)).status === 'leased');
+    vanishing.stop();
+    await waitFor('the lost lease counted', async () => (await theTask(url, jobId)).lastError?.name === 'LeaseLost');
+    expect(await theTask(url, jobId)).toMatchObject({ status: 'pending', attemptsStarted: 1 });
+
+    volunteers = [startVolunteer(url)];
+    expect(await waitForJobEnd(url, jobId)).toMatchObject({ state: 'succeeded' });
+    expect(await theTask(url, jobId)).toMatchObject({ status: 'done', attemptsStarted: 2 });
+    expect((await api<KeyValue[]>(url, `/api/jobs/${jobId}/result`)).body).toEqual(triangular(5));
   });
 
   it('opens the job list of the data directory it is given, and nothing when the store is memory', async () => {
