@@ -1,5 +1,5 @@
 /**
- * A coordinator crash loses nothing: SIGKILL it halfway through the map phase, start
+ * A coordinator crash loses nothing: SIGKILL it during the map phase (a quarter done), start
  * it again on the same data directory and port, and the job finishes with the exact
  * answer. Map tasks finished before the crash are not run again, and the volunteer
  * tabs reconnect by themselves, without a reload.
@@ -11,9 +11,17 @@ import { startCoordinatorProcess, type CoordinatorProcess } from './coordinator-
 import { makeProse, referenceWordCount } from './corpus.ts';
 import { getJson, openVolunteer, submitJob, waitForJob, waitForVolunteers } from './fixtures.ts';
 
-const WORD_COUNT = readFileSync(new URL('../examples/word-count.js', import.meta.url), 'utf8');
+/**
+ * examples/word-count.js with each map task held back 200 ms, so the map phase lasts a few
+ * seconds and the kill lands inside it even on a loaded machine: at full speed all 47
+ * tasks sometimes finished between the poll that saw a quarter done and the kill.
+ */
+const WORD_COUNT = readFileSync(new URL('../examples/word-count.js', import.meta.url), 'utf8').replace(
+  'export function map(fileName, text, emit) {',
+  'export function map(fileName, text, emit) {\n  const heldUntil = Date.now() + 200;\n  while (Date.now() < heldUntil) {}',
+);
 
-test('SIGKILL halfway through the map phase: the job resumes and finishes exactly', async ({ browser }) => {
+test('SIGKILL during the map phase: the job resumes and finishes exactly', async ({ browser }) => {
   let coordinator: CoordinatorProcess = await startCoordinatorProcess();
   const port = new URL(coordinator.url).port;
   const volunteers: Page[] = [];
@@ -34,7 +42,7 @@ test('SIGKILL halfway through the map phase: the job resumes and finishes exactl
     const total = (await getJson<JobSummary>(`${coordinator.url}/api/jobs/${id}`)).progress.map.total;
     await expect
       .poll(async () => (await getJson<JobSummary>(`${coordinator.url}/api/jobs/${id}`)).progress.map.done, { intervals: [20] })
-      .toBeGreaterThanOrEqual(Math.floor(total / 2));
+      .toBeGreaterThanOrEqual(Math.floor(total / 4));
     const before = await getJson<TaskSummary[]>(`${coordinator.url}/api/jobs/${id}/tasks`);
     coordinator.child.kill('SIGKILL');
     await new Promise((resolve) => coordinator.child.once('exit', resolve));
