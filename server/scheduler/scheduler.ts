@@ -24,7 +24,7 @@ import type { JobPlan } from '../job-planner.ts';
 import type { JobRecord, JobStore, TaskRecord } from '../store/job-store.ts';
 import { mergeReduceOutputs, type StoredResult } from '../result-data.ts';
 import { outputDigest } from '../verification.ts';
-import { anyLeasable, DEFAULT_BACKUP_POLICY, pickBackup, takeTask, type BackupPolicy, type DispatchView } from './dispatch.ts';
+import { anyLeasable, DEFAULT_BACKUP_POLICY, pickBackup, takeTask, type DispatchView } from './dispatch.ts';
 import { countDone, countVote, expiredJobIds, indexJob, jobRecordOf, newTasks, queueOfPending, recordAttempt, type JobRun } from './job-run.ts';
 import { LeaseTable } from './lease-table.ts';
 import { recoverRun } from './recovery.ts';
@@ -32,41 +32,14 @@ import { DEFAULT_MAX_STRIKES, Reputations } from './reputation.ts';
 import { summarizeCluster, summarizeJob, summarizeTask } from './summaries.ts';
 import { assignmentsReady, checkOutput, leasedTask, outputBytes, storeOutput, type LeasedTask } from './task-data.ts';
 import { deriveTaskEffects } from './task-effects.ts';
+import type { SchedulerListener, SchedulerOptions } from './scheduler-options.ts';
 import { TaskPolicies } from './task-policy.ts';
 import { VolunteerRegistry, type Volunteer } from './volunteers.ts';
 
 export type { BackupPolicy } from './dispatch.ts';
 export { DEFAULT_BACKUP_POLICY } from './dispatch.ts';
 
-export interface SchedulerOptions {
-  /** How long a lease lasts without renewal, in ms. */
-  leaseMs: number;
-  /** How long a tab lets one task run before it kills the worker, in ms. */
-  taskTimeoutMs: number;
-  /** Delay before a failed task may run again, by attempts started so far. */
-  backoffMs?: (attemptsStarted: number) => number;
-  /** When idle slots may run backup copies of slow tasks (speculative execution). */
-  backups?: BackupPolicy;
-  /** How long a finished job (and its result) is kept, in ms; 0 keeps it forever. */
-  resultRetentionMs?: number;
-  /** Lost votes after which a volunteer's results are refused and it gets no work. Default 3. */
-  maxStrikes?: number;
-  newLeaseToken: () => string;
-}
-
-/** What the scheduler tells the outside world; the gateway turns these into messages. */
-export interface SchedulerListener {
-  /** Tasks became leasable: these idle volunteers should ask. */
-  workAvailable(volunteerIds: string[]): void;
-  /** A volunteer must stop these tasks (job cancelled or failed, or the task has its answer). */
-  revoke(volunteerId: string, taskIds: string[], reason: string): void;
-  /** Something the dashboard shows changed. */
-  changed(): void;
-  /** A job ended (succeeded, failed or cancelled): its intermediate data is gone. */
-  jobEnded?(jobId: string): void;
-  /** A failed commit took these jobs back to what the store holds (`error` says why it failed). */
-  rolledBack?(jobIds: ReadonlySet<string>, error: unknown): void;
-}
+export type { SchedulerListener, SchedulerOptions } from './scheduler-options.ts';
 
 const NOBODY_MESSAGE = 'say volunteer:hello before asking for work';
 /** An id no volunteer has: it holds no copy and cast no vote, so any backup would suit it. */

@@ -1,0 +1,35 @@
+/**
+ * The scheduler's settings, and what it tells the outside world: the gateway turns its
+ * announcements into Socket.IO messages, the coordinator into file clean-up and logs.
+ */
+import type { BackupPolicy } from './dispatch.ts';
+
+export interface SchedulerOptions {
+  /** How long a lease lasts without renewal, in ms. */
+  leaseMs: number;
+  /** How long a tab lets one task run before it kills the worker, in ms. */
+  taskTimeoutMs: number;
+  /** Delay before a failed task may run again, by attempts started so far. */
+  backoffMs?: (attemptsStarted: number) => number;
+  /** When idle slots may run backup copies of slow tasks (speculative execution). */
+  backups?: BackupPolicy;
+  /** How long a finished job (and its result) is kept, in ms; 0 keeps it forever. */
+  resultRetentionMs?: number;
+  /** Lost votes after which a volunteer's results are refused and it gets no work. Default 3. */
+  maxStrikes?: number;
+  newLeaseToken: () => string;
+}
+
+/** What the scheduler tells the outside world; the gateway turns these into messages. */
+export interface SchedulerListener {
+  /** Tasks became leasable: these idle volunteers should ask. */
+  workAvailable(volunteerIds: string[]): void;
+  /** A volunteer must stop these tasks (job cancelled or failed, or the task has its answer). */
+  revoke(volunteerId: string, taskIds: string[], reason: string): void;
+  /** Something the dashboard shows changed. */
+  changed(): void;
+  /** A job ended (succeeded, failed or cancelled): its intermediate data is gone. */
+  jobEnded?(jobId: string): void;
+  /** A failed commit took these jobs back to what the store holds (`error` says why it failed). */
+  rolledBack?(jobIds: ReadonlySet<string>, error: unknown): void;
+}
