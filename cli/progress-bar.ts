@@ -7,7 +7,7 @@
  * second while the counts move, so a log shows the job's course without a flood.
  */
 import type { SubmitProgress } from '../client/index.ts';
-import { formatBytes } from './output.ts';
+import { formatBytes } from '../shared/format-bytes.ts';
 
 export interface ProgressReporter {
   /** Takes the latest progress; cheap to call at every poll. */

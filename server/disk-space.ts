@@ -8,6 +8,7 @@
 import { statfsSync, type StatsFs } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { TabreduceError } from '../shared/errors.ts';
+import { formatBytes } from '../shared/format-bytes.ts';
 
 export class DiskSpace {
   #freeBytes: number;
@@ -111,12 +112,5 @@ function bytesFree(stats: StatsFs): number {
 
 /** "1.5 MiB (1572864 bytes)": readable, with the exact figure a script can parse. */
 export function describeBytes(bytes: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(1)} ${units[unit]} (${bytes} bytes)`;
+  return bytes < 1024 ? `${bytes} bytes` : `${formatBytes(bytes)} (${bytes} bytes)`;
 }

@@ -5,7 +5,8 @@ import { choiceOption, CONNECTION_OPTIONS } from '../args.ts';
 import { defineCommand } from '../command.ts';
 import { connectFrom } from '../connection.ts';
 import { CliError, EXIT } from '../exit-codes.ts';
-import { checkWritable, formatBytes, RESULT_FORMATS, resultFormat, saveResult } from '../output.ts';
+import { formatBytes } from '../../shared/format-bytes.ts';
+import { checkWritable, RESULT_FORMATS, resultFormat, saveResult } from '../output.ts';
 
 export const command = defineCommand(
   {

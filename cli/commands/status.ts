@@ -4,7 +4,7 @@ import { CONNECTION_OPTIONS } from '../args.ts';
 import { defineCommand } from '../command.ts';
 import { connectFrom } from '../connection.ts';
 import { EXIT } from '../exit-codes.ts';
-import { formatBytes } from '../output.ts';
+import { formatBytes } from '../../shared/format-bytes.ts';
 
 export const command = defineCommand(
   {

@@ -8,7 +8,8 @@ import { bytesOption, choiceOption, CONNECTION_OPTIONS, fractionOption, intOptio
 import { defineCommand, type CliContext } from '../command.ts';
 import { connectFrom } from '../connection.ts';
 import { CliError, EXIT, UsageError } from '../exit-codes.ts';
-import { checkWritable, formatBytes, formatCount, previewResult, RESULT_FORMATS, resultFormat, saveResult } from '../output.ts';
+import { checkWritable, formatCount, previewResult, RESULT_FORMATS, resultFormat, saveResult } from '../output.ts';
+import { formatBytes } from '../../shared/format-bytes.ts';
 import { progressReporter, type ProgressReporter } from '../progress-bar.ts';
 
 export const command = defineCommand(
