@@ -8,8 +8,8 @@ import { startCoordinatorProcess, type CoordinatorProcess } from './coordinator-
 import { openVolunteer, submitJob, waitForJob, waitForVolunteers } from './fixtures.ts';
 import { submitWordCount } from './word-count-job.ts';
 
-/** Map tasks that take a moment each, so the timeline is watched while it fills. */
-const PACED_JOB = `export function map(k, v, emit) { const end = Date.now() + 60; while (Date.now() < end) {} emit('n' + (v % 5), 1); }
+/** Map tasks that take a moment each (200 ms: at 60 ms the whole job could end before a cold dashboard drew its first bar), so the timeline is watched while it fills. */
+const PACED_JOB = `export function map(k, v, emit) { const end = Date.now() + 200; while (Date.now() < end) {} emit('n' + (v % 5), 1); }
 export function reduce(k, vs) { return vs.length; }`;
 
 test.describe.serial('the dashboard watches jobs', () => {

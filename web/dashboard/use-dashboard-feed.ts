@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { io, type Socket } from 'socket.io-client';
 import type { ClusterSummary, JobSummary } from '../../shared/job.ts';
 import {
@@ -35,14 +35,21 @@ export function useDashboardFeed(api: ApiClient): DashboardFeed {
   const [status, setStatus] = useState<FeedStatus>('connecting');
   const [pollError, setPollError] = useState<string | undefined>(undefined);
   const [unauthorized, setUnauthorized] = useState(false);
+  // Read by a poll as it lands: the socket may have connected, and sent a newer snapshot,
+  // before React ran the cleanup that aborts the poll.
+  const liveRef = useRef(false);
 
   useEffect(() => {
     const socket: Socket<CoordinatorToDashboardEvents, DashboardToCoordinatorEvents> = io(DASHBOARD_NAMESPACE, {
       ...(api.token ? { auth: { token: api.token } } : {}),
     });
-    socket.on('connect', () => setStatus('live'));
-    socket.on('disconnect', () => setStatus('disconnected'));
-    socket.on('connect_error', () => setStatus('disconnected'));
+    const setLive = (live: boolean) => {
+      liveRef.current = live;
+      setStatus(live ? 'live' : 'disconnected');
+    };
+    socket.on('connect', () => setLive(true));
+    socket.on('disconnect', () => setLive(false));
+    socket.on('connect_error', () => setLive(false));
     socket.on('dashboard:snapshot', (next) => setSnapshot(next));
     return () => {
       socket.disconnect();
@@ -61,6 +68,9 @@ export function useDashboardFeed(api: ApiClient): DashboardFeed {
           api.listJobs(controller.signal),
           api.getCluster(controller.signal),
         ]);
+        // A poll answered from before the socket's first snapshot must not overwrite it
+        // (seen: a tab's new worker count lost on the dashboard until the next change).
+        if (controller.signal.aborted || liveRef.current) return;
         setSnapshot({ jobs, cluster });
         setPollError(undefined);
         setUnauthorized(false);
