@@ -6,11 +6,20 @@
  */
 import * as Comlink from 'comlink';
 import type { TaskError } from '../shared/errors.ts';
-import type { Bytes, MapInputPayload } from '../shared/protocol.ts';
+import type { Bytes, MapInputPayload, TaskOutput } from '../shared/protocol.ts';
 import { runMapTaskPacked, runReduceTask, toJobModule, toTaskError, type JobModule, type PackedMapOutput } from './task-runtime.ts';
 
 /** A worker call's answer: the value, or the job code's failure. */
 export type WorkerResult<T> = { ok: true; value: T } | { ok: false; error: TaskError };
+
+/** One task of a batch, as a worker runs it: a map task's input and R, or a reduce task's blocks. */
+export type WorkerTask = { kind: 'map'; input: MapInputPayload; partitions: number } | { kind: 'reduce'; blocks: Bytes };
+
+/** A batch's answers, one per task in order, and the time the worker spent on them (its messages left out). */
+export interface BatchAnswer {
+  results: WorkerResult<TaskOutput>[];
+  ms: number;
+}
 
 /** Evaluates a job module's source text and resolves to its namespace. */
 export type ModuleImporter = (source: string) => Promise<unknown>;
@@ -26,6 +35,12 @@ export interface JobWorkerApi {
   runMap(digest: string, input: MapInputPayload, partitions: number): Promise<WorkerResult<PackedMapOutput>>;
   /** Runs a reduce task of a loaded module (`blocks` as `ReduceAssignment.blocks`): the sorted pairs, transferred. */
   runReduce(digest: string, blocks: Bytes): Promise<WorkerResult<Uint8Array>>;
+  /**
+   * Runs several tasks of a loaded module in one call, in order, with one answer each: a
+   * message costs more than a tiny task, so a worker takes them by the batch. A task that
+   * fails fails alone. Every output's buffer is transferred.
+   */
+  runBatch(digest: string, tasks: WorkerTask[]): Promise<BatchAnswer>;
 }
 
 /**
@@ -82,6 +97,35 @@ export function createJobWorkerApi(importModule: ModuleImporter, takeViolation: 
       } catch (error) {
         return fail(error);
       }
+    },
+
+    async runBatch(digest, tasks) {
+      const started = performance.now();
+      let module: JobModule;
+      try {
+        module = await moduleFor(digest);
+      } catch (error) {
+        const failed = await fail(error);
+        return { results: tasks.map(() => failed), ms: performance.now() - started };
+      }
+      const results: WorkerResult<TaskOutput>[] = [];
+      const transfers: ArrayBuffer[] = [];
+      for (const task of tasks) {
+        try {
+          if (task.kind === 'map') {
+            const output = runMapTaskPacked(module, task.input, task.partitions);
+            transfers.push(ownBuffer(output.blocks));
+            results.push({ ok: true, value: { kind: 'map', ...output } });
+          } else {
+            const pairs = runReduceTask(module, task.blocks);
+            transfers.push(ownBuffer(pairs));
+            results.push({ ok: true, value: { kind: 'reduce', pairs } });
+          }
+        } catch (error) {
+          results.push(await fail(error));
+        }
+      }
+      return Comlink.transfer({ results, ms: performance.now() - started }, transfers);
     },
   };
 }

@@ -12,6 +12,7 @@ declare function setTimeout(callback: () => void, delayMs?: number): TimerHandle
 declare function clearTimeout(handle: TimerHandle | undefined): void;
 declare function setInterval(callback: () => void, delayMs?: number): TimerHandle;
 declare function clearInterval(handle: TimerHandle | undefined): void;
+declare function queueMicrotask(callback: () => void): void;
 
 interface AbortSignal {
   readonly aborted: boolean;

@@ -24,6 +24,12 @@ export interface TaskExecutor {
    * volunteer can give back untouched. Absent: every task starts when handed over.
    */
   unstarted?(): string[];
+  /**
+   * Recent mean time a task takes on a worker, in ms, its wait for a worker left out;
+   * undefined before the first answer, or when the executor does not measure it. The
+   * client holds more tasks per slot the shorter they are (work-demand.ts).
+   */
+  readonly taskMs?: number;
   /** Changes the slot count (0..LIMITS.slotsPerVolunteer); running tasks finish first. */
   resize(slots: number): void;
   /** Stops everything: running tasks reject, workers end. The executor is unusable after. */

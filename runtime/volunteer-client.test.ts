@@ -10,6 +10,7 @@ import { afterEach, describe, expect, test, vi } from 'vitest';
 import { unpackParts } from '../shared/byte-packing.ts';
 import type { PartitionBlock } from '../shared/job.ts';
 import { partitionOf } from '../shared/partition.ts';
+import { packTaskBatch, unpackReports } from '../shared/task-batch.ts';
 import {
   VOLUNTEER_NAMESPACE,
   type CoordinatorToVolunteerEvents,
@@ -37,6 +38,8 @@ class FakeCoordinator {
   readonly sourceRequests: string[] = [];
   readonly completions: TaskCompletion[] = [];
   readonly failures: TaskFailure[] = [];
+  /** Ends per `tasks:report`, in the order they came. */
+  readonly reports: number[] = [];
   readonly renewals: LeaseRef[][] = [];
   readonly slotUpdates: number[] = [];
   readonly returned: LeaseRef[][] = [];
@@ -65,23 +68,26 @@ class FakeCoordinator {
         this.returned.push(leases);
         ack({ ok: true, value: { returned: leases.map((lease) => lease.taskId) } });
       });
-      socket.on('task:request', ({ max }, ack) => {
+      socket.on('tasks:claim', ({ max }, ack) => {
         this.requests.push(max);
         this.beforeAnswer?.();
-        ack({ ok: true, value: { tasks: this.queue.splice(0, max) } });
+        ack({ ok: true, value: packTaskBatch(this.queue.splice(0, max)) });
       });
       socket.on('job:source', ({ jobId }, ack) => {
         this.sourceRequests.push(jobId);
         const job = this.jobs.get(jobId);
         ack(job ? { ok: true, value: job } : { ok: false, error: { code: 'NOT_FOUND', message: `no job ${jobId}` } });
       });
-      socket.on('task:complete', (completion, ack) => {
-        this.completions.push(completion);
-        ack({ ok: true, value: { tasks: this.queue.splice(0, completion.next ?? 0) } });
-      });
-      socket.on('task:fail', (failure, ack) => {
-        this.failures.push(failure);
-        ack({ ok: true, value: { tasks: this.queue.splice(0, failure.next ?? 0) } });
+      socket.on('tasks:report', (report, ack) => {
+        this.reports.push(report.results.length);
+        const next = report.next ?? 0;
+        for (const { end } of unpackReports(report)) {
+          if (!end) throw new Error('the client packed a report wrong');
+          // Each end as its own completion or failure, the report's `next` on each, for the assertions.
+          if ('output' in end) this.completions.push({ taskId: end.taskId, leaseToken: end.leaseToken, output: end.output, next });
+          else this.failures.push({ taskId: end.taskId, leaseToken: end.leaseToken, error: end.error, next });
+        }
+        ack({ ok: true, value: { ...packTaskBatch(this.queue.splice(0, next)), outcomes: report.results.map(() => null) } });
       });
       socket.on('task:renew', ({ leases }, ack) => {
         this.renewals.push(leases);
@@ -243,6 +249,24 @@ describe('VolunteerClient', () => {
     expect(counts).toEqual({ the: [3], cat: [1], and: [1], hat: [1], end: [1] });
     expect(states).toContain('1/0');
     expect(client.state.running).toBe(0);
+  });
+
+  test('tiny tasks come and go by the batch: hundreds claimed at once, their ends in a few reports', async () => {
+    // An executor that says its tasks take 10 µs: the client then holds a full batch per slot.
+    class TinyTasks extends InProcessExecutor {
+      get taskMs(): number {
+        return 0.01;
+      }
+    }
+    const { coordinator, client } = await connect(new TinyTasks({ slots: 1 }));
+    coordinator.addJob(WORD_COUNT);
+    const tasks = Array.from({ length: 300 }, (_, i) => mapTask(`m${i}`, WORD_COUNT, `word${i}`));
+    coordinator.offer(...tasks);
+    await vi.waitFor(() => expect(client.state.tasksDone).toBe(300));
+    expect(Math.max(...coordinator.requests)).toBe(512);
+    expect(coordinator.completions.map((completion) => completion.taskId).sort()).toEqual(tasks.map((task) => task.taskId).sort());
+    expect(coordinator.reports.reduce((sum, ends) => sum + ends, 0)).toBe(300);
+    expect(coordinator.reports.length).toBeLessThanOrEqual(3);
   });
 
   test('runs a reduce task and sends sorted pairs', async () => {

@@ -24,11 +24,13 @@
 import { io as defaultIo, type ManagerOptions, type SocketOptions } from 'socket.io-client';
 import { taskFailure, type TaskError } from '../shared/errors.ts';
 import { LIMITS } from '../shared/limits.ts';
-import type { JobSourceReply, LeaseRef, TaskAssignment, TaskOutput } from '../shared/protocol.ts';
+import type { JobSourceReply, LeaseRef, TaskAssignment, TaskBatch, TaskOutput } from '../shared/protocol.ts';
+import { packReports, unpackTaskBatch, type TaskEnd } from '../shared/task-batch.ts';
 import { describeFailure } from './coordinator-call.ts';
 import { CoordinatorConnection } from './coordinator-connection.ts';
 import { startTimerHeartbeat, type StartHeartbeat } from './heartbeat.ts';
 import { JobSources } from './job-sources.ts';
+import { ReportQueue, type ReportOutcome } from './report-queue.ts';
 import { RunningTasks, type RunningTask } from './running-tasks.ts';
 import { toTaskError, truncate } from './task-error.ts';
 import type { TaskExecutor } from './task-executor.ts';
@@ -70,7 +72,10 @@ export interface VolunteerClientOptions {
 const DEFAULTS = { ackTimeoutMs: 15_000, idlePollMs: 5_000, helloRetryMs: 2_000 } as const;
 const AGENT_CHARS = 500;
 /** Leases named in one renewal or return, at most: what the coordinator's schema accepts. */
-const LEASES_PER_MESSAGE = LIMITS.slotsPerVolunteer * 4;
+const LEASES_PER_MESSAGE = LIMITS.tasksPerMessage;
+
+/** What the client counts itself; the rest of its state is derived when published. */
+type Counts = Pick<VolunteerState, 'tasksDone' | 'tasksFailed' | 'lastError'>;
 
 export class VolunteerClient {
   readonly #connection: CoordinatorConnection;
@@ -79,8 +84,13 @@ export class VolunteerClient {
   readonly #listeners = new Set<(state: VolunteerState) => void>();
   readonly #jobs = new JobSources((jobId) => this.#connection.call('job:source', { jobId }));
   readonly #running = new RunningTasks();
+  readonly #reports = new ReportQueue((session, ends) => this.#sendReport(session, ends));
   #demand: WorkDemand = initialWorkDemand();
   #state: VolunteerState;
+  #counts: Counts;
+  /** Something changed since `#state` was built; listeners hear of it at the end of the turn. */
+  #stale = false;
+  #notifyQueued = false;
   #pollTimer: ReturnType<typeof setInterval> | undefined;
   /** Time tasks ran on the executor, in ms: published as `workerMs` with the next state. */
   #workerMs = 0;
@@ -89,6 +99,7 @@ export class VolunteerClient {
     this.#executor = options.executor;
     this.#idlePollMs = options.idlePollMs ?? DEFAULTS.idlePollMs;
     this.#state = initialVolunteerState(this.#executor.slots);
+    this.#counts = { tasksDone: this.#state.tasksDone, tasksFailed: this.#state.tasksFailed, lastError: this.#state.lastError };
     if (options.onChange) this.#listeners.add(options.onChange);
     this.#connection = new CoordinatorConnection(
       {
@@ -127,6 +138,7 @@ export class VolunteerClient {
 
   /** The current state; a new object after every change (fit for React's useSyncExternalStore). */
   get state(): VolunteerState {
+    if (this.#stale) this.#rebuild();
     return this.#state;
   }
 
@@ -144,9 +156,13 @@ export class VolunteerClient {
 
   /** Changes how many tasks run at once, live: resizes the executor and tells the coordinator. */
   setSlots(slots: number): void {
+    const before = this.#executor.slots;
     this.#executor.resize(slots);
     this.#publish({});
     this.#connection.announceSlots(this.#executor.slots);
+    // Fewer workers: what waited for the ones gone goes back for others now (at 0 it
+    // would wait for ever); the tasks still wanted are asked for again.
+    if (this.#executor.slots < before) this.#returnUnstarted();
     this.#pump();
   }
 
@@ -215,7 +231,7 @@ export class VolunteerClient {
   /** Claims room for tasks to ask for: answers how many (0 when there is none, or it is not welcomed). */
   #claimRequest(): number {
     if (!this.#connection.ready) return 0;
-    const tasks = tasksToAskFor(this.#demand, this.#executor.slots, this.#running.size);
+    const tasks = tasksToAskFor(this.#demand, this.#executor.slots, this.#running.size, this.#executor.taskMs);
     this.#changeDemand({ type: 'asked', tasks });
     return tasks;
   }
@@ -234,7 +250,7 @@ export class VolunteerClient {
   async #request(max: number): Promise<void> {
     const session = this.#connection.session!;
     const workHintsBefore = this.#demand.workHints;
-    const reply = await this.#connection.call('task:request', { max });
+    const reply = await this.#connection.call('tasks:claim', { max });
     this.#settleClaim(max, session);
     if (!this.#connection.isCurrent(session)) return;
     if (!reply.ok) {
@@ -243,14 +259,14 @@ export class VolunteerClient {
       if (reply.failure.kind === 'refused' && reply.failure.error.code === 'NOT_READY') this.#connection.forgotten(session);
       return;
     }
-    this.#received(tasksIn(reply.value), session, workHintsBefore);
+    this.#received(this.#tasksIn(reply.value), session, workHintsBefore);
   }
 
   /** Starts the tasks a request (or a result's receipt) brought, and asks again if useful. */
   #received(tasks: readonly TaskAssignment[], session: number, workHintsBefore: number): void {
     const surplus: TaskAssignment[] = [];
     for (const assignment of tasks) {
-      if (mayHoldAnother(this.#demand, this.#executor.slots, this.#running.size)) this.#start(assignment, session);
+      if (mayHoldAnother(this.#demand, this.#executor.slots, this.#running.size, this.#executor.taskMs)) this.#start(assignment, session);
       else surplus.push(assignment);
     }
     if (surplus.length > 0) this.#giveBack(surplus);
@@ -298,31 +314,57 @@ export class VolunteerClient {
     }
     if (!this.#wanted(task)) return;
     this.#ran(performance.now() - started);
-    // The slot is free now. The result carries the request for more work (`next`), so a
-    // task costs one round trip, not two.
+    // The slot is free now. The report carries the request for more work (`next`), so a
+    // batch costs one round trip, not two.
     this.#release(task, false);
     const session = task.session;
-    const workHintsBefore = this.#demand.workHints;
-    const next = this.#claimRequest();
-    const reply = await this.#connection.call('task:complete', { taskId: assignment.taskId, leaseToken: assignment.leaseToken, output, next });
-    this.#settleClaim(next, session);
-    if (!this.#connection.isCurrent(session)) return;
-    if (reply.ok) {
-      if (this.#wanted(task)) this.#publish({ tasksDone: this.#state.tasksDone + 1 });
-    } else if (this.#wanted(task)) {
+    const reply = await this.#reports.add(session, { taskId: assignment.taskId, leaseToken: assignment.leaseToken, output });
+    if (!this.#connection.isCurrent(session) || !this.#wanted(task)) return;
+    if (reply.ok) this.#publish({ tasksDone: this.#counts.tasksDone + 1 });
+    else {
       const what = `the result of task ${assignment.taskId}`;
       this.#setError(describeFailure(reply.failure, { refused: `${what} was refused`, unanswered: `${what} went unacknowledged` }));
     }
-    if (next === 0) return;
-    // Refused or unanswered, the request did not happen: ask on its own.
-    if (reply.ok) this.#received(tasksIn(reply.value), session, workHintsBefore);
-    else this.#pump();
+  }
+
+  /**
+   * Sends the ends of tasks leased on `session` as one report, asking in the same round
+   * trip for the work there is room for; answers each end's outcome.
+   */
+  async #sendReport(session: number, ends: TaskEnd[]): Promise<ReportOutcome[]> {
+    if (!this.#connection.isCurrent(session)) return ends.map(() => ({ ok: false, failure: { kind: 'unanswered', reason: 'the connection it was leased on is gone' } }));
+    const workHintsBefore = this.#demand.workHints;
+    const next = this.#claimRequest();
+    const reply = await this.#connection.call('tasks:report', { ...packReports(ends), next });
+    this.#settleClaim(next, session);
+    if (!reply.ok) {
+      // Refused or unanswered, the request for work did not happen: ask on its own.
+      if (next > 0 && this.#connection.isCurrent(session)) this.#pump();
+      return ends.map(() => ({ ok: false, failure: reply.failure }));
+    }
+    if (next > 0 && this.#connection.isCurrent(session)) this.#received(this.#tasksIn(reply.value), session, workHintsBefore);
+    return ends.map((_, i): ReportOutcome => {
+      const outcome = reply.value.outcomes?.[i];
+      return outcome ? { ok: false, failure: { kind: 'refused', error: outcome } } : { ok: true };
+    });
+  }
+
+  /** The tasks a batch brought; none, with the reason shown, when it cannot be read. */
+  #tasksIn(batch: TaskBatch | undefined): TaskAssignment[] {
+    if (!batch || !Array.isArray(batch.tasks)) return [];
+    try {
+      return unpackTaskBatch(batch);
+    } catch (error) {
+      this.#setError(`the coordinator sent tasks that cannot be read: ${toTaskError(error).message}`);
+      return [];
+    }
   }
 
   /** A task ran on a worker for `ms` (its wait for a slot included, rarely more than nothing). */
   #ran(ms: number): void {
-    // No state update of its own: the release that follows every run publishes it.
-    this.#workerMs += ms;
+    // No state update of its own: the release that follows every run publishes it. A task
+    // waits its turn in the executor with its batch: the executor's own measure leaves that out.
+    this.#workerMs += Math.min(ms, this.#executor.taskMs ?? ms);
     // Under a share below 1, the slot rests before asking for another task.
     const restingMs = restMs(this.#demand, ms);
     if (restingMs === undefined) return;
@@ -337,10 +379,10 @@ export class VolunteerClient {
     const { taskId, leaseToken } = task.assignment;
     const jobName = task.job?.name;
     this.#publish({
-      tasksFailed: this.#state.tasksFailed + 1,
+      tasksFailed: this.#counts.tasksFailed + 1,
       lastError: truncate(`task ${taskId}${jobName ? ` of ${jobName}` : ''} failed: ${error.name}: ${error.message}`, 500),
     });
-    const reply = await this.#connection.call('task:fail', { taskId, leaseToken, error });
+    const reply = await this.#reports.add(task.session, { taskId, leaseToken, error });
     if (!reply.ok && this.#wanted(task)) {
       const what = `the failure of task ${taskId}`;
       this.#setError(describeFailure(reply.failure, { refused: `${what} was not recorded`, unanswered: `${what} went unacknowledged` }));
@@ -379,11 +421,30 @@ export class VolunteerClient {
     this.#publish({ lastError: truncate(message, 500) });
   }
 
-  /** Publishes a new state: the patch plus what is derived from the lifecycle, the demand and the running tasks. */
-  #publish(patch: Partial<Pick<VolunteerState, 'tasksDone' | 'tasksFailed' | 'lastError'>>): void {
+  /**
+   * Records the patch and marks the state stale; listeners hear once, at the end of the
+   * turn. A batch of a few hundred tasks changes it a few hundred times: building it, and
+   * re-rendering a page, once per change cost more than the tasks.
+   */
+  #publish(patch: Partial<Counts>): void {
+    Object.assign(this.#counts, patch);
+    this.#stale = true;
+    if (this.#notifyQueued) return;
+    this.#notifyQueued = true;
+    queueMicrotask(() => {
+      this.#notifyQueued = false;
+      if (!this.#stale) return;
+      const state = this.state;
+      for (const listener of this.#listeners) listener(state);
+    });
+  }
+
+  /** Builds the state: the counts plus what is derived from the lifecycle, the demand and the running tasks. */
+  #rebuild(): void {
+    this.#stale = false;
     this.#state = {
       ...this.#state,
-      ...patch,
+      ...this.#counts,
       ...connectionView(this.#connection.lifecycle),
       ...this.#running.jobs(),
       slots: this.#executor.slots,
@@ -392,11 +453,5 @@ export class VolunteerClient {
       share: this.#demand.share,
       workerMs: this.#workerMs,
     };
-    for (const listener of this.#listeners) listener(this.#state);
   }
-}
-
-/** The tasks an answer brought; none when it carries no list. */
-function tasksIn(reply: { tasks?: unknown } | undefined): TaskAssignment[] {
-  return Array.isArray(reply?.tasks) ? (reply.tasks as TaskAssignment[]) : [];
 }

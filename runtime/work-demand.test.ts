@@ -2,8 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { LIMITS } from '../shared/limits.ts';
 import {
   askAgainAfterAnswer,
+  BATCH_MS,
+  batchSize,
   capacity,
   initialWorkDemand,
+  MAX_BATCH,
   mayHoldAnother,
   restMs,
   tasksToAskFor,
@@ -28,9 +31,32 @@ describe('tasksToAskFor', () => {
     ['none with every slot resting', demand({ share: 0.25, restingSlots: 3 }), 2, 0, 0],
     ['every slot again at full share, resting or not', demand({ share: 1, restingSlots: 2 }), 2, 0, 4],
     ['none without slots', demand(), 0, 0, 0],
-    ['at most a request’s worth', demand(), LIMITS.slotsPerVolunteer, 0, LIMITS.tasksPerRequest],
+    ['two per slot for the most slots', demand(), LIMITS.slotsPerVolunteer, 0, LIMITS.slotsPerVolunteer * 2],
   ])('asks for %s', (_name, state, slots, held, expected) => {
     expect(tasksToAskFor(state, slots, held)).toBe(expected);
+  });
+
+  it.each<[string, WorkDemand, number, number | undefined, number]>([
+    ['two per slot while a task’s time is unknown', demand(), 2, undefined, 4],
+    ['two per slot for tasks longer than a batch', demand(), 2, 500, 4],
+    ['two batches of BATCH_MS per slot for short tasks', demand(), 2, BATCH_MS / 10, 2 * 2 * 10],
+    ['two batches of at most MAX_BATCH per slot for tiny tasks', demand(), 1, 0.001, 2 * MAX_BATCH],
+    ['at most a message’s worth in all', demand(), 8, 0.001, LIMITS.tasksPerMessage],
+    ['only what it runs under a share below 1, however short', demand({ share: 0.5 }), 2, 0.001, 2],
+  ])('asks for %s', (_name, state, slots, taskMs, expected) => {
+    expect(tasksToAskFor(state, slots, 0, taskMs)).toBe(expected);
+  });
+});
+
+describe('batchSize', () => {
+  it.each<[number | undefined, number]>([
+    [undefined, 1],
+    [Number.NaN, 1],
+    [BATCH_MS * 2, 1],
+    [BATCH_MS / 4, 4],
+    [0, MAX_BATCH],
+  ])('a task of %s ms: %s per batch', (taskMs, expected) => {
+    expect(batchSize(taskMs)).toBe(expected);
   });
 });
 

@@ -3,11 +3,15 @@
  * tasks to ask the coordinator for now. Pure, and blind to the connection: the client
  * asks only while welcomed (runtime/volunteer-lifecycle.ts) and feeds the answer back.
  *
- *   room = capacity − held − asked for   (0 while paused; at most LIMITS.tasksPerRequest)
+ *   room = capacity − held − asked for   (0 while paused; at most LIMITS.tasksPerMessage)
  *
- *   capacity, share 1:      2 × slots   (one running and one waiting per slot: a worker
- *                                        that finishes finds its next input already here
- *                                        instead of waiting a round trip for it)
+ *   capacity, share 1:      2 × slots × batch   (a batch running and one waiting per
+ *                                        slot: a worker that finishes finds its next
+ *                                        input already here instead of waiting a round
+ *                                        trip for it)
+ *   batch:                  1 until a task's time is known, then as many tasks as
+ *                           BATCH_MS of work, 1 to MAX_BATCH: a message costs more than a
+ *                           tiny task, and a batch of them costs one message each way
  *   capacity, share < 1:    slots − resting   (holds only what it runs)
  *
  * A slot that ran a task for t ms under share s rests t·(1 − s)/s ms before counting
@@ -49,21 +53,36 @@ export type DemandEvent =
   /** The connection dropped: requests out on it will never be answered. */
   | { type: 'connection-lost' };
 
+/**
+ * Work a slot takes per batch, in ms of its tasks' time: enough to make the messages
+ * around it cheap beside it, little enough that a volunteer never sits on much work
+ * others could be doing at the end of a job.
+ */
+export const BATCH_MS = 50;
+/** Most tasks in one slot's batch (the worker pool's own limit per call). */
+export const MAX_BATCH = 256;
+
 /** Lowest share a volunteer may give: there, a slot rests 19 times as long as it works. */
 export const MIN_SHARE = 0.05;
 
 export const initialWorkDemand = (): WorkDemand => ({ pausedBecause: [], share: 1, restingSlots: 0, tasksAskedFor: 0, workHints: 0 });
 
+/** Tasks a slot runs per batch, given a task's recent time on a worker (undefined: not known yet). */
+export function batchSize(taskMs: number | undefined): number {
+  if (taskMs === undefined || !Number.isFinite(taskMs)) return 1;
+  return Math.max(1, Math.min(MAX_BATCH, Math.floor(BATCH_MS / Math.max(taskMs, 1e-3))));
+}
+
 /** Tasks held at most: running or waiting for a slot. */
-export function capacity(demand: WorkDemand, slots: number): number {
+export function capacity(demand: WorkDemand, slots: number, taskMs?: number): number {
   if (demand.share < 1) return Math.max(0, slots - demand.restingSlots);
-  return slots * 2;
+  return Math.min(slots * 2 * batchSize(taskMs), LIMITS.tasksPerMessage);
 }
 
 /** How many tasks to ask for now, holding `held`: 0 while paused or without room. */
-export function tasksToAskFor(demand: WorkDemand, slots: number, held: number): number {
+export function tasksToAskFor(demand: WorkDemand, slots: number, held: number, taskMs?: number): number {
   if (demand.pausedBecause.length > 0) return 0;
-  return Math.max(0, Math.min(capacity(demand, slots) - held - demand.tasksAskedFor, LIMITS.tasksPerRequest));
+  return Math.max(0, Math.min(capacity(demand, slots, taskMs) - held - demand.tasksAskedFor, LIMITS.tasksPerMessage));
 }
 
 /**
@@ -71,8 +90,8 @@ export function tasksToAskFor(demand: WorkDemand, slots: number, held: number): 
  * pause or a lower share, maybe (a result's `next` is often in flight): what no longer
  * fits goes straight back.
  */
-export function mayHoldAnother(demand: WorkDemand, slots: number, held: number): boolean {
-  return demand.pausedBecause.length === 0 && held < capacity(demand, slots);
+export function mayHoldAnother(demand: WorkDemand, slots: number, held: number, taskMs?: number): boolean {
+  return demand.pausedBecause.length === 0 && held < capacity(demand, slots, taskMs);
 }
 
 /**

@@ -24,7 +24,12 @@ class StandInWorker extends EventTarget implements WorkerLike {
     this.#other = port2;
   }
 
+  /** Calls of the worker API by method name, as Comlink sends them. */
+  readonly calls: string[] = [];
+
   postMessage(message: unknown, transfer: Transferable[] = []): void {
+    const path = (message as { path?: string[] } | undefined)?.path;
+    if (path?.length) this.calls.push(path.join('.'));
     this.#port.postMessage(message, transfer);
   }
 
@@ -49,6 +54,15 @@ class StandInWorker extends EventTarget implements WorkerLike {
     this.#port.close();
     this.#other.close();
   }
+}
+
+/**
+ * Resolves once every task handed to the pool is on a worker: they are shared out at
+ * the end of the turn, a microtask away, well before any worker can answer.
+ */
+async function started(pool: WorkerPool): Promise<void> {
+  for (let tick = 0; tick < 10 && pool.unstarted().length > 0; tick++) await Promise.resolve();
+  expect(pool.unstarted()).toEqual([]);
 }
 
 const encode = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
@@ -172,6 +186,7 @@ describe('WorkerPool', () => {
     const pool = makePool(1);
     const controller = new AbortController();
     const running = pool.run(mapTask('x'), job(HANGS), controller.signal);
+    await started(pool);
     controller.abort();
     await expect(running).rejects.toMatchObject({ name: 'TaskRevoked' });
     expect(workers[0]!.terminated).toBe(true);
@@ -182,6 +197,7 @@ describe('WorkerPool', () => {
   test('a worker that dies mid-task fails the task and is replaced', async () => {
     const pool = makePool(1);
     const running = pool.run(mapTask('x'), job(HANGS), live());
+    await started(pool);
     workers[0]!.dispatchEvent(Object.assign(new Event('error'), { message: 'out of memory' }));
     await expect(running).rejects.toMatchObject({ name: 'WorkerCrashed', message: expect.stringContaining('out of memory') });
     expect(alive()).toHaveLength(1);
@@ -213,6 +229,7 @@ describe('WorkerPool', () => {
 
     const controller = new AbortController();
     const busy = [pool.run(mapTask('h1'), job(HANGS), controller.signal), pool.run(mapTask('h2'), job(HANGS), controller.signal)];
+    await started(pool);
     pool.resize(1);
     expect(pool.slots).toBe(1);
     // The two idle workers went at once; the two busy ones stay until their tasks end.
@@ -222,6 +239,44 @@ describe('WorkerPool', () => {
     expect(alive()).toHaveLength(1);
     expect(pool.slots).toBe(1);
     expect(await pool.run(mapTask('ok'), job(WORD_COUNT), live())).toMatchObject({ kind: 'map' });
+  });
+
+  test('tasks handed over in one turn are shared out among the idle workers, several to a call', async () => {
+    const pool = makePool(2);
+    const wordCount = job(WORD_COUNT);
+    const words = Array.from({ length: 10 }, (_, i) => `w${i}`);
+    const outputs = await Promise.all(words.map((word) => pool.run({ ...mapTask(word), taskId: word }, wordCount, live())));
+    const keys = outputs.map((output) => unpackParts(new Uint8Array((output as Extract<TaskOutput, { kind: 'map' }>).blocks), (output as Extract<TaskOutput, { kind: 'map' }>).offsets).map(decode).flat());
+    expect(keys.map((entries) => (entries as [string, number[]][]).map(([key]) => key))).toEqual(words.map((word) => [word]));
+    expect(workers.map((worker) => worker.calls.filter((call) => call === 'runBatch').length)).toEqual([1, 1]);
+    expect(pool.taskMs).toBeGreaterThanOrEqual(0);
+  });
+
+  test('a batch whose worker dies runs again task by task, so no task is blamed for another', async () => {
+    const pool = makePool(1);
+    const wordCount = job(WORD_COUNT);
+    const running = ['a', 'b', 'c'].map((word) => pool.run({ ...mapTask(word), taskId: word }, wordCount, live()));
+    await started(pool);
+    workers[0]!.dispatchEvent(Object.assign(new Event('error'), { message: 'out of memory' }));
+    const outputs = await Promise.all(running);
+    expect(outputs.map((output) => output.kind)).toEqual(['map', 'map', 'map']);
+    // The crashed worker, then one call each on its replacement.
+    expect(workers[0]!.terminated).toBe(true);
+    expect(workers.slice(1).flatMap((worker) => worker.calls.filter((call) => call === 'runBatch'))).toHaveLength(3);
+  });
+
+  test('one task of a batch aborted: the others finish on the same worker', async () => {
+    const pool = makePool(1);
+    const wordCount = job(WORD_COUNT);
+    const controller = new AbortController();
+    const revoked = pool.run({ ...mapTask('gone'), taskId: 'gone' }, wordCount, controller.signal);
+    const kept = pool.run({ ...mapTask('kept'), taskId: 'kept' }, wordCount, live());
+    await started(pool);
+    controller.abort();
+    await expect(revoked).rejects.toMatchObject({ name: 'TaskRevoked' });
+    expect(await kept).toMatchObject({ kind: 'map' });
+    expect(workers).toHaveLength(1);
+    expect(workers[0]!.terminated).toBe(false);
   });
 
   test('dispose stops running tasks and every worker', async () => {

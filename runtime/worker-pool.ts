@@ -1,22 +1,29 @@
 /**
  * The browser's `TaskExecutor`: one Web Worker per slot, each running `job-worker.ts`
- * behind Comlink, one task at a time.
+ * behind Comlink, one batch of tasks at a time.
+ *
+ * Tasks handed over in the same turn (a claim's worth) are shared out among the idle
+ * workers, several to a call: a worker message costs more than a tiny task, so one call
+ * per task capped a tab at about a thousand tasks a second. A task that waits its turn
+ * can still be given back (`unstarted`).
  *
  * Comlink calls have no timeout and hang forever on a dead or looping worker, so every
- * task races its own deadline (`assignment.timeoutMs`), its abort signal and the
- * worker's `error` event. Whichever comes first settles the task; if that is not the
+ * batch races its deadline (the tasks' `timeoutMs`), its tasks' abort signals and the
+ * worker's `error` event. Whichever comes first settles the batch; if that is not the
  * worker's answer, the worker is terminated (the only way to stop job code that does not
- * return) and a fresh one takes its slot.
+ * return) and a fresh one takes its slot. A batch of several tasks that times out or
+ * crashes does not blame them all: its unfinished tasks run again one at a time, each
+ * under its own deadline, and only the guilty one fails.
  *
- *   idle ──run──▶ busy ──answer──────────────────────────▶ idle
- *                  │ └─timeout / abort / crash─▶ terminate, new worker ─▶ idle
- *                  └─(resized away while busy)─▶ retiring ──answer─▶ terminated
+ *   idle ──batch──▶ busy ──answer──────────────────────────▶ idle
+ *                    │ └─timeout / crash / every task aborted─▶ terminate, new worker ─▶ idle
+ *                    └─(resized away while busy)─▶ retiring ──answer─▶ terminated
  */
 import * as Comlink from 'comlink';
 import { taskFailure } from '../shared/errors.ts';
 import { LIMITS } from '../shared/limits.ts';
 import type { Bytes, JobSourceReply, TaskAssignment, TaskOutput } from '../shared/protocol.ts';
-import type { JobWorkerApi, WorkerResult } from './job-worker-api.ts';
+import type { BatchAnswer, JobWorkerApi, WorkerTask } from './job-worker-api.ts';
 import { TaskRunError, toTaskError } from './task-error.ts';
 import { clampSlots, executorDisposed, taskRevoked, taskTimedOut, type TaskExecutor } from './task-executor.ts';
 
@@ -31,10 +38,15 @@ export interface WorkerPoolOptions {
    * (web/volunteer/browser-workers.ts), a worker thread in Node (node-volunteer/).
    */
   createWorker: () => WorkerLike;
+  /** Most tasks in one worker call. Default 256. */
+  maxBatch?: number;
 }
 
 /** setTimeout fires at once for delays beyond a signed 32-bit millisecond count. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+const DEFAULT_MAX_BATCH = 256;
+/** Weight of the newest batch in the running mean of time per task. */
+const TASK_MS_WEIGHT = 0.2;
 
 interface WorkerHandle {
   worker: WorkerLike;
@@ -47,32 +59,51 @@ interface Slot {
   /** The slot's worker; none after a crash until the slot is next used. */
   handle: WorkerHandle | undefined;
   busy: boolean;
-  /** Resized away while busy: terminated when its task settles. */
+  /** Resized away while busy: terminated when its batch settles. */
   retiring: boolean;
-  /** Settles the running task with this error and replaces the worker; set while busy. */
-  interrupt: ((error: TaskRunError) => void) | undefined;
+  /** Ends the running batch this way and replaces the worker; set while busy. */
+  interrupt: ((why: Interruption) => void) | undefined;
 }
 
-interface Waiter {
-  taskId: string;
-  /** Hands the waiter a slot, or nothing when the pool is disposed. */
-  take(slot: Slot | undefined): void;
+/** Why a batch ended before its answer: the error its tasks get, and whether a batch of several may be retried task by task instead. */
+interface Interruption {
+  error: TaskRunError;
+  splittable: boolean;
+}
+
+/** A task handed to `run`, until it settles. */
+interface PendingTask {
+  readonly assignment: TaskAssignment;
+  readonly job: JobSourceReply;
+  readonly signal: AbortSignal;
+  /** Runs in a batch of its own: a batch it was in timed out or crashed. */
+  solo: boolean;
+  settle(outcome: { output: TaskOutput } | { error: TaskRunError }): void;
 }
 
 export class WorkerPool implements TaskExecutor {
   readonly #createWorker: () => WorkerLike;
+  readonly #maxBatch: number;
   #pool: Slot[] = [];
-  /** Runs waiting for a slot: only when a caller asks for more tasks than there are slots. */
-  #waiting: Waiter[] = [];
+  /** Tasks waiting for a worker, in the order they came. */
+  #waiting: PendingTask[] = [];
+  #dispatchQueued = false;
   #disposed = false;
+  #taskMs: number | undefined;
 
   constructor(options: WorkerPoolOptions) {
     this.#createWorker = options.createWorker;
+    this.#maxBatch = Math.max(1, options.maxBatch ?? DEFAULT_MAX_BATCH);
     this.resize(options.slots);
   }
 
   get slots(): number {
     return this.#pool.filter((slot) => !slot.retiring).length;
+  }
+
+  /** Running mean of a task's time on a worker, in ms (a batch's time shared by its tasks); undefined before the first answer. */
+  get taskMs(): number | undefined {
+    return this.#taskMs;
   }
 
   /** Workers alive right now, retiring ones included (for tests and diagnostics). */
@@ -81,37 +112,42 @@ export class WorkerPool implements TaskExecutor {
   }
 
   /**
-   * Runs a task on the next free worker. The task's input buffers are transferred to
-   * the worker, so they are detached afterwards. The deadline counts from when a
-   * worker takes the task.
+   * Runs a task on the next free worker, batched with the tasks handed over in the same
+   * turn. The task's input buffers are transferred to the worker, so they are detached
+   * afterwards. The deadline counts from when a worker takes the batch.
    */
   run(assignment: TaskAssignment, job: JobSourceReply, signal: AbortSignal): Promise<TaskOutput> {
     if (this.#disposed) return Promise.reject(executorDisposed());
     if (signal.aborted) return Promise.reject(taskRevoked());
-    // A free slot takes the task synchronously, so an abort, a crash or dispose() right
-    // after run() returns already finds the task in place.
-    const idle = this.#takeIdle();
-    if (idle) return this.#execute(idle, assignment, job, signal);
     return new Promise<TaskOutput>((resolve, reject) => {
       const onAbort = () => {
-        this.#waiting = this.#waiting.filter((entry) => entry !== waiter);
-        reject(taskRevoked());
+        // Waiting: it simply leaves the queue. Running: its batch hears of it (#execute).
+        const at = this.#waiting.indexOf(task);
+        if (at >= 0) this.#waiting.splice(at, 1);
+        task.settle({ error: taskRevoked() });
       };
-      const waiter: Waiter = {
-        taskId: assignment.taskId,
-        take: (slot) => {
+      let settled = false;
+      const task: PendingTask = {
+        assignment,
+        job,
+        signal,
+        solo: false,
+        settle: (outcome) => {
+          if (settled) return;
+          settled = true;
           signal.removeEventListener('abort', onAbort);
-          if (slot) resolve(this.#execute(slot, assignment, job, signal));
-          else reject(executorDisposed());
+          if ('output' in outcome) resolve(outcome.output);
+          else reject(outcome.error);
         },
       };
       signal.addEventListener('abort', onAbort, { once: true });
-      this.#waiting.push(waiter);
+      this.#waiting.push(task);
+      this.#queueDispatch();
     });
   }
 
   unstarted(): string[] {
-    return this.#waiting.map((waiter) => waiter.taskId);
+    return this.#waiting.map((task) => task.assignment.taskId);
   }
 
   resize(slots: number): void {
@@ -132,7 +168,7 @@ export class WorkerPool implements TaskExecutor {
       this.#pool.push(slot);
       active.push(slot);
     }
-    // Shrinking: idle workers go now, busy ones after their task.
+    // Shrinking: idle workers go now, busy ones after their batch.
     const excess = active.length - target;
     if (excess > 0) {
       const victims = [...active.filter((slot) => !slot.busy), ...active.filter((slot) => slot.busy)].slice(0, excess);
@@ -141,7 +177,7 @@ export class WorkerPool implements TaskExecutor {
         else this.#remove(slot);
       }
     }
-    this.#serveWaiting();
+    this.#queueDispatch();
   }
 
   dispose(): void {
@@ -149,55 +185,120 @@ export class WorkerPool implements TaskExecutor {
     this.#disposed = true;
     const waiting = this.#waiting;
     this.#waiting = [];
-    for (const waiter of waiting) waiter.take(undefined);
+    for (const task of waiting) task.settle({ error: executorDisposed() });
     for (const slot of [...this.#pool]) {
-      if (slot.interrupt) slot.interrupt(executorDisposed());
+      if (slot.interrupt) slot.interrupt({ error: executorDisposed(), splittable: false });
       else this.#remove(slot);
     }
   }
 
-  #takeIdle(): Slot | undefined {
-    const idle = this.#pool.find((slot) => !slot.busy && !slot.retiring);
-    if (idle) idle.busy = true;
-    return idle;
+  /**
+   * Dispatches at the end of this turn rather than at once, so that every task handed
+   * over in the turn is there to be shared out.
+   */
+  #queueDispatch(): void {
+    if (this.#dispatchQueued) return;
+    this.#dispatchQueued = true;
+    queueMicrotask(() => {
+      this.#dispatchQueued = false;
+      this.#dispatch();
+    });
   }
 
-  #execute(slot: Slot, assignment: TaskAssignment, job: JobSourceReply, signal: AbortSignal): Promise<TaskOutput> {
-    return new Promise<TaskOutput>((resolve, reject) => {
-      const handle = (slot.handle ??= this.#spawn(slot));
-      let timer: ReturnType<typeof setTimeout> | undefined;
+  #dispatch(): void {
+    while (this.#waiting.length > 0 && !this.#disposed) {
+      const idle = this.#pool.filter((slot) => !slot.busy && !slot.retiring);
+      if (idle.length === 0) return;
+      // An even share of what waits for each idle worker, so no worker idles while another holds a queue.
+      const batch = this.#takeBatch(Math.ceil(this.#waiting.length / idle.length));
+      const slot = idle[0]!;
+      slot.busy = true;
+      this.#execute(slot, batch);
+    }
+  }
 
-      const settle = (killWorker: boolean, report: () => void) => {
-        if (slot.interrupt !== interrupt) return; // settled already: a late answer or a second alarm
-        slot.interrupt = undefined;
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        if (killWorker) {
-          this.#terminate(slot);
-          // Start the replacement now so it boots while the slot waits for its next task.
-          if (!slot.retiring && !this.#disposed) slot.handle = this.#spawn(slot);
-        }
-        this.#release(slot);
-        report();
-      };
-      const interrupt = (error: TaskRunError) => settle(true, () => reject(error));
-      const onAbort = () => interrupt(taskRevoked());
+  /** Takes up to `size` waiting tasks of the first one's job, in order; a solo task goes alone. */
+  #takeBatch(size: number): PendingTask[] {
+    const first = this.#waiting.shift()!;
+    const batch = [first];
+    if (first.solo) return batch;
+    const limit = Math.min(size, this.#maxBatch);
+    for (let i = 0; i < this.#waiting.length && batch.length < limit; ) {
+      const task = this.#waiting[i]!;
+      if (!task.solo && task.job.digest === first.job.digest) {
+        batch.push(task);
+        this.#waiting.splice(i, 1);
+      } else i++;
+    }
+    return batch;
+  }
 
-      slot.interrupt = interrupt;
-      const { timeoutMs } = assignment;
-      if (Number.isFinite(timeoutMs) && timeoutMs > 0) {
-        timer = setTimeout(() => interrupt(taskTimedOut(timeoutMs)), Math.min(timeoutMs, MAX_TIMER_MS));
+  #execute(slot: Slot, batch: PendingTask[]): void {
+    const handle = (slot.handle ??= this.#spawn(slot));
+    const live = new Set(batch);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const aborts = new Map<PendingTask, () => void>();
+
+    const finish = (killWorker: boolean) => {
+      slot.interrupt = undefined;
+      clearTimeout(timer);
+      for (const [task, onAbort] of aborts) task.signal.removeEventListener('abort', onAbort);
+      if (killWorker) {
+        this.#terminate(slot);
+        // Start the replacement now so it boots while the slot waits for its next batch.
+        if (!slot.retiring && !this.#disposed) slot.handle = this.#spawn(slot);
       }
-      signal.addEventListener('abort', onAbort, { once: true });
+      this.#release(slot);
+    };
+    const interrupt = (why: Interruption) => {
+      if (slot.interrupt !== interrupt) return; // settled already: a late answer or a second alarm
+      const unfinished = [...live];
+      if (why.splittable && batch.length > 1) {
+        // Which task hung or crashed the worker is unknown: each runs again alone.
+        for (const task of unfinished) task.solo = true;
+        this.#waiting.unshift(...unfinished);
+      } else {
+        for (const task of unfinished) task.settle({ error: why.error });
+      }
+      finish(true);
+    };
+    slot.interrupt = interrupt;
 
-      callWorker(handle, assignment, job).then(
-        (result) => settle(false, () => (result.ok ? resolve(result.value) : reject(new TaskRunError(result.error)))),
-        // The worker API never rejects, so a rejection is the channel failing (e.g. an
-        // input that cannot be cloned): do not trust that worker again.
-        (error: unknown) =>
-          interrupt(new TaskRunError(taskFailure('WorkerCrashed', `the worker call failed: ${toTaskError(error).message}`))),
-      );
-    });
+    const timeoutMs = Math.min(...batch.map((task) => task.assignment.timeoutMs));
+    if (Number.isFinite(timeoutMs) && timeoutMs > 0) {
+      timer = setTimeout(() => interrupt({ error: taskTimedOut(timeoutMs), splittable: true }), Math.min(timeoutMs, MAX_TIMER_MS));
+    }
+    for (const task of batch) {
+      // The task's own listener (run) settles it as revoked; the batch only stops
+      // waiting for it, and stops the worker once nothing in it is wanted.
+      const onAbort = () => {
+        live.delete(task);
+        if (live.size === 0) interrupt({ error: taskRevoked(), splittable: false });
+      };
+      aborts.set(task, onAbort);
+      task.signal.addEventListener('abort', onAbort, { once: true });
+    }
+
+    callWorker(handle, batch[0]!.job, batch.map((task) => task.assignment)).then(
+      ({ results, ms: batchMs }) => {
+        if (slot.interrupt !== interrupt) return;
+        // The worker's own time: the messages around a batch are what batching saves, so
+        // counting them would shrink batches just when messages are slow.
+        const ms = batchMs / batch.length;
+        if (batchMs > 0) this.#taskMs = this.#taskMs === undefined ? ms : this.#taskMs + TASK_MS_WEIGHT * (ms - this.#taskMs);
+        batch.forEach((task, i) => {
+          if (!live.has(task)) return;
+          const result = results[i];
+          if (result?.ok) task.settle({ output: result.value });
+          else task.settle({ error: new TaskRunError(result ? result.error : taskFailure('WorkerCrashed', 'the worker answered fewer tasks than it was given')) });
+        });
+        finish(false);
+      },
+      // The worker API never rejects, so a rejection is the channel failing (e.g. an
+      // input that cannot be cloned): do not trust that worker again.
+      (error: unknown) =>
+        interrupt({ error: new TaskRunError(taskFailure('WorkerCrashed', `the worker call failed: ${toTaskError(error).message}`)), splittable: true }),
+    );
   }
 
   #spawn(slot: Slot): WorkerHandle {
@@ -207,7 +308,7 @@ export class WorkerPool implements TaskExecutor {
       if (slot.handle !== handle) return;
       const detail = (event as { message?: string } | undefined)?.message;
       const crashed = new TaskRunError(taskFailure('WorkerCrashed', `the worker stopped: ${detail || 'it failed to start or crashed'}`));
-      if (slot.interrupt) slot.interrupt(crashed);
+      if (slot.interrupt) slot.interrupt({ error: crashed, splittable: true });
       // Idle: replaced lazily on its next task, so a worker that can never start (a
       // CSP that forbids it, say) fails one task at a time instead of respawning in a loop.
       else this.#terminate(slot);
@@ -228,33 +329,27 @@ export class WorkerPool implements TaskExecutor {
   #release(slot: Slot): void {
     slot.busy = false;
     if (slot.retiring || this.#disposed) this.#remove(slot);
-    else this.#serveWaiting();
-  }
-
-  #serveWaiting(): void {
-    while (this.#waiting.length > 0) {
-      const idle = this.#takeIdle();
-      if (!idle) return;
-      this.#waiting.shift()!.take(idle);
-    }
+    this.#dispatch();
   }
 }
 
-/** Loads the job module into the worker if needed, then runs the task there. */
-async function callWorker(handle: WorkerHandle, assignment: TaskAssignment, job: JobSourceReply): Promise<WorkerResult<TaskOutput>> {
+/** Loads the job module into the worker if needed, then runs the tasks there, one answer each. */
+async function callWorker(handle: WorkerHandle, job: JobSourceReply, assignments: TaskAssignment[]): Promise<BatchAnswer> {
   if (!handle.loaded.has(job.digest)) {
     const loaded = await handle.api.load(job.digest, job.source);
-    if (!loaded.ok) return loaded;
+    if (!loaded.ok) return { results: assignments.map(() => loaded), ms: 0 };
     handle.loaded.add(job.digest);
   }
-  if (assignment.kind === 'map') {
-    const { input } = assignment;
-    const result = await handle.api.runMap(job.digest, Comlink.transfer(input, transferable([input.bytes])), assignment.partitions);
-    return result.ok ? { ok: true, value: { kind: 'map', ...result.value } } : result;
-  }
-  const { blocks } = assignment;
-  const result = await handle.api.runReduce(job.digest, Comlink.transfer(blocks, transferable([blocks])));
-  return result.ok ? { ok: true, value: { kind: 'reduce', pairs: result.value } } : result;
+  const inputs: Bytes[] = [];
+  const tasks = assignments.map((assignment): WorkerTask => {
+    if (assignment.kind === 'map') {
+      inputs.push(assignment.input.bytes);
+      return { kind: 'map', input: assignment.input, partitions: assignment.partitions };
+    }
+    inputs.push(assignment.blocks);
+    return { kind: 'reduce', blocks: assignment.blocks };
+  });
+  return handle.api.runBatch(job.digest, Comlink.transfer(tasks, transferable(inputs)));
 }
 
 /**

@@ -10,12 +10,14 @@ import type {
   Ack,
   CoordinatorToVolunteerEvents,
   TaskAssignment,
+  TaskBatch,
   VolunteerAckValue,
   VolunteerEvent,
   VolunteerPayload,
   VolunteerToCoordinatorEvents,
 } from '../shared/protocol.ts';
 import { describeZodError, volunteerSchemas } from '../shared/schemas.ts';
+import { packTaskBatch, unpackReports } from '../shared/task-batch.ts';
 import { ConnectionGuard, DEFAULT_GUARD_LIMITS, type GuardLimits } from './connection-guard.ts';
 import type { Scheduler } from './scheduler/scheduler.ts';
 
@@ -132,6 +134,30 @@ export class VolunteerGateway {
       scheduler.fail(volunteerId, failure.taskId, failure.leaseToken, failure.error, options.now());
       return nextTasksOnceStored(volunteerId, failure.next);
     });
+    // The batched forms, which the runtime uses: one claim, or one report of many ends, per
+    // message. Each result is judged alone: a refused one leaves the others recorded.
+    this.handle(socket, 'tasks:claim', (claim) => batchReply(scheduler.requestTasks(volunteerIdOf(), claim.max, options.now())));
+    this.handle(socket, 'tasks:report', (report) => {
+      const volunteerId = volunteerIdOf();
+      const nowMs = options.now();
+      const outcomes = unpackReports(report).map((unpacked): WireError | null => {
+        if (unpacked.problem !== undefined) return { code: 'BAD_RESULT', message: `task ${unpacked.taskId}: ${unpacked.problem}` };
+        const { end } = unpacked;
+        try {
+          if ('output' in end) scheduler.complete(volunteerId, end.taskId, end.leaseToken, end.output, nowMs);
+          else scheduler.fail(volunteerId, end.taskId, end.leaseToken, end.error, nowMs);
+          return null;
+        } catch (error) {
+          const wire = toWireError(error);
+          if (wire.code === 'INTERNAL') options.log(`tasks:report failed for ${end.taskId}: ${(error as Error).stack ?? wire.message}`);
+          return wire;
+        }
+      });
+      const refused = outcomes.find((outcome) => outcome !== null && ABUSIVE_CODES.has(outcome.code));
+      if (refused) this.abuse(socket, `tasks:report: ${refused.code}`);
+      const next = report.next ? scheduler.requestTasks(volunteerId, report.next, nowMs) : [];
+      return Promise.all([options.stored(), batchReply(next)]).then(([, batch]) => ({ ...batch, outcomes }));
+    });
     this.handle(socket, 'task:renew', (request) => scheduler.renew(volunteerIdOf(), request.leases, options.now()));
     this.handle(socket, 'task:return', (request) => ({ returned: scheduler.returnTasks(volunteerIdOf(), request.leases, options.now()) }));
     this.handle(socket, 'job:source', (request) => scheduler.getSourceForVolunteer(volunteerIdOf(), request.jobId));
@@ -192,6 +218,11 @@ export class VolunteerGateway {
       },
     );
   }
+}
+
+/** The tasks as one batch, at once or once their inputs are read. */
+function batchReply(tasks: TaskAssignment[] | Promise<TaskAssignment[]>): TaskBatch | Promise<TaskBatch> {
+  return tasks instanceof Promise ? tasks.then(packTaskBatch) : packTaskBatch(tasks);
 }
 
 /** `{ tasks }`, at once or once the tasks' inputs are read. */

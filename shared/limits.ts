@@ -34,6 +34,12 @@ export const LIMITS = {
   slotsPerVolunteer: 64,
   /** Most tasks one `task:request` may ask for. */
   tasksPerRequest: 64,
+  /**
+   * Most tasks one batched message may name: claimed by `tasks:claim` (or a report's
+   * `next`), answered by `tasks:report`, renewed by `task:renew` or given back by
+   * `task:return`. It bounds what a volunteer may hold, so one renewal covers it all.
+   */
+  tasksPerMessage: 1024,
   /** Longest key, in characters of its canonical form (a string key: its length). */
   keyChars: 64 * 1024,
   /** Longest error message and stack a volunteer may report, in characters. */

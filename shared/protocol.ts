@@ -107,6 +107,55 @@ export interface ResultReceipt {
   tasks: TaskAssignment[];
 }
 
+/** Bytes `[start, end)` of a batch's one `data` buffer. */
+export type ByteRange = [start: number, end: number];
+
+/** A map task's input on the batched wire: as `MapInputPayload`, its bytes a range of the batch's `data`. */
+export type PackedMapInput = { format: 'json'; at: ByteRange } | { format: 'text'; key: string; at: ByteRange };
+
+/** A task assignment on the batched wire: as `TaskAssignment`, its binary a range of the batch's `data`. */
+export type PackedAssignment =
+  | (Omit<MapAssignment, 'input'> & { input: PackedMapInput })
+  | (Omit<ReduceAssignment, 'blocks'> & { blocks: ByteRange });
+
+/**
+ * Tasks leased in one message, with every binary part in one buffer (Socket.IO's limit
+ * of ten attachments a packet): the answer to `tasks:claim`, and the new work a report
+ * brings. shared/task-batch.ts packs and unpacks it.
+ */
+export interface TaskBatch {
+  tasks: PackedAssignment[];
+  data: Bytes;
+}
+
+/** A task's output on the batched wire: a map's R + 1 offsets into the report's `data`, or a reduce's range of it. */
+export type PackedTaskOutput = { kind: 'map'; offsets: number[] } | { kind: 'reduce'; at: ByteRange };
+
+/** One task's end in a `tasks:report`: its output, or the error it failed with. */
+export type TaskReport = { taskId: string; leaseToken: string; output: PackedTaskOutput } | { taskId: string; leaseToken: string; error: TaskError };
+
+/** `tasks:report`: the ends of many tasks in one message, their outputs' bytes in one buffer. */
+export interface TaskReportBatch {
+  results: TaskReport[];
+  data: Bytes;
+  /** Ask for up to this many new tasks in the same round trip (default 0). */
+  next?: number;
+}
+
+/**
+ * The answer to `tasks:report`, once what it reports is stored: one outcome per result in
+ * order (`null`: recorded; an error: that result was refused, the others stand), and the
+ * new tasks asked for with `next`.
+ */
+export interface ReportReceipt extends TaskBatch {
+  outcomes: (WireError | null)[];
+}
+
+/** `tasks:claim`: a volunteer asks for up to `max` tasks, answered as one `TaskBatch`. */
+export interface TaskClaim {
+  max: number;
+}
+
 /** `volunteer:slots`: the volunteer now runs this many worker slots. */
 export interface SlotsUpdate {
   slots: number;
@@ -169,6 +218,9 @@ export interface VolunteerToCoordinatorEvents {
   'job:source': (request: JobSourceRequest, ack: (reply: Ack<JobSourceReply>) => void) => void;
   /** Gives back leased tasks not started (the volunteer paused or took on less); answers the ids taken back. */
   'task:return': (request: LeaseBatch, ack: (reply: Ack<ReturnReceipt>) => void) => void;
+  /** The batched forms: many tasks claimed, and many ended, per message (what the runtime uses). */
+  'tasks:claim': (request: TaskClaim, ack: (reply: Ack<TaskBatch>) => void) => void;
+  'tasks:report': (report: TaskReportBatch, ack: (reply: Ack<ReportReceipt>) => void) => void;
 }
 
 /** The name of an event a volunteer may send. */

@@ -41,18 +41,17 @@ export interface TestVolunteer {
 }
 
 export function startVolunteer(url: string, executor: TaskExecutor = new InProcessExecutor({ slots: 2 })): TestVolunteer {
-  let state: VolunteerState | undefined;
   const client = new VolunteerClient({
     url,
     executor,
     agent: 'integration-test',
-    onChange: (next) => (state = next),
     socketOptions: { transports: ['websocket'], reconnectionDelay: 50, reconnectionDelayMax: 200 },
   });
   client.start();
   return {
     client,
-    state: () => state!,
+    // The getter, not the last notification: listeners hear at the end of the turn.
+    state: () => client.state,
     stop: () => {
       client.stop();
       executor.dispose();
