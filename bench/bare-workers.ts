@@ -21,6 +21,7 @@ import path from 'node:path';
 import { chromium, type Browser } from '@playwright/test';
 import { CHROMIUM_LAUNCH } from '../e2e/chromium.ts';
 import type { Corpus, CorpusFile } from './corpus.ts';
+import { ChromiumSampler } from './lib.ts';
 import { ThreadCpu } from './thread-cpu.ts';
 import { compare, JOB_PATHS, type JobForm } from './word-count-yardsticks.ts';
 
@@ -36,7 +37,10 @@ export interface BareRun {
   perWorker: { bytes: number; fetchWaitSeconds: number; mapSeconds: number }[];
   /** CPU seconds of the tab's Web Worker threads during the timed section. */
   workerCpuSeconds: number;
-  /** CPU seconds of every Chromium process during the timed section. */
+  /**
+   * CPU seconds of every Chromium process during the timed section, from each process's
+   * own total (lib.ts ChromiumSampler), which keeps the time of threads that have ended.
+   */
   chromiumCpuSeconds: number;
   distinctWords: number;
 }
@@ -131,9 +135,13 @@ async function runBare(browser: Browser, url: string, corpus: Corpus, form: JobF
       workers,
     );
     const threadCpu = new ThreadCpu(undefined);
+    // Sampled at the start and the end only: reading every process's PSS costs CPU too.
+    const sampler = new ChromiumSampler(1);
+    sampler.start(3_600_000);
     threadCpu.start();
     const answer = await page.evaluate((job) => (window as unknown as BarePage).bareRun(job), { jobUrl: `/jobs/${form}.js`, shares });
     const cpu = threadCpu.stop();
+    const chromium = sampler.stop();
     const problems = compare(answer.counts, expected);
     if (problems.length > 0) throw new Error(`the bare workers (${form} form) disagree with the baseline: ${problems.join('; ')}`);
     return {
@@ -143,7 +151,7 @@ async function runBare(browser: Browser, url: string, corpus: Corpus, form: JobF
       mergeSeconds: answer.mergeMs / 1000,
       perWorker: answer.workers.map((w) => ({ bytes: w.bytes, fetchWaitSeconds: w.fetchWaitMs / 1000, mapSeconds: w.mapMs / 1000 })),
       workerCpuSeconds: cpu.filter((share) => share.group.startsWith('tabs: Web Workers')).reduce((sum, share) => sum + share.seconds, 0),
-      chromiumCpuSeconds: cpu.reduce((sum, share) => sum + share.seconds, 0),
+      chromiumCpuSeconds: chromium.cpuSeconds,
       distinctWords: answer.counts.length,
     };
   } catch (error) {

@@ -49,10 +49,23 @@ export function sizeTable(corpus: Corpus, yardsticks: Yardsticks, runs: Tabreduc
   return table(rows);
 }
 
-/** Issue 13, target 1, form by form: tabreduce against the same module in bare workers, and both against the baseline. */
-export function bareTable(yardsticks: Yardsticks, runs: TabreduceRun[], bare: BareYardsticks): string {
+/**
+ * CPU seconds a tabreduce run spent in all: Chromium and the coordinator, each process's
+ * own total. Its thread table (`run.cpu`) can come out lower: it loses threads that ended.
+ */
+export const tabreduceCpuSeconds = (run: TabreduceRun) => run.chromium.cpuSeconds + (run.coordinatorCpuSeconds ?? 0);
+
+/**
+ * Issue 13, target 1, form by form: tabreduce against the same module in bare workers, and
+ * both against the baseline. The CPU per MB beside them reads the same on a loaded machine,
+ * where wall times do not.
+ */
+export function bareTable(yardsticks: Yardsticks, runs: TabreduceRun[], bare: BareYardsticks, mb: number): string {
   const base = yardsticks.best.matchAll.seconds;
-  const rows: string[][] = [['form', 'tabreduce s', 'bare workers s', `tabreduce / bare (target <= ${BARE_TARGET})`, 'met', 'tabreduce / baseline', 'bare / baseline']];
+  const perMb = (seconds: number) => fixed((seconds * 1000) / mb, 0);
+  const rows: string[][] = [
+    ['form', 'tabreduce s', 'bare workers s', `tabreduce / bare (target <= ${BARE_TARGET})`, 'met', 'tabreduce / baseline', 'bare / baseline', 'CPU ms/MB: tabreduce', 'bare'],
+  ];
   for (const run of runs) {
     const b = bare.best[run.form];
     rows.push([
@@ -63,6 +76,8 @@ export function bareTable(yardsticks: Yardsticks, runs: TabreduceRun[], bare: Ba
       b ? (run.problems.length === 0 && run.seconds / b.seconds <= BARE_TARGET ? 'yes' : 'NO') : '',
       fixed(run.seconds / base),
       b ? fixed(b.seconds / base) : '-',
+      perMb(tabreduceCpuSeconds(run)),
+      b ? perMb(b.chromiumCpuSeconds) : '-',
     ]);
   }
   return table(rows);
@@ -119,6 +134,7 @@ export function summarize(corpus: Corpus, yardsticks: Yardsticks, runs: Tabreduc
     const b = bare?.best[each.form];
     forms[each.form] = {
       tabreduceSeconds: each.seconds,
+      tabreduceCpuMsPerMb: (tabreduceCpuSeconds(each) * 1000) / mb,
       ratioToBaseline: each.seconds / base.seconds,
       ...(b
         ? {

@@ -318,7 +318,7 @@ async function main(): Promise<void> {
     console.log(`\n── Issue 4, target 1: end-to-end word count, ${mb.toFixed(1)} MB, ${options.tabs} tabs (target: x baseline <= 1.0, stretch 0.7) ──`);
     console.log(sizeTable(corpus, yardsticks, runs, bare));
     console.log(`\n── Issue 13, target 1: tabreduce against the same module in ${options.bareWorkers} bare workers, ${mb.toFixed(1)} MB, ${options.tabs} tabs (target: <= ${BARE_TARGET}) ──`);
-    console.log(bareTable(yardsticks, runs, bare!));
+    console.log(bareTable(yardsticks, runs, bare!, mb));
     console.log('');
     console.log(`input:            ${yardsticks.best.matchAll.words} words, ${yardsticks.best.matchAll.counts.size} distinct`);
     for (const line of describeBare(bare!, mb)) console.log(line);
