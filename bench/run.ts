@@ -11,7 +11,7 @@
  *   npm run bench -- summary             the summary of the last results in bench/.cache/
  *
  * With no sub-command, flags go to the benchmark they belong to: --mb, --tabs, --files,
- * --workers, --reducers, --split-bytes, --curve, --gb [N] to the word count; --tasks,
+ * --workers, --reducers, --split-bytes, --forms, --bare-workers, --curve, --gb [N] to the word count; --tasks,
  * --latency-tasks, --dispatch-tabs (its --tabs) to dispatch; --volunteers, --processes,
  * --tasks-per-volunteer to the crowd; --store, --timeout and --cpu-prof to all three.
  */
@@ -35,6 +35,8 @@ const ROUTES: Record<string, Bench[]> = {
   gb: ['word-count'],
   'skip-main': ['word-count'],
   workers: ['word-count'],
+  forms: ['word-count'],
+  'bare-workers': ['word-count'],
   replication: ['word-count'],
   'replication-overhead': ['word-count'],
   tasks: ['dispatch'],
@@ -93,6 +95,15 @@ interface ChromiumJson {
   peakRendererPssKiB: number;
   peakTotalPssKiB: number;
 }
+interface WordCountFormJson {
+  tabreduceSeconds: number;
+  ratioToBaseline: number;
+  bare?: { seconds: number; workers: number };
+  bareRatioToBaseline?: number;
+  ratioToBare?: number;
+  bareTargetMet?: boolean;
+  verified: boolean;
+}
 interface WordCountJson {
   corpus: { bytes: number };
   tabreduce: { tabs: number; seconds: number; coordinatorPeakRssKiB?: number; chromium: ChromiumJson };
@@ -100,6 +111,8 @@ interface WordCountJson {
   ratioToThreads?: number;
   yardsticks: Record<string, { seconds: number }>;
   verified: boolean;
+  /** By job form (generator, emit); absent in results saved before issue 13. */
+  forms?: Record<string, WordCountFormJson>;
 }
 interface DispatchJson {
   runs: { label: string; tasks: number; tabs: number; tasksPerSecond: number; mapTasksPerSecond?: number; mapMs: { median: number }; coordinatorPeakRssKiB?: number; problems: string[] }[];
@@ -123,9 +136,20 @@ export function printSummary(): void {
   const curve = load<CurveJson>('word-count-curve');
   const rows: string[][] = [['target', 'measured', 'goal', 'met', 'measured at (UTC)']];
   if (wc) {
-    const label = `1 word count ${(wc.corpus.bytes / 1e6).toFixed(0)} MB, ${wc.tabreduce.tabs} tabs`;
+    const size = `word count ${(wc.corpus.bytes / 1e6).toFixed(0)} MB, ${wc.tabreduce.tabs} tabs`;
+    const label = `1 ${size}`;
     rows.push([`${label}: tabreduce / 1-thread baseline`, `${fixed(wc.ratioToBaseline)} (${fixed(wc.tabreduce.seconds, 2)} s vs ${fixed(wc.yardsticks.matchAll?.seconds, 2)} s)${wc.verified ? '' : ' WRONG RESULT'}`, '<= 1.0 (stretch 0.7)', met(wc.verified && wc.ratioToBaseline <= 1), when(wc.at)]);
     rows.push([`${label}: tabreduce / 2 worker_threads`, `${fixed(wc.ratioToThreads)} (threads ${fixed(wc.yardsticks['threads=2']?.seconds, 2)} s)`, 'report', '', when(wc.at)]);
+    for (const [form, f] of Object.entries(wc.forms ?? {})) {
+      if (!f.bare || f.ratioToBare === undefined) continue;
+      rows.push([
+        `13.1 ${size}, ${form} form: tabreduce / ${f.bare.workers} bare workers`,
+        `${fixed(f.ratioToBare)} (${fixed(f.tabreduceSeconds, 2)} s vs ${fixed(f.bare.seconds, 2)} s); x baseline: tabreduce ${fixed(f.ratioToBaseline)}, bare ${fixed(f.bareRatioToBaseline)}${f.verified ? '' : ' WRONG RESULT'}`,
+        '<= 1.25',
+        met(f.bareTargetMet),
+        when(wc.at),
+      ]);
+    }
   }
   if (dispatch) {
     const saturated = dispatch.runs.at(-1);
@@ -169,7 +193,7 @@ export function printSummary(): void {
   if (curve) {
     for (const p of curve.points) rows.push([`curve ${p.mb} MB, ${p.tabs} tab${p.tabs === 1 ? '' : 's'}`, `${fixed(p.run.seconds, 2)} s, x baseline ${fixed(p.ratioToBaseline)}, x threads ${fixed(p.ratioToThreads)}`, 'report', '', when(curve.at)]);
   }
-  console.log('\n══ Issue 4: summary of the last results in bench/.cache/ ══');
+  console.log('\n══ Issues 4 and 13: summary of the last results in bench/.cache/ ══');
   console.log(table(rows, 'left'));
 }
 
