@@ -22,7 +22,7 @@
  * (default 900), --reducers N, --split-bytes N and --replication Q (passed to the job),
  * --replication-overhead (also the input at replication 1 then 2, for issue 5's ratio), --store sqlite|memory,
  * --cpu-prof (profile the coordinator into bench/.cache/profiles/), --curve (also 1, 2, 4
- * tabs at 25 MB and 25, 50, 100 MB at 2 tabs; --curve-sizes and --curve-tabs change those), --gb [N] (also an N GB input, default 1;
+ * tabs of one browser at 25 MB and 25, 50, 100 MB at 2 tabs; --curve-sizes and --curve-tabs change those), --gb [N] (also an N GB input, default 1;
  * takes minutes), --skip-main (only the --curve / --gb parts).
  *
  * Results: bench/.cache/word-count.json, word-count-curve.json, word-count-gb.json.
@@ -69,6 +69,8 @@ export interface WordCountOptions {
   tabs: number;
   /** Workers per tab (the volunteer page's worker-count field); default: the page's own choice. */
   workers?: number;
+  /** All tabs in one browser profile, sharing its cores (bench/lib.ts openTabs); the curve's tabs are. */
+  oneBrowser?: boolean;
   files: number;
   timeoutMs: number;
   reducers?: number;
@@ -210,8 +212,10 @@ export async function runTabreduce(corpus: Corpus, expected: Map<string, number>
   let browser: Awaited<ReturnType<typeof openTabs>> | undefined;
   try {
     const api = apiFor(coordinator);
-    browser = await openTabs(coordinator.url, tabs, options.workers);
-    const cluster = await waitForCluster(api, tabs, 30_000, tabs * (options.workers ?? 1), options.workers !== undefined);
+    browser = await openTabs(coordinator.url, tabs, options.workers, { oneBrowser: options.oneBrowser === true });
+    // Tabs of one browser hold at most one slot per core between them.
+    const cores = options.oneBrowser ? await browser.pages[0]!.evaluate(() => navigator.hardwareConcurrency || 2) : Infinity;
+    const cluster = await waitForCluster(api, tabs, 30_000, Math.min(cores, tabs * (options.workers ?? 1)), options.workers !== undefined && !options.oneBrowser);
     const sampler = new ChromiumSampler(tabs);
     sampler.start(1000);
     const pid = coordinator.child.pid;
@@ -464,7 +468,7 @@ async function main(): Promise<void> {
       const corpus = buildCorpus({ mb, files: options.files });
       const reuse = mainPoint && mainPoint.mb === mb && options.files === 6;
       const todo = tabsList.filter((tabs) => !(reuse && mainPoint!.tabs === tabs));
-      const { yardsticks, runs } = todo.length > 0 ? await measureSize(corpus, todo, options, ['matchAll', 'threads=2']) : { yardsticks: mainPoint!.yardsticks, runs: [] };
+      const { yardsticks, runs } = todo.length > 0 ? await measureSize(corpus, todo, { ...options, oneBrowser: true }, ['matchAll', 'threads=2']) : { yardsticks: mainPoint!.yardsticks, runs: [] };
       const all = [...runs, ...(reuse && todo.length < tabsList.length ? [mainPoint!.run] : [])];
       for (const run of all) {
         allRuns.push(run);
@@ -472,7 +476,7 @@ async function main(): Promise<void> {
       }
     }
     points.sort((a, b) => a.mb - b.mb || a.tabs - b.tabs);
-    console.log('\n── Scaling curve: end-to-end word count (upload to result) ──');
+    console.log('\n── Scaling curve: end-to-end word count (upload to result), tabs of one browser sharing its cores ──');
     console.log(
       table([
         ['input', 'tabs', 'slots', 'wall s', 'MB/s', 'x baseline', 'x threads', 'coord. peak MiB', 'tab PSS MiB (each)', 'verified'],
