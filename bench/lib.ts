@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from '@playwright/test';
+import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { ApiClient, ApiError } from '../client/api-client.ts';
 import { CHROMIUM_EXECUTABLE, CHROMIUM_LAUNCH } from '../e2e/chromium.ts';
 import { startCoordinatorProcess, type CoordinatorProcess } from '../e2e/coordinator-process.ts';
@@ -223,14 +223,25 @@ export function checkBrowserSetup(): void {
   if (!existsSync(path.join(repoRoot, 'dist', 'web'))) throw new Error('dist/web is missing: run `npx vite build` first (npm run bench does)');
 }
 
-/** Launches headless Chromium with `count` volunteer tabs on `url`, each in its own browser context, all connected. */
-export async function openTabs(url: string, count: number, workers?: number): Promise<Tabs> {
+export interface OpenTabsOptions {
+  /**
+   * All tabs in one browser context, one profile, as a volunteer opening several tabs
+   * has them: they share the device's cores (web/volunteer/core-share.ts), at most one
+   * worker per core between them. Default: each tab in a context of its own, separate
+   * profiles that share nothing, each running its own worker count.
+   */
+  oneBrowser?: boolean;
+}
+
+/** Launches headless Chromium with `count` volunteer tabs on `url`, all connected; each in its own browser context unless `oneBrowser`. */
+export async function openTabs(url: string, count: number, workers?: number, { oneBrowser = false }: OpenTabsOptions = {}): Promise<Tabs> {
   const browser = await chromium.launch(CHROMIUM_LAUNCH);
   const pages: Page[] = [];
   const errors: string[] = [];
+  let shared: BrowserContext | undefined;
   const open = async (tabWorkers?: number): Promise<Page> => {
     const index = pages.length + 1;
-    const context = await browser.newContext();
+    const context = oneBrowser ? (shared ??= await browser.newContext()) : await browser.newContext();
     const page = await context.newPage();
     page.on('pageerror', (error) => errors.push(`tab ${index}: ${error.message}`));
     page.on('console', (message) => {

@@ -33,7 +33,7 @@
  * (default 900), --reducers N, --split-bytes N and --replication Q (passed to the job),
  * --replication-overhead (also the input at replication 1 then 2, for issue 5's ratio), --store sqlite|memory,
  * --cpu-prof (profile the coordinator into bench/.cache/profiles/), --curve (also 1, 2, 4
- * tabs at 25 MB and 25, 50, 100 MB at 2 tabs; --curve-sizes and --curve-tabs change those), --gb [N] (also an N GB input, default 1;
+ * tabs of one browser at 25 MB and 25, 50, 100 MB at 2 tabs; --curve-sizes and --curve-tabs change those), --gb [N] (also an N GB input, default 1;
  * takes minutes), --skip-main (only the --curve / --gb parts). The curve, the GB input and
  * the replication overhead run the emit form against the Node yardsticks only.
  *
@@ -89,6 +89,8 @@ export interface WordCountOptions {
   tabs: number;
   /** Workers per tab (the volunteer page's worker-count field); default: the page's own choice. */
   workers?: number;
+  /** All tabs in one browser profile, sharing its cores (bench/lib.ts openTabs); the curve's tabs are. */
+  oneBrowser?: boolean;
   files: number;
   /** The job's forms the main input runs in, tabreduce and bare workers alike. Default both. */
   forms: JobForm[];
@@ -179,8 +181,10 @@ export async function runTabreduce(corpus: Corpus, expected: Map<string, number>
   let browser: Awaited<ReturnType<typeof openTabs>> | undefined;
   try {
     const api = apiFor(coordinator);
-    browser = await openTabs(coordinator.url, tabs, options.workers);
-    const cluster = await waitForCluster(api, tabs, 30_000, tabs * (options.workers ?? 1), options.workers !== undefined);
+    browser = await openTabs(coordinator.url, tabs, options.workers, { oneBrowser: options.oneBrowser === true });
+    // Tabs of one browser hold at most one slot per core between them.
+    const cores = options.oneBrowser ? await browser.pages[0]!.evaluate(() => navigator.hardwareConcurrency || 2) : Infinity;
+    const cluster = await waitForCluster(api, tabs, 30_000, Math.min(cores, tabs * (options.workers ?? 1)), options.workers !== undefined && !options.oneBrowser);
     const sampler = new ChromiumSampler(tabs);
     sampler.start(1000);
     const pid = coordinator.child.pid;
@@ -304,8 +308,6 @@ async function main(): Promise<void> {
     }
   }
   const allRuns: TabreduceRun[] = [];
-  /** The main input's emit-form run, which the curve reuses. */
-  let mainPoint: { mb: number; tabs: number; run: TabreduceRun; yardsticks: Yardsticks } | undefined;
 
   if (!options.skipMain) {
     const corpus = buildCorpus({ mb: options.mb, files: options.files });
@@ -313,7 +315,6 @@ async function main(): Promise<void> {
     const { yardsticks, bare, runs } = await measureSize(corpus, points, options, ALL_MODES, options.forms);
     const run = primaryRun(runs);
     allRuns.push(...runs);
-    if (run.form === 'emit') mainPoint = { mb: options.mb, tabs: options.tabs, run, yardsticks };
     const mb = corpus.totalBytes / MB;
     console.log(`\n── Issue 4, target 1: end-to-end word count, ${mb.toFixed(1)} MB, ${options.tabs} tabs (target: x baseline <= 1.0, stretch 0.7) ──`);
     console.log(sizeTable(corpus, yardsticks, runs, bare));
@@ -345,17 +346,15 @@ async function main(): Promise<void> {
     const plan: [number, number[]][] = [[first!, [...new Set([...options.curveTabs, 2])].sort((a, b) => a - b)], ...others.map((mb): [number, number[]] => [mb, [2]])];
     for (const [mb, tabsList] of plan) {
       const corpus = buildCorpus({ mb, files: options.files });
-      const reuse = mainPoint && mainPoint.mb === mb && options.files === 6;
-      const todo = tabsList.filter((tabs) => !(reuse && mainPoint!.tabs === tabs));
-      const { yardsticks, runs } = todo.length > 0 ? await measureSize(corpus, todo.map((tabs) => ({ tabs, form: 'emit' as const })), options, ['matchAll', 'threads=2']) : { yardsticks: mainPoint!.yardsticks, runs: [] };
-      const all = [...runs, ...(reuse && todo.length < tabsList.length ? [mainPoint!.run] : [])];
-      for (const run of all) {
+      // Never the main run's result: its tabs have a browser profile each, the curve's share one.
+      const { yardsticks, runs } = await measureSize(corpus, tabsList.map((tabs) => ({ tabs, form: 'emit' as const })), { ...options, oneBrowser: true }, ['matchAll', 'threads=2']);
+      for (const run of runs) {
         allRuns.push(run);
         points.push({ mb, tabs: run.tabs, run, baseline: yardsticks.best.matchAll.seconds, threads: yardsticks.best['threads=2'].seconds });
       }
     }
     points.sort((a, b) => a.mb - b.mb || a.tabs - b.tabs);
-    console.log('\n── Scaling curve: end-to-end word count (upload to result) ──');
+    console.log('\n── Scaling curve: end-to-end word count (upload to result), tabs of one browser sharing its cores ──');
     console.log(
       table([
         ['input', 'tabs', 'slots', 'wall s', 'MB/s', 'x baseline', 'x threads', 'coord. peak MiB', 'tab PSS MiB (each)', 'verified'],

@@ -6,6 +6,7 @@ import { useVolunteer } from './use-volunteer.ts';
 import { loadSettings, saveSettings, type VolunteerSettings } from './volunteer-settings.ts';
 import { VolunteerControls } from './VolunteerControls.tsx';
 import { defaultWorkerCount, logicalCores } from './browser-workers.ts';
+import { describeCoreShare } from './core-share.ts';
 
 export interface VolunteerPageProps {
   /** The coordinator's origin; the page is served by the coordinator, so `window.location.origin`. */
@@ -28,7 +29,7 @@ export function VolunteerPage({ origin }: VolunteerPageProps) {
     saveSettings(next);
     setSettings(next);
   };
-  const { state, batteryKnown } = useVolunteer(origin, settings);
+  const { state, batteryKnown, coreShare } = useVolunteer(origin, settings);
   const { connection, volunteerId, runningJobs, running, slots, tasksDone, tasksFailed, lastError, pausedBecause, workerMs } = state;
 
   return (
@@ -72,6 +73,12 @@ export function VolunteerPage({ origin }: VolunteerPageProps) {
             <dt>Taking work</dt>
             <dd data-testid="taking-work">
               {pausedBecause.length === 0 ? 'yes' : <strong>paused: {pausedBecause.join('; ')}</strong>}
+            </dd>
+          </div>
+          <div>
+            <dt>Workers</dt>
+            <dd data-testid="core-share" data-workers={coreShare.workers} data-share={coreShare.share} aria-live="polite">
+              {describeCoreShare(coreShare)}
             </dd>
           </div>
           <div>

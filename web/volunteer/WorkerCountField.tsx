@@ -9,7 +9,7 @@ export interface WorkerCountFieldProps {
   onChange(count: number): void;
 }
 
-/** The labelled number input that sets how many Web Workers this tab runs. */
+/** The labelled number input that sets how many Web Workers this tab would run: its share of the cores may be fewer (core-share.ts). */
 export function WorkerCountField({ value, max, onChange }: WorkerCountFieldProps) {
   // The text is kept apart from the number so a half-typed value ("" or "1" on the way
   // to "12") can sit in the box without being applied.
@@ -45,7 +45,8 @@ export function WorkerCountField({ value, max, onChange }: WorkerCountFieldProps
       />
       <p id={hintId} className="hint">
         Each worker is a background thread running one task at a time. This device has {max} logical{' '}
-        {max === 1 ? 'core' : 'cores'}; changes apply at once.
+        {max === 1 ? 'core' : 'cores'}, shared with this browser’s other volunteer tabs: together they run at most{' '}
+        {max} workers. Changes apply at once.
       </p>
       {!valid && (
         <p id={errorId} className="error-text" role="alert">
