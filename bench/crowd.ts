@@ -77,7 +77,7 @@ async function rssSamples(pid: number | undefined, samples = 3): Promise<number 
   return values.length > 0 ? median(values) : undefined;
 }
 
-function startChildren(url: string, volunteers: number, processes: number, firstIndex = 0): { children: ChildProcess[]; connected: Promise<void>; request: (type: 'stats') => Promise<ChildStats[]> } {
+export function startChildren(url: string, volunteers: number, processes: number, firstIndex = 0): { children: ChildProcess[]; connected: Promise<void>; request: (type: 'stats') => Promise<ChildStats[]> } {
   const children: ChildProcess[] = [];
   const ready: Promise<void>[] = [];
   for (let i = 0; i < processes; i++) {
@@ -113,7 +113,7 @@ function startChildren(url: string, volunteers: number, processes: number, first
   return { children, connected: Promise.all(ready).then(() => undefined), request };
 }
 
-async function stopChildren(children: ChildProcess[]): Promise<void> {
+export async function stopChildren(children: ChildProcess[]): Promise<void> {
   await Promise.all(
     children.map(async (child) => {
       if (child.exitCode !== null || child.signalCode !== null) return;

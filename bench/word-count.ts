@@ -27,8 +27,10 @@
  * bare workers'. Measured beside it: the coordinator's peak RSS (VmHWM) and CPU time, and
  * each tab's renderer PSS (sampled every second from /proc/PID/smaps_rollup).
  *
- * Flags: --mb N (default 100), --tabs N (default 2), --workers N (per tab; default: the
- * volunteer page's own, one per core), --files N (default 6), --forms LIST (the main input's
+ * Flags: --mb N (default 100), --tabs N (default 2; tabs of one browser, which share its
+ * cores as a volunteer's tabs do: 2 tabs run 2 workers here, like the 2 bare workers),
+ * --tab-profiles (a browser profile per tab instead, each running its own workers),
+ * --workers N (per tab; default: the volunteer page's own, one per core), --files N (default 6), --forms LIST (the main input's
  * forms, default generator,emit), --bare-workers N (default: --tabs), --timeout S
  * (default 900), --reducers N, --split-bytes N and --replication Q (passed to the job),
  * --replication-overhead (also the input at replication 1 then 2, for issue 5's ratio), --store sqlite|memory,
@@ -89,7 +91,7 @@ export interface WordCountOptions {
   tabs: number;
   /** Workers per tab (the volunteer page's worker-count field); default: the page's own choice. */
   workers?: number;
-  /** All tabs in one browser profile, sharing its cores (bench/lib.ts openTabs); the curve's tabs are. */
+  /** All tabs in one browser profile, sharing its cores (bench/lib.ts openTabs): the default, and always the curve's. */
   oneBrowser?: boolean;
   files: number;
   /** The job's forms the main input runs in, tabreduce and bare workers alike. Default both. */
@@ -119,6 +121,7 @@ export function parseWordCountOptions(argv: readonly string[]): WordCountOptions
   const options: WordCountOptions = {
     mb: flags.number('mb', 100, { min: 0.01 }),
     tabs,
+    oneBrowser: !flags.has('tab-profiles'),
     files: flags.number('files', 6, { integer: true, min: 1 }),
     forms: parseForms(flags.string('forms', JOB_FORMS.join(','))),
     bareWorkers: flags.number('bare-workers', tabs, { integer: true, min: 1 }),

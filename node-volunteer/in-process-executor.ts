@@ -15,9 +15,13 @@ export interface InProcessExecutorOptions {
   slots?: number;
 }
 
+/** Weight of the newest task in the running mean of a task's time. */
+const TASK_MS_WEIGHT = 0.2;
+
 export class InProcessExecutor implements TaskExecutor {
   #slots: number;
   #disposed = false;
+  #taskMs: number | undefined;
   /** Loaded job modules by source digest; a failed load is dropped so the next task retries. */
   readonly #modules = new Map<string, Promise<JobModule>>();
 
@@ -27,6 +31,11 @@ export class InProcessExecutor implements TaskExecutor {
 
   get slots(): number {
     return this.#slots;
+  }
+
+  /** Running mean of a task's run time, in ms: what lets the client claim tiny tasks by the batch. */
+  get taskMs(): number | undefined {
+    return this.#taskMs;
   }
 
   async run(assignment: TaskAssignment, job: JobSourceReply, signal: AbortSignal): Promise<TaskOutput> {
@@ -43,6 +52,7 @@ export class InProcessExecutor implements TaskExecutor {
     }
     check();
     let output: TaskOutput;
+    const started = performance.now();
     try {
       output =
         assignment.kind === 'map'
@@ -51,6 +61,8 @@ export class InProcessExecutor implements TaskExecutor {
     } catch (error) {
       throw new TaskRunError(toTaskError(error));
     }
+    const ms = performance.now() - started;
+    this.#taskMs = this.#taskMs === undefined ? ms : this.#taskMs + TASK_MS_WEIGHT * (ms - this.#taskMs);
     // Revoked while it ran: the answer is no longer wanted.
     check();
     return output;

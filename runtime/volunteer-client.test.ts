@@ -254,7 +254,7 @@ describe('VolunteerClient', () => {
   test('tiny tasks come and go by the batch: hundreds claimed at once, their ends in a few reports', async () => {
     // An executor that says its tasks take 10 µs: the client then holds a full batch per slot.
     class TinyTasks extends InProcessExecutor {
-      get taskMs(): number {
+      override get taskMs(): number {
         return 0.01;
       }
     }
