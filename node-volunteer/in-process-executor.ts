@@ -7,6 +7,7 @@ import { LIMITS } from '../shared/limits.ts';
 import type { JobSourceReply, TaskAssignment, TaskOutput } from '../shared/protocol.ts';
 import { TaskRunError, toTaskError } from '../runtime/task-error.ts';
 import { runMapTaskPacked, runReduceTask, toJobModule, type JobModule } from '../runtime/task-runtime.ts';
+import { mapInputBytes } from '../runtime/fetched-input.ts';
 import { importFromDataUrl } from './data-url-import.ts';
 import { clampSlots, executorDisposed, taskRevoked, type TaskExecutor } from '../runtime/task-executor.ts';
 
@@ -56,7 +57,7 @@ export class InProcessExecutor implements TaskExecutor {
     try {
       output =
         assignment.kind === 'map'
-          ? { kind: 'map', ...runMapTaskPacked(module, assignment.input, assignment.partitions) }
+          ? { kind: 'map', ...runMapTaskPacked(module, await mapInputBytes(assignment.input), assignment.partitions) }
           : { kind: 'reduce', pairs: runReduceTask(module, assignment.blocks) };
     } catch (error) {
       throw new TaskRunError(toTaskError(error));

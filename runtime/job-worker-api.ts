@@ -6,14 +6,15 @@
  */
 import * as Comlink from 'comlink';
 import type { TaskError } from '../shared/errors.ts';
-import type { Bytes, MapInputPayload, TaskOutput } from '../shared/protocol.ts';
+import type { Bytes, FetchedMapInput, MapInputPayload, TaskOutput } from '../shared/protocol.ts';
+import { mapInputBytes } from './fetched-input.ts';
 import { runMapTaskPacked, runReduceTask, toJobModule, toTaskError, type JobModule, type PackedMapOutput } from './task-runtime.ts';
 
 /** A worker call's answer: the value, or the job code's failure. */
 export type WorkerResult<T> = { ok: true; value: T } | { ok: false; error: TaskError };
 
 /** One task of a batch, as a worker runs it: a map task's input and R, or a reduce task's blocks. */
-export type WorkerTask = { kind: 'map'; input: MapInputPayload; partitions: number } | { kind: 'reduce'; blocks: Bytes };
+export type WorkerTask = { kind: 'map'; input: MapInputPayload | FetchedMapInput; partitions: number } | { kind: 'reduce'; blocks: Bytes };
 
 /** A batch's answers, one per task in order, and the time the worker spent on them (its messages left out). */
 export interface BatchAnswer {
@@ -110,10 +111,13 @@ export function createJobWorkerApi(importModule: ModuleImporter, takeViolation: 
       }
       const results: WorkerResult<TaskOutput>[] = [];
       const transfers: ArrayBuffer[] = [];
-      for (const task of tasks) {
+      // Every fetched input starts at once, so the next task's bytes arrive while one runs.
+      const inputs = tasks.map((task) => (task.kind === 'map' ? mapInputBytes(task.input) : undefined));
+      for (const input of inputs) input?.catch(() => {});
+      for (const [i, task] of tasks.entries()) {
         try {
           if (task.kind === 'map') {
-            const output = runMapTaskPacked(module, task.input, task.partitions);
+            const output = runMapTaskPacked(module, await inputs[i]!, task.partitions);
             transfers.push(ownBuffer(output.blocks));
             results.push({ ok: true, value: { kind: 'map', ...output } });
           } else {

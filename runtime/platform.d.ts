@@ -13,6 +13,9 @@ declare function clearTimeout(handle: TimerHandle | undefined): void;
 declare function setInterval(callback: () => void, delayMs?: number): TimerHandle;
 declare function clearInterval(handle: TimerHandle | undefined): void;
 declare function queueMicrotask(callback: () => void): void;
+declare var URL: { new (url: string, base?: string): { readonly href: string } };
+/** What the runtime uses of fetch (a task's `FetchedMapInput`). */
+declare function fetch(url: string): Promise<{ readonly ok: boolean; readonly status: number; arrayBuffer(): Promise<ArrayBuffer>; text(): Promise<string> }>;
 
 interface AbortSignal {
   readonly aborted: boolean;

@@ -81,6 +81,8 @@ export class VolunteerClient {
   readonly #connection: CoordinatorConnection;
   readonly #executor: TaskExecutor;
   readonly #idlePollMs: number;
+  /** The coordinator's origin, against which fetched inputs' paths are resolved. */
+  readonly #origin: string;
   readonly #listeners = new Set<(state: VolunteerState) => void>();
   readonly #jobs = new JobSources((jobId) => this.#connection.call('job:source', { jobId }));
   readonly #running = new RunningTasks();
@@ -98,6 +100,7 @@ export class VolunteerClient {
   constructor(options: VolunteerClientOptions) {
     this.#executor = options.executor;
     this.#idlePollMs = options.idlePollMs ?? DEFAULTS.idlePollMs;
+    this.#origin = options.url;
     this.#state = initialVolunteerState(this.#executor.slots);
     this.#counts = { tasksDone: this.#state.tasksDone, tasksFailed: this.#state.tasksFailed, lastError: this.#state.lastError };
     if (options.onChange) this.#listeners.add(options.onChange);
@@ -353,7 +356,10 @@ export class VolunteerClient {
   #tasksIn(batch: TaskBatch | undefined): TaskAssignment[] {
     if (!batch || !Array.isArray(batch.tasks)) return [];
     try {
-      return unpackTaskBatch(batch);
+      // A fetched input's path, made absolute: a worker thread has no page to resolve it against.
+      return unpackTaskBatch(batch).map((task) =>
+        task.kind === 'map' && 'url' in task.input ? { ...task, input: { ...task.input, url: new URL(task.input.url, this.#origin).href } } : task,
+      );
     } catch (error) {
       this.#setError(`the coordinator sent tasks that cannot be read: ${toTaskError(error).message}`);
       return [];

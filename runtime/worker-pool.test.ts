@@ -6,7 +6,7 @@
 import * as Comlink from 'comlink';
 import { afterEach, describe, expect, test } from 'vitest';
 import { unpackParts } from '../shared/byte-packing.ts';
-import type { JobSourceReply, MapAssignment, ReduceAssignment, TaskOutput } from '../shared/protocol.ts';
+import type { JobSourceReply, MapAssignment, MapInputPayload, ReduceAssignment, TaskOutput } from '../shared/protocol.ts';
 import { createJobWorkerApi, type ModuleImporter } from './job-worker-api.ts';
 import { importFromDataUrl } from '../node-volunteer/data-url-import.ts';
 import { WorkerPool, type WorkerLike } from './worker-pool.ts';
@@ -151,7 +151,7 @@ describe('WorkerPool', () => {
     const blocks = unpackParts(new Uint8Array(packed), offsets).map(decode).flat();
     expect(blocks).toEqual(expect.arrayContaining([['a', [1, 1]], ['b', [1]]]));
     // The input was moved to the worker, not copied.
-    expect((first.input.bytes as ArrayBuffer).byteLength).toBe(0);
+    expect(((first.input as MapInputPayload).bytes as ArrayBuffer).byteLength).toBe(0);
 
     await pool.run(mapTask('c'), wordCount, live());
     const reduced = await pool.run(reduceTask([[['a', [1, 1]]], [['a', [1]], ['b', [4]]]]), wordCount, live());

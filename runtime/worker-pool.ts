@@ -343,7 +343,7 @@ async function callWorker(handle: WorkerHandle, job: JobSourceReply, assignments
   const inputs: Bytes[] = [];
   const tasks = assignments.map((assignment): WorkerTask => {
     if (assignment.kind === 'map') {
-      inputs.push(assignment.input.bytes);
+      if (!('url' in assignment.input)) inputs.push(assignment.input.bytes);
       return { kind: 'map', input: assignment.input, partitions: assignment.partitions };
     }
     inputs.push(assignment.blocks);

@@ -167,6 +167,17 @@ export function createHttpApi(scheduler: Scheduler, options: HttpApiOptions) {
 
   route('GET', /^\/api\/jobs\/([^/]+)\/source$/, (_request, response, { id }) => sendJson(response, 200, scheduler.getSource(id!)));
 
+  // A volunteer's worker fetches a large split here (FetchedMapInput): no submit token,
+  // since volunteers have none; the live lease in the path is what allows it.
+  route(
+    'GET',
+    /^\/api\/inputs\/([^/]+)$/,
+    async (_request, response, { id }) => {
+      const bytes = await scheduler.leasedInput(decodeURIComponent(id!));
+      response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': bytes.byteLength, 'cache-control': 'no-store' }).end(bytes);
+    },
+    false,
+  );
   route('GET', /^\/api\/volunteers$/, (_request, response) => sendJson(response, 200, scheduler.cluster()), false);
 
   /** Handles an /api request; answers false when the path is not under /api. */

@@ -123,6 +123,10 @@ export const TASK_FAILURES = {
     assignedBy: 'volunteer',
     meaning: "The volunteer could not fetch the job's code: job:source was refused or went unanswered.",
   },
+  InputUnavailable: {
+    assignedBy: 'volunteer',
+    meaning: "The volunteer could not fetch the task's input from its `url` (the lease ended, or the coordinator could not read the file).",
+  },
 } as const satisfies Record<string, { assignedBy: 'coordinator' | 'volunteer'; meaning: string }>;
 
 /** A name tabreduce itself gives a task failure: one key of `TASK_FAILURES`. */

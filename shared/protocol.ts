@@ -55,11 +55,18 @@ export type MapInputPayload =
   | { format: 'json'; bytes: Bytes }
   | { format: 'text'; key: string; bytes: Bytes };
 
+/**
+ * A large split of an uploaded file, sent as where to fetch it (`GET url`: its raw UTF-8,
+ * while the lease lives) rather than as bytes: the worker that maps it fetches it itself,
+ * so bulk bytes never pass through the page, as in a plain program's workers.
+ */
+export type FetchedMapInput = { format: 'text'; key: string; url: string };
+
 export interface MapAssignment extends AssignmentBase {
   kind: 'map';
   /** R: how many partitions to cut the map output into. */
   partitions: number;
-  input: MapInputPayload;
+  input: MapInputPayload | FetchedMapInput;
 }
 
 export interface ReduceAssignment extends AssignmentBase {
@@ -111,7 +118,7 @@ export interface ResultReceipt {
 export type ByteRange = [start: number, end: number];
 
 /** A map task's input on the batched wire: as `MapInputPayload`, its bytes a range of the batch's `data`. */
-export type PackedMapInput = { format: 'json'; at: ByteRange } | { format: 'text'; key: string; at: ByteRange };
+export type PackedMapInput = { format: 'json'; at: ByteRange } | { format: 'text'; key: string; at: ByteRange } | FetchedMapInput;
 
 /** A task assignment on the batched wire: as `TaskAssignment`, its binary a range of the batch's `data`. */
 export type PackedAssignment =

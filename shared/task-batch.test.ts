@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import type { MapAssignment, ReduceAssignment, TaskAssignment } from './protocol.ts';
+import type { MapAssignment, MapInputPayload, ReduceAssignment, TaskAssignment } from './protocol.ts';
 import { packReports, packTaskBatch, unpackReports, unpackTaskBatch, type TaskEnd } from './task-batch.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -21,7 +21,7 @@ describe('task batches', () => {
     expect(batch.data.byteLength).toBe(32 + 16 + 13);
     const back = unpackTaskBatch(batch);
     expect(back.map((task) => task.taskId)).toEqual(tasks.map((task) => task.taskId));
-    const parts = back.map((task) => (task.kind === 'map' ? task.input.bytes : task.blocks));
+    const parts = back.map((task) => (task.kind === 'map' ? (task.input as MapInputPayload).bytes : task.blocks));
     expect(parts.map((part) => text(part))).toEqual(['{"kind":"range","from":0,"to":1}', 'Call me Ishmael.', '[[["a",[1]]]]', '']);
     // Own buffers, so each can be transferred to a worker without detaching the others.
     for (const part of parts) expect(part).toBeInstanceOf(ArrayBuffer);

@@ -44,10 +44,11 @@ function concatenate(parts: readonly Uint8Array[]): { data: Uint8Array; ranges: 
 
 /** Assignments as one message: each input (or reduce's blocks) a range of `data`. */
 export function packTaskBatch(assignments: readonly TaskAssignment[]): TaskBatch {
-  const { data, ranges } = concatenate(assignments.map((task) => asUint8Array(task.kind === 'map' ? task.input.bytes : task.blocks)));
+  const { data, ranges } = concatenate(assignments.map((task) => (task.kind === 'reduce' ? asUint8Array(task.blocks) : 'url' in task.input ? new Uint8Array(0) : asUint8Array(task.input.bytes))));
   const tasks = assignments.map((task, i): PackedAssignment => {
     const at = ranges[i]!;
     if (task.kind === 'reduce') return { ...task, blocks: at };
+    if ('url' in task.input) return { ...task, input: task.input };
     const input: PackedMapInput = task.input.format === 'text' ? { format: 'text', key: task.input.key, at } : { format: 'json', at };
     return { ...task, input };
   });
@@ -69,6 +70,7 @@ export function unpackTaskBatch(batch: TaskBatch): TaskAssignment[] {
   };
   return batch.tasks.map((task): TaskAssignment => {
     if (task.kind === 'reduce') return { ...task, blocks: part(task.blocks) };
+    if ('url' in task.input) return { ...task, input: task.input };
     const { at, ...rest } = task.input;
     const input: MapInputPayload = rest.format === 'text' ? { format: 'text', key: rest.key, bytes: part(at) } : { format: 'json', bytes: part(at) };
     return { ...task, input };

@@ -3,7 +3,7 @@ import { packParts } from '../../shared/byte-packing.ts';
 import type { Key } from '../../shared/keys.ts';
 import type { KeyValue, PartitionBlock } from '../../shared/job.ts';
 import { partitionOf } from '../../shared/partition.ts';
-import type { MapAssignment, ReduceAssignment, TaskAssignment } from '../../shared/protocol.ts';
+import type { MapAssignment, MapInputPayload, ReduceAssignment, TaskAssignment } from '../../shared/protocol.ts';
 import { planJob } from '../job-planner.ts';
 import { chunksOf, resultEntries } from '../result-data.ts';
 import { Scheduler, type SchedulerListener } from './scheduler.ts';
@@ -51,7 +51,7 @@ function requestNow(scheduler: Scheduler, volunteerId: string, max: number, nowM
 
 /** What an honest tab answers for the test job's map task: [value, 1] per record, grouped. */
 function honestMap(assignment: MapAssignment): { blocks: Uint8Array; offsets: number[] } {
-  const input = decode(assignment.input.bytes) as { kind: 'records'; records: [Key, Key][] };
+  const input = decode((assignment.input as MapInputPayload).bytes) as { kind: 'records'; records: [Key, Key][] };
   const blocks: PartitionBlock[] = Array.from({ length: assignment.partitions }, () => []);
   for (const [, value] of input.records) {
     const block = blocks[partitionOf(value, assignment.partitions)]!;

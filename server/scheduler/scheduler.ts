@@ -30,7 +30,7 @@ import { LeaseTable } from './lease-table.ts';
 import { recoverRun } from './recovery.ts';
 import { DEFAULT_MAX_STRIKES, Reputations } from './reputation.ts';
 import { summarizeCluster, summarizeJob, summarizeTask } from './summaries.ts';
-import { assignmentsReady, checkOutput, leasedTask, outputBytes, storeOutput, type LeasedTask } from './task-data.ts';
+import { assignmentsReady, checkOutput, leasedInputBytes, leasedTask, outputBytes, storeOutput, type LeasedTask } from './task-data.ts';
 import { deriveTaskEffects } from './task-effects.ts';
 import type { SchedulerListener, SchedulerOptions } from './scheduler-options.ts';
 import { TaskPolicies } from './task-policy.ts';
@@ -131,6 +131,13 @@ export class Scheduler {
   getSource(jobId: string): JobSourceReply {
     const { job } = this.#requireRun(jobId);
     return { jobId: job.id, name: job.name, source: job.source, digest: job.sourceDigest, ...(job.submitter ? { submitter: job.submitter } : {}) };
+  }
+
+  /** A leased map task's input, for a `FetchedMapInput`: the lease token is the capability, good while the lease lives. */
+  leasedInput(leaseToken: string): Promise<Uint8Array> {
+    const entry = this.#leases.get(leaseToken);
+    if (!entry || entry.task.kind !== 'map') throw new TabreduceError('LEASE_INVALID', 'no live lease on a map task has this token: it ended (done, revoked or expired), or never was');
+    return leasedInputBytes(this.store, this.#runs.get(entry.jobId)!.job, entry.task);
   }
 
   /** A succeeded job's result, to be read a chunk at a time (server/result-data.ts). */

@@ -5,7 +5,7 @@
  */
 import { joinJsonArray } from '../../shared/byte-packing.ts';
 import { TabreduceError } from '../../shared/errors.ts';
-import type { MapInputPayload, ReduceAssignment, TaskAssignment, TaskOutput } from '../../shared/protocol.ts';
+import type { FetchedMapInput, MapInputPayload, ReduceAssignment, TaskAssignment, TaskOutput } from '../../shared/protocol.ts';
 import { decodeMapInput, payloadBytes, toPayload } from '../map-input.ts';
 import type { JobRecord, JobStore, TaskRecord } from '../store/job-store.ts';
 import { checkMapOutput, checkReduceOutput } from '../task-output.ts';
@@ -16,7 +16,7 @@ import { checkMapOutput, checkReduceOutput } from '../task-output.ts';
  */
 export type LeasedTask =
   | { assignment: ReduceAssignment; input?: undefined }
-  | { assignment: Omit<Extract<TaskAssignment, { kind: 'map' }>, 'input'>; input: MapInputPayload | Promise<MapInputPayload> };
+  | { assignment: Omit<Extract<TaskAssignment, { kind: 'map' }>, 'input'>; input: MapInputPayload | FetchedMapInput | Promise<MapInputPayload> };
 
 /** What a lease on `task` sends, and its size in bytes (the volunteer's data-moved figure). */
 export function leasedTask(store: JobStore, job: JobRecord, task: TaskRecord, leaseToken: string, timeoutMs: number): { leased: LeasedTask; bytes: number } {
@@ -26,7 +26,19 @@ export function leasedTask(store: JobStore, job: JobRecord, task: TaskRecord, le
     return { leased: { assignment: { ...base, kind: 'reduce', partition: task.index, blocks } }, bytes: blocks.byteLength };
   }
   const source = decodeMapInput(store.getMapInput(job.id, task.index));
-  return { leased: { assignment: { ...base, kind: 'map', partitions: job.reducers }, input: toPayload(source) }, bytes: payloadBytes(source) };
+  // A large split of an upload is fetched by the worker that maps it (GET /api/inputs/:lease),
+  // so its bytes never pass through the volunteer's page; a small one rides in the batch.
+  const input: LeasedTask['input'] = source.format === 'file' && source.length >= FETCHED_INPUT_BYTES ? { format: 'text', key: source.key, url: `/api/inputs/${encodeURIComponent(leaseToken)}` } : toPayload(source);
+  return { leased: { assignment: { ...base, kind: 'map', partitions: job.reducers }, input }, bytes: payloadBytes(source) };
+}
+
+/** Splits of uploads this large or larger are fetched by the volunteer rather than sent in its batch. */
+export const FETCHED_INPUT_BYTES = 64 * 1024;
+
+/** The bytes of a leased map task's input, for GET /api/inputs/:lease: read now, from the store or the upload. */
+export async function leasedInputBytes(store: JobStore, job: JobRecord, task: TaskRecord): Promise<Uint8Array> {
+  const payload = await toPayload(decodeMapInput(store.getMapInput(job.id, task.index)));
+  return payload.bytes instanceof Uint8Array ? payload.bytes : new Uint8Array(payload.bytes);
 }
 
 /**
@@ -36,7 +48,7 @@ export function leasedTask(store: JobStore, job: JobRecord, task: TaskRecord, le
  */
 export function assignmentsReady(leased: LeasedTask[], unreadable: (task: LeasedTask, error: Error) => void): TaskAssignment[] | Promise<TaskAssignment[]> {
   if (leased.every((task) => !(task.input instanceof Promise))) {
-    return leased.map((task) => (task.input === undefined ? task.assignment : { ...task.assignment, input: task.input as MapInputPayload }));
+    return leased.map((task) => (task.input === undefined ? task.assignment : { ...task.assignment, input: task.input as MapInputPayload | FetchedMapInput }));
   }
   return Promise.all(
     leased.map(async (task): Promise<TaskAssignment | undefined> => {
