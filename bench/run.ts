@@ -44,6 +44,7 @@ const ROUTES: Record<string, Bench[]> = {
   'replication-overhead': ['word-count'],
   tasks: ['dispatch'],
   'latency-tasks': ['dispatch'],
+  'latency-jobs': ['dispatch'],
   'dispatch-tabs': ['dispatch'],
   'tab-prof': ['dispatch'],
   volunteers: ['crowd'],
@@ -122,6 +123,8 @@ interface WordCountJson {
   forms?: Record<string, WordCountFormJson>;
 }
 interface DispatchJson {
+  /** Lone tasks, one after another (absent in results saved before issue 13). */
+  latency?: { jobs: number; mapMs: { median: number } };
   runs: { label: string; tasks: number; tabs: number; tasksPerSecond: number; mapTasksPerSecond?: number; mapMs: { median: number }; coordinatorPeakRssKiB?: number; problems: string[] }[];
 }
 interface CrowdJson {
@@ -169,7 +172,8 @@ export function printSummary(): void {
     if (saturated) {
       rows.push([`13.2 dispatch ${saturated.tasks} tasks, ${saturated.tabs} tabs: tasks/s end to end`, `${fixed(saturated.tasksPerSecond, 0)} (map phase ${fixed(saturated.mapTasksPerSecond, 0)})`, '>= 10,000', met(saturated.problems.length === 0 && saturated.tasksPerSecond >= 10_000), when(dispatch.at)]);
     }
-    if (quiet) rows.push(['2 median assignment to result, 1 tab 1 worker', `${fixed(quiet.mapMs.median, 0)} ms`, '< 5 ms', met(quiet.mapMs.median < 5), when(dispatch.at)]);
+    if (dispatch.latency) rows.push([`13.2 median assignment to result, ${dispatch.latency.jobs} lone tasks, 1 tab 1 worker`, `${fixed(dispatch.latency.mapMs.median, 1)} ms`, '< 5 ms', met(dispatch.latency.mapMs.median < 5), when(dispatch.at)]);
+    if (quiet) rows.push(['2 median assignment to result, 1 tab 1 worker saturated', `${fixed(quiet.mapMs.median, 0)} ms`, 'report', '', when(dispatch.at)]);
   }
   if (alone) {
     for (const run of alone.runs) {

@@ -4,10 +4,11 @@
  * checks its abort signal between steps and has no deadline of its own.
  */
 import { LIMITS } from '../shared/limits.ts';
-import type { JobSourceReply, TaskAssignment, TaskOutput } from '../shared/protocol.ts';
+import type { TaskAssignment, TaskOutput } from '../shared/protocol.ts';
 import { TaskRunError, toTaskError } from '../runtime/task-error.ts';
 import { runMapTaskPacked, runReduceTask, toJobModule, type JobModule } from '../runtime/task-runtime.ts';
 import { mapInputBytes } from '../runtime/fetched-input.ts';
+import type { JobModuleSource } from '../runtime/job-sources.ts';
 import { importFromDataUrl } from './data-url-import.ts';
 import { clampSlots, executorDisposed, taskRevoked, type TaskExecutor } from '../runtime/task-executor.ts';
 
@@ -39,7 +40,7 @@ export class InProcessExecutor implements TaskExecutor {
     return this.#taskMs;
   }
 
-  async run(assignment: TaskAssignment, job: JobSourceReply, signal: AbortSignal): Promise<TaskOutput> {
+  async run(assignment: TaskAssignment, job: JobModuleSource, signal: AbortSignal): Promise<TaskOutput> {
     const check = () => {
       if (this.#disposed) throw executorDisposed();
       if (signal.aborted) throw taskRevoked();
@@ -78,7 +79,7 @@ export class InProcessExecutor implements TaskExecutor {
     this.#modules.clear();
   }
 
-  #load(job: JobSourceReply): Promise<JobModule> {
+  #load(job: JobModuleSource): Promise<JobModule> {
     let loading = this.#modules.get(job.digest);
     if (!loading) {
       loading = importFromDataUrl(job.source).then(toJobModule);

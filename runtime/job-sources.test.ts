@@ -46,4 +46,17 @@ describe('JobSources', () => {
     void sources.get('j1');
     expect(calls.map((call) => call.jobId)).toEqual(['j1', 'j2', 'j3', 'j1']);
   });
+
+  it('knows a module by its digest once any job with that code was fetched', async () => {
+    const { calls, fetch } = manualFetch();
+    const sources = new JobSources(fetch);
+    expect(sources.module('d')).toBeUndefined();
+    const fetching = sources.get('job-a');
+    expect(sources.module('d')).toBeUndefined();
+    calls[0]!.answer({ ok: true, value: { ...job('job-a', 'wc'), source: 'export function map() {}' } });
+    await fetching;
+    // A second job with the same code: its tasks need not wait for its own fetch.
+    expect(sources.module('d')).toEqual({ digest: 'd', source: 'export function map() {}' });
+    expect(sources.module('other')).toBeUndefined();
+  });
 });

@@ -4,7 +4,8 @@
  * in-process calls in Node (`InProcessExecutor`).
  */
 import { taskFailure } from '../shared/errors.ts';
-import type { JobSourceReply, TaskAssignment, TaskOutput } from '../shared/protocol.ts';
+import type { TaskAssignment, TaskOutput } from '../shared/protocol.ts';
+import type { JobModuleSource } from './job-sources.ts';
 import { TaskRunError } from './task-error.ts';
 
 export interface TaskExecutor {
@@ -18,7 +19,7 @@ export interface TaskExecutor {
    * the executor unusable. May move (detach) the assignment's input buffers rather than
    * copy them.
    */
-  run(assignment: TaskAssignment, job: JobSourceReply, signal: AbortSignal): Promise<TaskOutput>;
+  run(assignment: TaskAssignment, job: JobModuleSource, signal: AbortSignal): Promise<TaskOutput>;
   /**
    * Tasks handed to `run` that wait for a free slot and have not started: what a pausing
    * volunteer can give back untouched. Absent: every task starts when handed over.

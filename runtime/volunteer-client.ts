@@ -29,7 +29,7 @@ import { packReports, unpackTaskBatch, type TaskEnd } from '../shared/task-batch
 import { describeFailure } from './coordinator-call.ts';
 import { CoordinatorConnection } from './coordinator-connection.ts';
 import { startTimerHeartbeat, type StartHeartbeat } from './heartbeat.ts';
-import { JobSources } from './job-sources.ts';
+import { JobSources, type JobModuleSource } from './job-sources.ts';
 import { ReportQueue, type ReportOutcome } from './report-queue.ts';
 import { RunningTasks, type RunningTask } from './running-tasks.ts';
 import { toTaskError, truncate } from './task-error.ts';
@@ -292,16 +292,21 @@ export class VolunteerClient {
 
   async #run(task: RunningTask): Promise<void> {
     const { assignment, controller } = task;
-    let job: JobSourceReply;
-    try {
-      job = await this.#jobs.get(assignment.jobId);
-    } catch (error) {
-      if (!this.#wanted(task)) return;
-      await this.#reportFailure(task, taskFailure('JobSourceUnavailable', `could not fetch the source of job ${assignment.jobId}: ${toTaskError(error).message}`));
-      return;
+    const fetching = this.#jobs.get(assignment.jobId);
+    // Code already here for another job (a pipeline's next step, a resubmission): the task
+    // starts now, and the job's name reaches the page when its own fetch answers.
+    let job: JobModuleSource | undefined = this.#jobs.module(assignment.sourceDigest);
+    if (job) {
+      fetching.then((reply) => this.#showJob(task, reply), () => {});
+    } else {
+      try {
+        job = this.#showJob(task, await fetching);
+      } catch (error) {
+        if (!this.#wanted(task)) return;
+        await this.#reportFailure(task, taskFailure('JobSourceUnavailable', `could not fetch the source of job ${assignment.jobId}: ${toTaskError(error).message}`));
+        return;
+      }
     }
-    task.job = job;
-    this.#publish({});
 
     let output: TaskOutput;
     task.handedOver = true;
@@ -364,6 +369,13 @@ export class VolunteerClient {
       this.#setError(`the coordinator sent tasks that cannot be read: ${toTaskError(error).message}`);
       return [];
     }
+  }
+
+  /** The job a task belongs to, for the page (its name, its code to read); answers it. */
+  #showJob(task: RunningTask, job: JobSourceReply): JobSourceReply {
+    task.job = job;
+    this.#publish({});
+    return job;
   }
 
   /** A task ran on a worker for `ms` (its wait for a slot included, rarely more than nothing). */

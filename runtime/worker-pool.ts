@@ -22,8 +22,9 @@
 import * as Comlink from 'comlink';
 import { taskFailure } from '../shared/errors.ts';
 import { LIMITS } from '../shared/limits.ts';
-import type { Bytes, JobSourceReply, TaskAssignment, TaskOutput } from '../shared/protocol.ts';
+import type { Bytes, TaskAssignment, TaskOutput } from '../shared/protocol.ts';
 import type { BatchAnswer, JobWorkerApi, WorkerTask } from './job-worker-api.ts';
+import type { JobModuleSource } from './job-sources.ts';
 import { TaskRunError, toTaskError } from './task-error.ts';
 import { clampSlots, executorDisposed, taskRevoked, taskTimedOut, type TaskExecutor } from './task-executor.ts';
 
@@ -74,7 +75,7 @@ interface Interruption {
 /** A task handed to `run`, until it settles. */
 interface PendingTask {
   readonly assignment: TaskAssignment;
-  readonly job: JobSourceReply;
+  readonly job: JobModuleSource;
   readonly signal: AbortSignal;
   /** Runs in a batch of its own: a batch it was in timed out or crashed. */
   solo: boolean;
@@ -116,7 +117,7 @@ export class WorkerPool implements TaskExecutor {
    * turn. The task's input buffers are transferred to the worker, so they are detached
    * afterwards. The deadline counts from when a worker takes the batch.
    */
-  run(assignment: TaskAssignment, job: JobSourceReply, signal: AbortSignal): Promise<TaskOutput> {
+  run(assignment: TaskAssignment, job: JobModuleSource, signal: AbortSignal): Promise<TaskOutput> {
     if (this.#disposed) return Promise.reject(executorDisposed());
     if (signal.aborted) return Promise.reject(taskRevoked());
     return new Promise<TaskOutput>((resolve, reject) => {
@@ -334,7 +335,7 @@ export class WorkerPool implements TaskExecutor {
 }
 
 /** Loads the job module into the worker if needed, then runs the tasks there, one answer each. */
-async function callWorker(handle: WorkerHandle, job: JobSourceReply, assignments: TaskAssignment[]): Promise<BatchAnswer> {
+async function callWorker(handle: WorkerHandle, job: JobModuleSource, assignments: TaskAssignment[]): Promise<BatchAnswer> {
   if (!handle.loaded.has(job.digest)) {
     const loaded = await handle.api.load(job.digest, job.source);
     if (!loaded.ok) return { results: assignments.map(() => loaded), ms: 0 };
