@@ -9,8 +9,9 @@
  *      median of their lease-to-done times is issue 13's latency target (< 5 ms);
  *   2. one worker saturated: the same tab, --latency-tasks tasks (default 2,000) in one job;
  *      a worker holds two batches, so a task's lease-to-done time includes its wait there;
- *   3. saturated: --tabs tabs (default 4) with their default worker count, --tasks tasks
- *      (default 100,000).
+ *   3. saturated: --tabs tabs (default 4) of one browser, asking for 2 workers each and
+ *      sharing the machine's cores as a volunteer's tabs do (--tab-profiles: a browser
+ *      profile per tab instead, each running its 2 workers), --tasks tasks (default 100,000).
  * For each: tasks per second from just before `POST /api/jobs` to the job's finish as the
  * coordinator clocked it (`finishedAtMs`), the map phase alone to the job first seen
  * reducing (polled every 25 ms, growing to 500 ms on long runs), and the median,
@@ -20,7 +21,7 @@
  * another: the unsaturated median is about two task turns, and wall / tasks gives one turn.
  * The result is checked: key k counts the records v with v % 100 = k.
  *
- * Flags: --tasks N, --latency-tasks N, --latency-jobs N, --tabs N, --timeout S (default 600),
+ * Flags: --tasks N, --latency-tasks N, --latency-jobs N, --tabs N, --tab-profiles, --timeout S (default 600),
  * --store sqlite|memory, --cpu-prof (profile the coordinator into bench/.cache/profiles/),
  * --tab-prof (profile one tab's main thread during the saturated run, same place).
  * Results: bench/.cache/dispatch.json.
@@ -197,6 +198,7 @@ async function main(): Promise<void> {
   const store = flags.has('store') ? flags.string('store', 'sqlite') : undefined;
   const cpuProf = flags.has('cpu-prof');
   const tabProf = flags.has('tab-prof');
+  const oneBrowser = !flags.has('tab-profiles');
   flags.rejectUnknown();
   checkBrowserSetup();
 
@@ -208,7 +210,7 @@ async function main(): Promise<void> {
   let latency: { jobs: number; mapMs: Durations } | undefined;
   try {
     console.log(`dispatch: one tab with one worker, ${latencyJobs} jobs of one task, one after another (not saturated)...`);
-    browser = await openTabs(coordinator.url, 1, 1);
+    browser = await openTabs(coordinator.url, 1, 1, { oneBrowser });
     let cluster = await waitForCluster(api, 1, 30_000, 1, true);
     latency = await measureLatency(api, latencyJobs, timeoutMs);
     console.log(`dispatch: one tab with one worker, ${latencyTasks} tasks in one job (one worker saturated)...`);
@@ -217,7 +219,9 @@ async function main(): Promise<void> {
     console.log(`dispatch: ${tabs} tabs, ${tasks} tasks (saturated)...`);
     await browser.pages[0]!.getByTestId('worker-count').fill('2');
     for (let i = 1; i < tabs; i++) await browser.open();
-    cluster = await waitForCluster(api, tabs, 30_000, tabs * 2);
+    // Tabs of one browser share its cores: a worker per core between them, not two per tab.
+    const cores = oneBrowser ? await browser.pages[0]!.evaluate(() => navigator.hardwareConcurrency || 2) : Number.POSITIVE_INFINITY;
+    cluster = await waitForCluster(api, tabs, 30_000, Math.min(cores, tabs * 2));
     const tabProfile = tabProf ? { page: browser.pages[1] ?? browser.pages[0]!, file: path.join(CACHE_DIR, 'profiles', `dispatch-tab-${tasks}-${Date.now()}.cpuprofile`) } : undefined;
     runs.push(await runJob(api, coordinator, `${tabs} tabs, ${cluster.slots} workers: saturated`, tasks, cluster, timeoutMs, tabProfile));
     if (tabProfile) console.log(`tab profile: ${path.relative(repoRoot, tabProfile.file)}`);

@@ -47,6 +47,7 @@ const ROUTES: Record<string, Bench[]> = {
   'latency-jobs': ['dispatch'],
   'dispatch-tabs': ['dispatch'],
   'tab-prof': ['dispatch'],
+  'tab-profiles': ['word-count', 'dispatch'],
   volunteers: ['crowd'],
   processes: ['crowd'],
   'tasks-per-volunteer': ['crowd'],
@@ -58,7 +59,7 @@ const ROUTES: Record<string, Bench[]> = {
 };
 /** Flags renamed on their way to the benchmark they belong to. */
 const RENAMED: Record<string, string> = { 'dispatch-tabs': 'tabs', 'alone-tasks': 'tasks', 'alone-mb': 'mb' };
-const SWITCHES = new Set(['curve', 'skip-main', 'cpu-prof', 'tab-prof']);
+const SWITCHES = new Set(['curve', 'skip-main', 'cpu-prof', 'tab-prof', 'tab-profiles']);
 
 /** Splits `argv` (flags only) into each benchmark's own. */
 export function routeFlags(argv: readonly string[]): Record<Bench, string[]> {
