@@ -6,7 +6,7 @@
 import { joinJsonArray } from '../../shared/byte-packing.ts';
 import { TabreduceError } from '../../shared/errors.ts';
 import type { MapInputPayload, ReduceAssignment, TaskAssignment, TaskOutput } from '../../shared/protocol.ts';
-import { decodeMapInput, payloadBytes, toPayload } from '../map-input.ts';
+import { decodeMapInput, payloadBytes, rangeMapInput, toPayload } from '../map-input.ts';
 import type { JobRecord, JobStore, TaskRecord } from '../store/job-store.ts';
 import { checkMapOutput, checkReduceOutput } from '../task-output.ts';
 
@@ -25,7 +25,7 @@ export function leasedTask(store: JobStore, job: JobRecord, task: TaskRecord, le
     const blocks = joinJsonArray(store.getPartitionBlocks(job.id, task.index));
     return { leased: { assignment: { ...base, kind: 'reduce', partition: task.index, blocks } }, bytes: blocks.byteLength };
   }
-  const source = decodeMapInput(store.getMapInput(job.id, task.index));
+  const source = decodeMapInput(job.range ? rangeMapInput(job.range, task.index) : store.getMapInput(job.id, task.index));
   return { leased: { assignment: { ...base, kind: 'map', partitions: job.reducers }, input: toPayload(source) }, bytes: payloadBytes(source) };
 }
 
