@@ -88,15 +88,15 @@ function main(): void {
     for (const mapTasks of [1_000, 100_000]) {
       both(`insertJob, ${mapTasks.toLocaleString('en')} map tasks, 100 B inputs`, 'ms', (store, name) =>
         time(() => {
-          const { job, tasks, inputs } = makeJob(`${name}-${jobs++}`, mapTasks, 100);
-          store.insertJob(job, tasks, inputs);
+          const { job, inputs } = makeJob(`${name}-${jobs++}`, mapTasks, 100);
+          store.insertJob(job, inputs);
         }, mapTasks > 10_000 ? 1 : 3),
       );
     }
     both('insertJob, 20 map tasks of 1 MiB (a 20 MB text job)', 'ms', (store, name) =>
       time(() => {
-        const { job, tasks, inputs } = makeJob(`${name}-${jobs++}`, 20, 1024 * 1024);
-        store.insertJob(job, tasks, inputs);
+        const { job, inputs } = makeJob(`${name}-${jobs++}`, 20, 1024 * 1024);
+        store.insertJob(job, inputs);
       }),
     );
 
@@ -104,7 +104,7 @@ function main(): void {
     const saves = 100_000;
     both('saveTask', 'calls/s', (store, name) => {
       const { job, tasks, inputs } = makeJob(`${name}-saves`, 1_000, 100);
-      store.insertJob(job, tasks, inputs);
+      store.insertJob(job, inputs);
       const policy = { maxAttempts: 4, backoffMs: () => 0, replication: 1, maxAnswers: 1 };
       const states: TaskState[] = [];
       const leased = transitionTask(
@@ -130,8 +130,8 @@ function main(): void {
     const written = (mapCalls * PARTITIONS * BLOCK_BYTES) / MB;
     const blockJob = (name: string) => `${name}-blocks`;
     both(`putMapOutput, ${PARTITIONS} x 64 KB per call, ${written.toFixed(0)} MB`, 'MB/s', (store, name) => {
-      const { job, tasks, inputs } = makeJob(blockJob(name), mapCalls, 100);
-      store.insertJob({ ...job, reducers: PARTITIONS }, tasks, inputs);
+      const { job, inputs } = makeJob(blockJob(name), mapCalls, 100);
+      store.insertJob({ ...job, reducers: PARTITIONS }, inputs);
       const ms = time(() => {
         for (let mapIndex = 0; mapIndex < mapCalls; mapIndex++) store.putMapOutput(job.id, mapIndex, Array.from({ length: PARTITIONS }, () => block));
       }, 1);
@@ -147,8 +147,8 @@ function main(): void {
     both('deleteIntermediate of that job', 'ms', (store, name) => time(() => store.deleteIntermediate(blockJob(name)), 1));
     // The pages freed above are reused: the file should not grow for a second job as large.
     both(`putMapOutput again, another job, ${written.toFixed(0)} MB`, 'MB/s', (store, name) => {
-      const { job, tasks, inputs } = makeJob(`${blockJob(name)}-again`, mapCalls, 100);
-      store.insertJob({ ...job, reducers: PARTITIONS }, tasks, inputs);
+      const { job, inputs } = makeJob(`${blockJob(name)}-again`, mapCalls, 100);
+      store.insertJob({ ...job, reducers: PARTITIONS }, inputs);
       const ms = time(() => {
         for (let mapIndex = 0; mapIndex < mapCalls; mapIndex++) store.putMapOutput(job.id, mapIndex, Array.from({ length: PARTITIONS }, () => block));
       }, 1);

@@ -12,7 +12,7 @@ import { LIMITS } from '../shared/limits.ts';
 import type { DiskSpace } from './disk-space.ts';
 import { readBoundedBody } from './bounded-body.ts';
 import type { InputFiles } from './input-files.ts';
-import { planJob } from './job-planner.ts';
+import { planJobInTurns } from './job-planner.ts';
 import { sendResult } from './result-response.ts';
 import type { Scheduler } from './scheduler/scheduler.ts';
 
@@ -36,6 +36,12 @@ export interface HttpApiOptions {
   now: () => number;
   log: (message: string) => void;
 }
+
+/**
+ * Map inputs from which a submission is worth a line when its storing starts: it takes a
+ * while (about a second per 100,000, other work going on between its pieces).
+ */
+const SLOW_SUBMIT_INPUTS = 10_000;
 
 type Handler = (request: IncomingMessage, response: ServerResponse, params: { id?: string; query: URLSearchParams }) => Promise<void> | void;
 
@@ -96,19 +102,16 @@ export function createHttpApi(scheduler: Scheduler, options: HttpApiOptions) {
     const parsed = jobSubmissionSchema.safeParse(body);
     if (!parsed.success) throw new TabreduceError('BAD_REQUEST', describeZodError(parsed.error));
     const jobId = options.newJobId();
-    let plan;
+    let job;
+    // Planned and stored a slice of the event loop at a time, so that a job of 250,000 map
+    // tasks blocks nobody else; it is in no list until stored, and the 201 follows its commit.
     try {
-      plan = planJob(parsed.data, { jobId, files: options.files, defaultReplication: options.defaultReplication, maxMessageBytes: options.maxMessageBytes });
+      const plan = await planJobInTurns(parsed.data, { jobId, files: options.files, defaultReplication: options.defaultReplication, maxMessageBytes: options.maxMessageBytes });
+      if (plan.mapInputs.length >= SLOW_SUBMIT_INPUTS) options.log(`job ${jobId} "${plan.name}": storing ${plan.mapInputs.length} map inputs`);
+      job = await scheduler.submitInTurns(plan, options.now());
     } catch (error) {
-      options.files.release(jobId);
-      throw error;
-    }
-    const job = scheduler.submit(plan, options.now());
-    try {
-      await options.stored();
-    } catch (error) {
-      // The failed commit took the job back to what the store holds, which is normally nothing.
-      if (!scheduler.getJob(job.id)) options.files.release(job.id);
+      // Refused, or its commit failed: nothing of the job is stored, and its uploads are let go.
+      if (!scheduler.getJob(jobId)) options.files.release(jobId);
       throw error;
     }
     options.log(`job ${job.id} "${job.name}" submitted: ${job.mapTasks} map tasks, ${job.reducers} reduce tasks`);

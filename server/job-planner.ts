@@ -1,6 +1,11 @@
 /**
  * Turns a submission into a plan: its map tasks' inputs and R. Everything a submitter
  * can get wrong beyond the schema is caught here, before anything is stored.
+ *
+ * Planning 250,000 map tasks is long work (encoding a records input of that many tasks
+ * took 0.7 s), so it is written in steps (server/turns.ts): `planJobInTurns` lets the
+ * coordinator serve others between them, `planJob` runs them at once. A range input is
+ * planned in constant time: its tasks' inputs follow from the range, and are not stored.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { TabreduceError } from '../shared/errors.ts';
@@ -9,14 +14,15 @@ import {
   defaultRecordsPerTask,
   defaultReducers,
   type JobSubmission,
-  type MapTaskInput,
   type UploadedFileRef,
 } from '../shared/job.ts';
 import { checkJobSource } from '../shared/job-source.ts';
 import { LIMITS } from '../shared/limits.ts';
-import { inputBytes, splitInput, utf8Length } from '../shared/split.ts';
-import { missingUpload, sliceAtLines, type InputFiles } from './input-files.ts';
-import { encodeInlineMapInput, encodeMapInput, JSON_HEADER_BYTES, TEXT_HEADER_BYTES, type MapInputSource } from './map-input.ts';
+import { splitAtLines, utf8Length } from '../shared/split.ts';
+import { missingUpload, sliceAtLinesInSteps, type FileSlice, type InputFiles } from './input-files.ts';
+import { encodeInlineMapInput, encodeMapInput, JSON_HEADER_BYTES, TEXT_HEADER_BYTES } from './map-input.ts';
+import type { RangeSplit } from './store/job-store.ts';
+import { runInTurns, runNow, type Steps } from './turns.ts';
 
 export interface JobPlan {
   id: string;
@@ -32,7 +38,11 @@ export interface JobPlan {
   /** The secret that picks the spot-checked tasks; only with a spot check. */
   spotCheckSalt?: string;
   inputBytes: number;
-  /** Each map task's input in its stored form (see map-input.ts), in task order. */
+  /** M, the number of map tasks. */
+  mapTasks: number;
+  /** For a range input, how it is cut: each task's input follows from it, so `mapInputs` is empty. */
+  range?: RangeSplit;
+  /** Each map task's input in its stored form (see map-input.ts), in task order; empty for a range. */
   mapInputs: Uint8Array[];
 }
 
@@ -64,10 +74,24 @@ const ASSIGNMENT_ENVELOPE_BYTES = 16 * 1024;
 interface PlannedInput {
   tasks: number;
   bytes: number;
-  mapInputs: () => Uint8Array[];
+  range?: RangeSplit;
+  mapInputs: () => Steps<Uint8Array[]>;
 }
 
+/** Map tasks encoded between two yields: a few hundred microseconds of work. */
+const TASKS_PER_STEP = 256;
+
+/** Plans a job at once (tests, and anyone planning small jobs); see planJobInTurns. */
 export function planJob(submission: JobSubmission, context: PlanContext): JobPlan {
+  return runNow(planSteps(submission, context));
+}
+
+/** Plans a job a slice of the event loop at a time, so that a large one blocks no one. */
+export function planJobInTurns(submission: JobSubmission, context: PlanContext): Promise<JobPlan> {
+  return runInTurns(planSteps(submission, context));
+}
+
+function* planSteps(submission: JobSubmission, context: PlanContext): Steps<JobPlan> {
   const check = checkJobSource(submission.source);
   if (!check.ok) {
     const where = check.line ? ` (line ${check.line}, column ${check.column})` : '';
@@ -82,8 +106,8 @@ export function planJob(submission: JobSubmission, context: PlanContext): JobPla
   const taskLimit = taskLimitOf(context.maxMessageBytes, splitBytes);
   const planned =
     submission.input.kind === 'files'
-      ? planFiles(submission.input.files, splitBytes, taskLimit, context)
-      : planInline(submission, splitBytes, taskLimit);
+      ? yield* planFiles(submission.input.files, splitBytes, taskLimit, context)
+      : yield* planInline(submission, splitBytes, taskLimit);
   if (planned.tasks === 0) {
     throw new TabreduceError('BAD_INPUT', 'the input is empty: every file has no text');
   }
@@ -94,19 +118,21 @@ export function planJob(submission: JobSubmission, context: PlanContext): JobPla
     );
   }
   // Last: a submission refused above leaves its uploads where they were, free for the next try.
-  const mapInputs = planned.mapInputs();
+  const mapInputs = yield* planned.mapInputs();
   return {
     id: context.jobId,
     name: submission.name,
     source: submission.source,
     sourceDigest: digestSource(submission.source),
-    reducers: submission.reducers ?? defaultReducers(mapInputs.length),
+    reducers: submission.reducers ?? defaultReducers(planned.tasks),
     maxAttempts: submission.maxAttempts ?? JOB_DEFAULTS.maxAttempts,
     replication,
     ...(submission.submitter ? { submitter: submission.submitter } : {}),
     spotCheck,
     ...(spotCheck > 0 ? { spotCheckSalt: randomBytes(16).toString('hex') } : {}),
     inputBytes: planned.bytes,
+    mapTasks: planned.tasks,
+    ...(planned.range ? { range: planned.range } : {}),
     mapInputs,
   };
 }
@@ -145,74 +171,125 @@ function checkTextSplit(limit: TaskLimit, fileName: string, keyBytes: number, pi
   throw limit.refuse(`splitBytes ${limit.splitBytes}`, bytes, `lower splitBytes to at most ${limit.maxBytes - keyBytes}`);
 }
 
-function planInline(submission: JobSubmission, splitBytes: number, limit: TaskLimit): PlannedInput {
+function* planInline(submission: JobSubmission, splitBytes: number, limit: TaskLimit): Steps<PlannedInput> {
   const input = submission.input;
-  if (input.kind === 'files') throw new Error('planInline takes inline inputs only');
-  if (input.kind === 'range' || input.kind === 'records') {
-    // Checked before splitting so an absurd count is refused without allocating its tasks.
-    const count = input.kind === 'range' ? input.to - input.from : input.records.length;
-    const tasks = Math.ceil(count / (submission.recordsPerTask ?? defaultRecordsPerTask(count)));
-    if (tasks > LIMITS.mapTasks) {
-      throw new TabreduceError('BAD_INPUT', `this ${input.kind} input makes ${tasks} map tasks; the limit is ${LIMITS.mapTasks}: raise recordsPerTask`);
+  switch (input.kind) {
+    case 'files':
+      throw new Error('planInline takes inline inputs only');
+    case 'range': {
+      const count = input.to - input.from;
+      const recordsPerTask = submission.recordsPerTask ?? defaultRecordsPerTask(count);
+      const tasks = countTasks(input.kind, count, recordsPerTask);
+      return { tasks, bytes: 0, range: { from: input.from, to: input.to, recordsPerTask }, mapInputs: inHand([]) };
+    }
+    case 'records': {
+      const { records } = input;
+      const recordsPerTask = submission.recordsPerTask ?? defaultRecordsPerTask(records.length);
+      const tasks = countTasks(input.kind, records.length, recordsPerTask);
+      const mapInputs: Uint8Array[] = new Array(tasks);
+      // The records' JSON as one array: its brackets and the commas between records, then
+      // each record's JSON, read off its task's encoding (stringifying it all again took
+      // 30 to 50 ms for 250,000 records).
+      let bytes = 2 + Math.max(0, records.length - 1);
+      for (let task = 0; task < tasks; task++) {
+        const first = task * recordsPerTask;
+        const slice = records.slice(first, first + recordsPerTask);
+        const stored = encodeInlineMapInput({ kind: 'records', records: slice });
+        const taskBytes = stored.byteLength - JSON_HEADER_BYTES;
+        if (taskBytes > limit.maxBytes) {
+          throw slice.length === 1
+            ? limit.refuse(`record ${first}`, taskBytes, 'a record travels whole, so send a smaller one (or upload text with POST /api/files)')
+            : limit.refuse(`${slice.length} records from record ${first}`, taskBytes, 'lower recordsPerTask');
+        }
+        bytes += taskBytes - RECORDS_WRAPPER_BYTES - 2 - (slice.length - 1);
+        mapInputs[task] = stored;
+        if (task % TASKS_PER_STEP === TASKS_PER_STEP - 1) yield;
+      }
+      return { tasks, bytes, mapInputs: inHand(mapInputs) };
+    }
+    case 'texts': {
+      // A text split is at least LIMITS.minSplitBytes, so a JSON body of texts makes far
+      // fewer tasks than records can; each split is a step of its own.
+      const mapInputs: Uint8Array[] = [];
+      let bytes = 0;
+      for (const file of input.files) {
+        const keyBytes = utf8Length(file.name);
+        let at = 0;
+        for (const piece of splitAtLines(file.text, splitBytes)) {
+          const stored = encodeInlineMapInput({ kind: 'text', key: file.name, text: piece });
+          const pieceBytes = stored.byteLength - TEXT_HEADER_BYTES - keyBytes;
+          checkTextSplit(limit, file.name, keyBytes, pieceBytes, at);
+          at += pieceBytes;
+          mapInputs.push(stored);
+          yield;
+        }
+        bytes += at;
+      }
+      return { tasks: mapInputs.length, bytes, mapInputs: inHand(mapInputs) };
+    }
+    default: {
+      const unreachable: never = input;
+      return unreachable;
     }
   }
-  const taskInputs = splitInput(input, {
-    splitBytes,
-    ...(submission.recordsPerTask !== undefined ? { recordsPerTask: submission.recordsPerTask } : {}),
-  });
-  const textOffsets = new Map<string, number>();
-  let recordsBefore = 0;
-  const mapInputs = taskInputs.map((taskInput: MapTaskInput): Uint8Array => {
-    const stored = encodeInlineMapInput(taskInput);
-    if (taskInput.kind === 'text') {
-      const keyBytes = utf8Length(taskInput.key);
-      const pieceBytes = stored.byteLength - TEXT_HEADER_BYTES - keyBytes;
-      const at = textOffsets.get(taskInput.key) ?? 0;
-      checkTextSplit(limit, taskInput.key, keyBytes, pieceBytes, at);
-      textOffsets.set(taskInput.key, at + pieceBytes);
-    } else if (taskInput.kind === 'records') {
-      const taskBytes = stored.byteLength - JSON_HEADER_BYTES;
-      if (taskBytes > limit.maxBytes) {
-        throw taskInput.records.length === 1
-          ? limit.refuse(`record ${recordsBefore}`, taskBytes, 'a record travels whole, so send a smaller one (or upload text with POST /api/files)')
-          : limit.refuse(`${taskInput.records.length} records from record ${recordsBefore}`, taskBytes, 'lower recordsPerTask');
-      }
-      recordsBefore += taskInput.records.length;
-    }
-    return stored;
-  });
-  return { tasks: mapInputs.length, bytes: inputBytes(input), mapInputs: () => mapInputs };
+}
+
+/** What `{"kind":"records","records":[...]}` adds around the records' array, in bytes. */
+const RECORDS_WRAPPER_BYTES = JSON.stringify({ kind: 'records', records: [] }).length - 2;
+
+/** Map tasks of a records or range input, refused before any is made when past the limit. */
+function countTasks(kind: 'range' | 'records', count: number, recordsPerTask: number): number {
+  const tasks = Math.ceil(count / recordsPerTask);
+  if (tasks > LIMITS.mapTasks) {
+    throw new TabreduceError('BAD_INPUT', `this ${kind} input makes ${tasks} map tasks; the limit is ${LIMITS.mapTasks}: raise recordsPerTask`);
+  }
+  return tasks;
+}
+
+/** Inputs encoded already, as planned inputs give them. */
+function inHand(mapInputs: Uint8Array[]): () => Steps<Uint8Array[]> {
+  return function* () {
+    return mapInputs;
+  };
 }
 
 /**
  * Finds and cuts each upload at line ends, reading only around the cuts, and checks each
  * cut; the uploads are claimed (moved under the job) only by `mapInputs`.
  */
-function planFiles(refs: UploadedFileRef[], splitBytes: number, limit: TaskLimit, context: PlanContext): PlannedInput {
+function* planFiles(refs: UploadedFileRef[], splitBytes: number, limit: TaskLimit, context: PlanContext): Steps<PlannedInput> {
   const files = context.files;
   if (!files) throw new TabreduceError('NOT_SUPPORTED', 'this coordinator takes no uploaded files');
   const named = new Set<string>();
   let slicesSoFar = 0;
-  const uploads = refs.map((ref) => {
+  const uploads: { ref: UploadedFileRef; found: { path: string; bytes: number }; key: string; slices: FileSlice[] }[] = [];
+  for (const ref of refs) {
     if (named.has(ref.fileId)) throw new TabreduceError('BAD_INPUT', `upload ${ref.fileId} is named twice: each upload feeds one job once`);
     named.add(ref.fileId);
     const found = files.find(ref.fileId);
     if (!found) throw new TabreduceError('BAD_INPUT', missingUpload(ref.fileId));
-    const slices = sliceAtLines(found.path, splitBytes, Math.max(0, LIMITS.mapTasks - slicesSoFar));
+    const key = ref.name ?? found.name;
+    const slices = yield* sliceAtLinesInSteps(found.path, splitBytes, Math.max(0, LIMITS.mapTasks - slicesSoFar));
     slicesSoFar += slices.length;
-    return { ref, found, key: ref.name ?? found.name, slices };
-  });
-  for (const { key, slices } of uploads) {
     const keyBytes = utf8Length(key);
     for (const slice of slices) checkTextSplit(limit, key, keyBytes, slice.length, slice.offset);
+    uploads.push({ ref, found, key, slices });
+    yield;
   }
-  const sourcesAt = (paths: string[]) =>
-    uploads.flatMap(({ key, slices }, index) =>
-      slices.map((slice): MapInputSource => ({ format: 'file', key, path: paths[index]!, offset: slice.offset, length: slice.length })),
-    );
   return {
-    tasks: uploads.reduce((sum, { slices }) => sum + slices.length, 0),
+    tasks: slicesSoFar,
     bytes: uploads.reduce((sum, { found }) => sum + found.bytes, 0),
-    mapInputs: () => sourcesAt(uploads.map(({ ref }, index) => files.claim(ref.fileId, context.jobId, index).path)).map(encodeMapInput),
+    mapInputs: function* () {
+      const mapInputs: Uint8Array[] = [];
+      for (const [index, { ref, key, slices }] of uploads.entries()) {
+        const { path } = files.claim(ref.fileId, context.jobId, index);
+        for (const slice of slices) {
+          mapInputs.push(encodeMapInput({ format: 'file', key, path, offset: slice.offset, length: slice.length }));
+          if (mapInputs.length % TASKS_PER_STEP === 0) yield;
+        }
+        yield;
+      }
+      return mapInputs;
+    },
   };
 }

@@ -13,6 +13,7 @@ import type { MapTaskInput } from '../shared/job.ts';
 import type { MapInputPayload } from '../shared/protocol.ts';
 import { utf8Length } from '../shared/split.ts';
 import { readSlice } from './input-files.ts';
+import type { RangeSplit } from './store/job-store.ts';
 
 export type MapInputSource =
   | { format: 'json'; bytes: Uint8Array }
@@ -57,6 +58,16 @@ export function encodeInlineMapInput(task: MapTaskInput): Uint8Array {
   new DataView(head.buffer).setUint32(0, key.length);
   head.set(key, 4);
   return withText(TEXT_TAG, head, task.text);
+}
+
+/**
+ * Map task `index`'s input of a range job, in stored form, computed rather than read: the
+ * same bytes its row held when ranges were stored, at no cost to the store (a lease read
+ * its row, and a 100,000-task submission wrote 100,000 of them).
+ */
+export function rangeMapInput(range: RangeSplit, index: number): Uint8Array {
+  const from = range.from + index * range.recordsPerTask;
+  return encodeInlineMapInput({ kind: 'range', from, to: Math.min(range.to, from + range.recordsPerTask) });
 }
 
 export function decodeMapInput(stored: Uint8Array): MapInputSource {

@@ -44,9 +44,9 @@ export interface Pick {
  * may run (a vote needs distinct volunteers).
  */
 export function leasableNow(view: DispatchView, run: JobRun, nowMs: number, volunteerId?: string): (index: number) => boolean {
-  const tasks = run.tasks[currentPhase(run)];
+  const phase = currentPhase(run);
   return (index) => {
-    const task = tasks[index]!;
+    const task = run.tasks.at(phase, index);
     return wantsCopy(task.state, nowMs, view.policy(run, task)) && (volunteerId === undefined || mayRunCopy(task.state, volunteerId));
   };
 }
@@ -74,7 +74,7 @@ export function takeTask(view: DispatchView, volunteerId: string, nowMs: number)
   }
   if (!best) return undefined;
   const index = best.queue.takeFirst(leasableNow(view, best, nowMs, volunteerId))!;
-  return { run: best, task: best.tasks[currentPhase(best)][index]! };
+  return { run: best, task: best.tasks.at(currentPhase(best), index) };
 }
 
 /**

@@ -2,10 +2,11 @@
  * Restart recovery: a job found in the store at start-up, indexed again. Leases did
  * not survive the restart (no volunteer holds them now), so leased tasks go back to
  * pending, with the attempts of those leases given back (`requeue` in shared/task.ts):
- * otherwise every restart would bring a job nearer to failing. Nothing else needs
- * repair: a job's phase is derived from its task counts, and a job's last reduce
- * output, its result and its success are stored in one synchronous turn, so one commit
- * holds all three or none.
+ * otherwise every restart would bring a job nearer to failing. A task the store never
+ * saved is pending, never started (indexJob). Nothing else needs repair: a job's phase
+ * is derived from its task counts, a job's last reduce output, its result and its
+ * success are stored in one synchronous turn, so one commit holds all three or none,
+ * and a job whose submission a crash cut short is not in the store at all (beginJob).
  */
 import { isTerminal, upgradeJobState } from '../../shared/job-lifecycle.ts';
 import { transitionTask, TaskTransitionError } from '../../shared/task.ts';

@@ -25,7 +25,8 @@ import type { JobRecord, JobStore, TaskRecord } from '../store/job-store.ts';
 import { mergeReduceOutputs, type StoredResult } from '../result-data.ts';
 import { outputDigest } from '../verification.ts';
 import { anyLeasable, DEFAULT_BACKUP_POLICY, pickBackup, takeTask, type DispatchView } from './dispatch.ts';
-import { countDone, countVote, expiredJobIds, indexJob, jobRecordOf, newTasks, queueOfPending, recordAttempt, type JobRun } from './job-run.ts';
+import { JobIntake } from './job-intake.ts';
+import { countDone, countVote, expiredJobIds, queueOfPending, recordAttempt, type JobRun } from './job-run.ts';
 import { LeaseTable } from './lease-table.ts';
 import { recoverRun } from './recovery.ts';
 import { DEFAULT_MAX_STRIKES, Reputations } from './reputation.ts';
@@ -52,6 +53,7 @@ export class Scheduler {
   readonly #reputations: Reputations;
   readonly #policies: TaskPolicies;
   readonly #dispatch: DispatchView;
+  readonly #intake: JobIntake;
 
   constructor(
     private readonly store: JobStore,
@@ -60,6 +62,12 @@ export class Scheduler {
   ) {
     this.#reputations = new Reputations(options.maxStrikes ?? DEFAULT_MAX_STRIKES);
     this.#policies = new TaskPolicies(options.backoffMs);
+    // A submitted job goes live in the turn its last piece is written (job-intake.ts).
+    this.#intake = new JobIntake(store, (jobId) => this.#runs.has(jobId), (run) => {
+      this.#runs.set(run.job.id, run);
+      this.#wake(run.job.mapTasks);
+      this.listener.changed();
+    });
     const runs = this.#runs;
     const policies = this.#policies;
     this.#dispatch = {
@@ -77,15 +85,14 @@ export class Scheduler {
 
   // ── Jobs ────────────────────────────────────────────────────────────────────────
 
+  /** Adds a job in one go (tests, small jobs); written, not committed: a "stored" answer waits on `store.durable()`. */
   submit(plan: JobPlan, nowMs: number): JobRecord {
-    if (this.#runs.has(plan.id)) throw new TabreduceError('CONFLICT', `job ${plan.id} exists already`);
-    const job = jobRecordOf(plan, nowMs);
-    const tasks = newTasks(job);
-    this.store.insertJob(job, tasks, plan.mapInputs);
-    this.#runs.set(job.id, indexJob(job, tasks));
-    this.#wake(plan.mapInputs.length);
-    this.listener.changed();
-    return job;
+    return this.#intake.submitNow(plan, nowMs);
+  }
+
+  /** Adds a job a slice of the event loop at a time; resolves once it is committed (job-intake.ts). */
+  submitInTurns(plan: JobPlan, nowMs: number, turnMs?: number): Promise<JobRecord> {
+    return this.#intake.submitInTurns(plan, nowMs, turnMs);
   }
 
   cancel(jobId: string, nowMs: number): JobSummary {
@@ -113,7 +120,7 @@ export class Scheduler {
   getTasks(jobId: string): TaskSummary[] {
     this.store.flush();
     const run = this.#requireRun(jobId);
-    return [...run.tasks.map, ...run.tasks.reduce].map((task) => summarizeTask(task, run.pastAttempts.get(task.id)));
+    return [...run.tasks.all('map'), ...run.tasks.all('reduce')].map((task) => summarizeTask(task, run.pastAttempts.get(task.id)));
   }
 
   /**

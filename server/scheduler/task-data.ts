@@ -6,7 +6,7 @@
 import { joinJsonArray } from '../../shared/byte-packing.ts';
 import { TabreduceError } from '../../shared/errors.ts';
 import type { FetchedMapInput, MapInputPayload, ReduceAssignment, TaskAssignment, TaskOutput } from '../../shared/protocol.ts';
-import { decodeMapInput, payloadBytes, toPayload } from '../map-input.ts';
+import { decodeMapInput, payloadBytes, rangeMapInput, toPayload } from '../map-input.ts';
 import type { JobRecord, JobStore, TaskRecord } from '../store/job-store.ts';
 import { checkMapOutput, checkReduceOutput } from '../task-output.ts';
 
@@ -25,11 +25,16 @@ export function leasedTask(store: JobStore, job: JobRecord, task: TaskRecord, le
     const blocks = joinJsonArray(store.getPartitionBlocks(job.id, task.index));
     return { leased: { assignment: { ...base, kind: 'reduce', partition: task.index, blocks } }, bytes: blocks.byteLength };
   }
-  const source = decodeMapInput(store.getMapInput(job.id, task.index));
+  const source = storedMapInput(store, job, task);
   // A large split of an upload is fetched by the worker that maps it (GET /api/inputs/:lease),
   // so its bytes never pass through the volunteer's page; a small one rides in the batch.
   const input: LeasedTask['input'] = source.format === 'file' && source.length >= FETCHED_INPUT_BYTES ? { format: 'text', key: source.key, url: `/api/inputs/${encodeURIComponent(leaseToken)}` } : toPayload(source);
   return { leased: { assignment: { ...base, kind: 'map', partitions: job.reducers }, input }, bytes: payloadBytes(source) };
+}
+
+/** A map task's input as stored, or as computed from the job's range (a range input stores none). */
+function storedMapInput(store: JobStore, job: JobRecord, task: TaskRecord) {
+  return decodeMapInput(job.range ? rangeMapInput(job.range, task.index) : store.getMapInput(job.id, task.index));
 }
 
 /** Splits of uploads this large or larger are fetched by the volunteer rather than sent in its batch. */
@@ -37,7 +42,7 @@ export const FETCHED_INPUT_BYTES = 64 * 1024;
 
 /** The bytes of a leased map task's input, for GET /api/inputs/:lease: read now, from the store or the upload. */
 export async function leasedInputBytes(store: JobStore, job: JobRecord, task: TaskRecord): Promise<Uint8Array> {
-  const payload = await toPayload(decodeMapInput(store.getMapInput(job.id, task.index)));
+  const payload = await toPayload(storedMapInput(store, job, task));
   return payload.bytes instanceof Uint8Array ? payload.bytes : new Uint8Array(payload.bytes);
 }
 

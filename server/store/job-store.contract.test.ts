@@ -91,9 +91,18 @@ function tasksOf(record: JobRecord): TaskRecord[] {
 
 const inputsOf = (record: JobRecord) => Array.from({ length: record.mapTasks }, (_, index) => bytes(`${record.id} input ${index}`));
 
-/** Inserts a job with its tasks and inputs, and returns it. */
+/** Inserts a job with its inputs, and returns it. */
 function insert(store: JobStore, record: JobRecord): JobRecord {
-  store.insertJob(record, tasksOf(record), inputsOf(record));
+  store.insertJob(record, inputsOf(record));
+  return record;
+}
+
+/** Stores a job in pieces of `perPiece` map inputs, as a large submission is, and returns it. */
+function insertInPieces(store: JobStore, record: JobRecord, perPiece: number): JobRecord {
+  const inputs = inputsOf(record);
+  store.beginJob(record);
+  for (let first = 0; first < inputs.length; first += perPiece) store.putMapInputs(record.id, first, inputs.slice(first, first + perPiece));
+  store.finishJob(record.id);
   return record;
 }
 
@@ -138,6 +147,14 @@ describe.each(implementations)('JobStore contract: $name', ({ open }) => {
       expect(store.listJobs().map((record) => record.id)).toEqual(['job-c', 'job-a', 'job-b']);
     });
 
+    it('refuses a job whose inputs are not one per map task, unless it is a range, which has none', () => {
+      expect(() => store.insertJob(job('job-1', 3), inputsOf(job('job-1', 2)))).toThrow(/3 map tasks and 2 inputs/);
+      const range: JobRecord = { ...job('job-2', 4), inputBytes: 0, range: { from: 0, to: 10, recordsPerTask: 3 } };
+      store.insertJob(range, []);
+      expect(store.getJob('job-2')).toEqual(range);
+      expect(() => store.getMapInput('job-2', 0)).toThrow();
+    });
+
     it('updates a job state, and refuses to update a job it does not hold', () => {
       const record = insert(store, job('job-1'));
       const mapping: JobRecord = { ...record, state: { status: 'running', startedAtMs: 2000 } };
@@ -149,10 +166,9 @@ describe.each(implementations)('JobStore contract: $name', ({ open }) => {
   });
 
   describe('tasks', () => {
-    it('lists map tasks by index, then reduce tasks by index, whatever the insertion order', () => {
-      const record = job('job-1', 12, 11);
-      const tasks = tasksOf(record).reverse();
-      store.insertJob(record, tasks, inputsOf(record));
+    it('lists saved tasks, map tasks by index, then reduce tasks by index, whatever the order they were saved in', () => {
+      const record = insert(store, job('job-1', 12, 11));
+      for (const saved of tasksOf(record).reverse()) store.saveTask(saved);
       const listed = store.listTasks('job-1');
       expect(listed.map((t) => `${t.kind}${t.index}`)).toEqual([
         ...Array.from({ length: 12 }, (_, i) => `map${i}`),
@@ -161,23 +177,31 @@ describe.each(implementations)('JobStore contract: $name', ({ open }) => {
       expect(listed[0]).toEqual(task('job-1', 'map', 0));
     });
 
-    it('saves task states, each task on its own', () => {
+    it('lists no task of a new job: a task never saved is pending, and costs no row', () => {
+      insert(store, job('job-1', 3, 2));
+      expect(store.listTasks('job-1')).toEqual([]);
+    });
+
+    it('saves task states, each task on its own, and keeps the state saved, not what the record became since', () => {
       insert(store, job('job-1'));
-      store.saveTask(task('job-1', 'map', 1, retried));
+      const saved = task('job-1', 'map', 1, retried);
+      store.saveTask(saved);
       store.saveTask(task('job-1', 'reduce', 0, failed));
+      // The scheduler goes on changing its records; the store holds what was saved.
+      saved.state = initialTaskState();
       const byId = new Map(store.listTasks('job-1').map((t) => [t.id, t.state]));
       expect(byId.get('job-1/map/1')).toEqual(retried);
       expect(byId.get('job-1/reduce/0')).toEqual(failed);
-      expect(byId.get('job-1/map/0')).toEqual(initialTaskState());
-      expect(byId.get('job-1/reduce/1')).toEqual(initialTaskState());
+      expect([...byId.keys()]).toEqual(['job-1/map/1', 'job-1/reduce/0']);
     });
 
     it('keeps the tasks of different jobs apart', () => {
       insert(store, job('job-1'));
       insert(store, job('job-2', 1, 1));
       store.saveTask(task('job-2', 'map', 0, retried));
-      expect(store.listTasks('job-1').every((t) => t.jobId === 'job-1' && t.state.status === 'pending' && t.state.attemptsStarted === 0)).toBe(true);
-      expect(store.listTasks('job-2').map((t) => t.id)).toEqual(['job-2/map/0', 'job-2/reduce/0']);
+      store.saveTask(task('job-1', 'reduce', 1));
+      expect(store.listTasks('job-1').map((t) => t.id)).toEqual(['job-1/reduce/1']);
+      expect(store.listTasks('job-2').map((t) => t.id)).toEqual(['job-2/map/0']);
     });
 
     it('refuses tasks of a job it does not hold', () => {
@@ -186,12 +210,82 @@ describe.each(implementations)('JobStore contract: $name', ({ open }) => {
     });
   });
 
+  describe('a job stored in pieces', () => {
+    it('holds the job only once finished: before, it is in no list, and nothing of it can be read or written', () => {
+      const record = job('job-1', 5, 2);
+      const inputs = inputsOf(record);
+      store.beginJob(record);
+      store.putMapInputs('job-1', 0, inputs.slice(0, 2));
+      expect(store.getJob('job-1')).toBeUndefined();
+      expect(store.listJobs()).toEqual([]);
+      expect(() => store.listTasks('job-1')).toThrow();
+      expect(() => store.updateJob(record)).toThrow();
+      expect(() => store.putMapOutput('job-1', 0, [bytes('[]'), bytes('[]')])).toThrow();
+      store.putMapInputs('job-1', 2, inputs.slice(2));
+      store.finishJob('job-1');
+      expect(store.getJob('job-1')).toEqual(record);
+      expect(inputs.map((_, index) => text(store.getMapInput('job-1', index)))).toEqual(inputs.map(text));
+      expect(store.listTasks('job-1')).toEqual([]);
+    });
+
+    it('takes pieces in task order only, and finishes only with every input', () => {
+      const record = job('job-1', 4, 1);
+      store.beginJob(record);
+      store.putMapInputs('job-1', 0, inputsOf(record).slice(0, 2));
+      expect(() => store.putMapInputs('job-1', 3, inputsOf(record).slice(3))).toThrow(/from 3 given, 2 expected/);
+      expect(() => store.finishJob('job-1')).toThrow(/4 map tasks and 2 inputs/);
+      expect(() => store.finishJob('job-nope')).toThrow();
+      expect(() => store.putMapInputs('job-nope', 0, [])).toThrow();
+    });
+
+    it('finishes a range job, which has no inputs, at once', () => {
+      const range: JobRecord = { ...job('job-1', 4), range: { from: 0, to: 8, recordsPerTask: 2 } };
+      store.beginJob(range);
+      store.finishJob('job-1');
+      expect(store.getJob('job-1')).toEqual(range);
+    });
+
+    it('lists a job stored in pieces where it was finished, after jobs finished before it', () => {
+      const big = job('job-big', 4, 1);
+      store.beginJob(big);
+      insert(store, job('job-small'));
+      store.putMapInputs('job-big', 0, inputsOf(big));
+      store.finishJob('job-big');
+      insert(store, job('job-last'));
+      expect(store.listJobs().map((record) => record.id)).toEqual(['job-small', 'job-big', 'job-last']);
+    });
+
+    it('refuses an id taken by a job stored or being stored', () => {
+      insert(store, job('job-1'));
+      expect(() => store.beginJob(job('job-1'))).toThrow(/already exists/);
+      store.beginJob(job('job-2'));
+      expect(() => store.insertJob(job('job-2'), inputsOf(job('job-2')))).toThrow(/already exists/);
+      expect(() => store.beginJob(job('job-2'))).toThrow(/already exists/);
+    });
+
+    it('drops an unfinished job whole, and takes its id again; dropping what is not there does nothing', () => {
+      const record = job('job-1', 3, 1);
+      store.beginJob(record);
+      store.putMapInputs('job-1', 0, inputsOf(record).slice(0, 2));
+      store.dropUnfinishedJob('job-1');
+      expect(() => store.finishJob('job-1')).toThrow();
+      expect(() => store.getMapInput('job-1', 0)).toThrow();
+      insertInPieces(store, record, 2);
+      expect(store.getJob('job-1')).toEqual(record);
+      // A finished job is not unfinished: dropping it as one leaves it be.
+      store.dropUnfinishedJob('job-1');
+      store.dropUnfinishedJob('job-nope');
+      expect(store.getJob('job-1')).toEqual(record);
+      expect(text(store.getMapInput('job-1', 2))).toBe('job-1 input 2');
+    });
+  });
+
   describe('map inputs and outputs', () => {
     it('gives back each map task input, bytes exactly', () => {
       const record = job('job-1', 3, 1);
       // A view into a larger buffer, and bytes that are not text: only the view is stored.
       const binary = new Uint8Array([0xff, 0, 1, 2, 0, 0xfe, 0xff]).subarray(1, 6);
-      store.insertJob(record, tasksOf(record), [bytes('first'), binary, new Uint8Array(0)]);
+      store.insertJob(record, [bytes('first'), binary, new Uint8Array(0)]);
       expect(text(store.getMapInput('job-1', 0))).toBe('first');
       expect([...store.getMapInput('job-1', 1)]).toEqual([0, 1, 2, 0, 0xfe]);
       expect(store.getMapInput('job-1', 2).length).toBe(0);
@@ -327,7 +421,7 @@ describe.each(implementations)('JobStore contract: $name', ({ open }) => {
       expect(() => store.getMapInput('job-1', 0)).toThrow();
       expect(() => store.getPartitionBlocks('job-1', 0)).toThrow();
       expect(() => store.deleteJob('job-1')).toThrow();
-      expect(store.listTasks('job-2')).toHaveLength(4);
+      expect(store.listTasks('job-2')).toHaveLength(1);
       expect(store.getPartitionBlocks('job-2', 0).map(text)).toEqual(['"m0p0"', '"m1p0"']);
       expect(pairsOf(store, 'job-2')).toEqual([['a', 1], ['b', 2]]);
     });
@@ -337,7 +431,7 @@ describe.each(implementations)('JobStore contract: $name', ({ open }) => {
       store.deleteJob('job-1');
       const again = insert(store, job('job-1', 1, 1));
       expect(store.getJob('job-1')).toEqual(again);
-      expect(store.listTasks('job-1')).toHaveLength(2);
+      expect(store.listTasks('job-1')).toEqual([]);
       expect(store.resultChunks('job-1')).toBe(0);
     });
   });
@@ -385,6 +479,23 @@ describe.each(implementations.filter((implementation) => implementation.durable)
     expect(reopened.getPartitionBlocks('job-running', 1).map(text)).toEqual(['"m0p1"', '"m1p1"', '"m2p1"']);
     reopened.putReduceOutput('job-running', 0, json([]));
     expect(reopened.getReduceOutputs('job-running').map(parse)).toEqual([[], [['k', [1, 2]]]]);
+  });
+
+  it('after close and reopen, has nothing of a job begun and not finished, and holds the ones finished', () => {
+    const whole = insertInPieces(store, job('job-whole', 5, 1), 2);
+    const half = job('job-half', 5, 1);
+    store.beginJob(half);
+    store.putMapInputs('job-half', 0, inputsOf(half).slice(0, 3));
+    store.flush();
+
+    const reopened = harness.reopen!();
+    expect(reopened.listJobs()).toEqual([whole]);
+    expect(reopened.getJob('job-half')).toBeUndefined();
+    expect(() => reopened.getMapInput('job-half', 0)).toThrow();
+    expect(text(reopened.getMapInput('job-whole', 4))).toBe('job-whole input 4');
+    // Its id is free again: nothing of it was left behind.
+    insert(reopened, half);
+    expect(text(reopened.getMapInput('job-half', 4))).toBe('job-half input 4');
   });
 
   it('after close and reopen, deleted data stays deleted', () => {

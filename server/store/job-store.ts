@@ -31,7 +31,21 @@ export interface JobRecord {
   spotCheckSalt?: string;
   /** Size of the submitted input in UTF-8 bytes (0 for a range). */
   inputBytes: number;
+  /**
+   * A range input's split: map task i reads [from + i * recordsPerTask, min(to, from + (i +
+   * 1) * recordsPerTask)), computed when it is leased (server/map-input.ts), so such a job
+   * stores no map inputs. Absent for other inputs, and for range jobs stored by a version
+   * that stored their inputs.
+   */
+  range?: RangeSplit;
   state: JobState;
+}
+
+/** How a range input is cut into map tasks. */
+export interface RangeSplit {
+  from: number;
+  to: number;
+  recordsPerTask: number;
 }
 
 /** One map or reduce task of a job; `id` is unique across jobs. */
@@ -49,15 +63,42 @@ export interface TaskRecord {
  * except the getters that answer undefined or nothing (getJob, resultChunks).
  */
 export interface JobStore {
-  /** Saves a new job with its tasks and the encoded input of each map task. */
-  insertJob(job: JobRecord, tasks: TaskRecord[], mapInputs: Uint8Array[]): void;
+  /**
+   * Saves a new job with the encoded input of each map task (none for a range job), in one
+   * write. Its tasks are not written: a task never saved is pending with no attempt, and
+   * `listTasks` leaves it out, so a job of 250,000 tasks costs one row, not 250,000.
+   */
+  insertJob(job: JobRecord, mapInputs: readonly Uint8Array[]): void;
+  /**
+   * Starts saving a job too large for one write: its map inputs follow in pieces
+   * (`putMapInputs`), each its own write, so the event loop can serve others between them.
+   * Until `finishJob`, the store answers as if it did not hold the job (getJob, listJobs,
+   * and every method that needs a job), and a crash or `dropUnfinishedJob` leaves nothing
+   * of it: a half-stored job is never found again.
+   */
+  beginJob(job: JobRecord): void;
+  /** Saves the inputs of map tasks `firstIndex`, `firstIndex + 1`, ... of a begun job; pieces come in task order. */
+  putMapInputs(jobId: string, firstIndex: number, mapInputs: readonly Uint8Array[]): void;
+  /**
+   * Makes a begun job whole, once every map input is saved; throws (and drops the job)
+   * when one of its pieces was rolled back (the commit's error) or some are missing.
+   */
+  finishJob(jobId: string): void;
+  /**
+   * Drops what is saved of a job begun and not finished (or whose finish was rolled back);
+   * nothing if there is none. Never throws: what it cannot drop now, the next open does.
+   */
+  dropUnfinishedJob(jobId: string): void;
   updateJob(job: JobRecord): void;
   getJob(jobId: string): JobRecord | undefined;
   /** All jobs, oldest first. */
   listJobs(): JobRecord[];
 
   saveTask(task: TaskRecord): void;
-  /** A job's tasks: map tasks by index, then reduce tasks by index. */
+  /**
+   * A job's saved tasks: map tasks by index, then reduce tasks by index. A task never saved
+   * is not listed: it is pending with no attempt (`initialTaskState`), as at its job's insert.
+   */
   listTasks(jobId: string): TaskRecord[];
 
   getMapInput(jobId: string, mapIndex: number): Uint8Array;

@@ -13,16 +13,36 @@ interface StoredJob {
 /** A JobStore in process memory: fast, and gone when the coordinator stops. */
 export class MemoryStore implements JobStore {
   private readonly jobs = new Map<string, StoredJob>();
+  /** Jobs begun and not finished (beginJob): held apart, so that nothing else sees them. */
+  private readonly unfinished = new Map<string, StoredJob>();
 
-  insertJob(job: JobRecord, tasks: TaskRecord[], mapInputs: Uint8Array[]): void {
-    if (this.jobs.has(job.id)) throw new Error(`job ${job.id} already exists`);
-    this.jobs.set(job.id, {
-      job,
-      tasks: new Map(tasks.map((task) => [task.id, task])),
-      mapInputs: [...mapInputs],
-      mapOutputs: [],
-      reduceOutputs: [],
-    });
+  insertJob(job: JobRecord, mapInputs: readonly Uint8Array[]): void {
+    this.refuseTaken(job.id);
+    if (mapInputs.length !== job.mapTasks && !(job.range && mapInputs.length === 0)) throw new Error(`job ${job.id} has ${job.mapTasks} map tasks and ${mapInputs.length} inputs`);
+    this.jobs.set(job.id, newStoredJob(job, [...mapInputs]));
+  }
+
+  beginJob(job: JobRecord): void {
+    this.refuseTaken(job.id);
+    this.unfinished.set(job.id, newStoredJob(job, []));
+  }
+
+  putMapInputs(jobId: string, firstIndex: number, mapInputs: readonly Uint8Array[]): void {
+    const stored = this.requireUnfinished(jobId);
+    if (firstIndex !== stored.mapInputs.length) throw new Error(`job ${jobId}: map inputs from ${firstIndex} given, ${stored.mapInputs.length} expected next`);
+    stored.mapInputs.push(...mapInputs);
+  }
+
+  finishJob(jobId: string): void {
+    const stored = this.requireUnfinished(jobId);
+    const expected = stored.job.range ? 0 : stored.job.mapTasks;
+    if (stored.mapInputs.length !== expected) throw new Error(`job ${jobId} has ${expected} map tasks and ${stored.mapInputs.length} inputs saved`);
+    this.unfinished.delete(jobId);
+    this.jobs.set(jobId, stored);
+  }
+
+  dropUnfinishedJob(jobId: string): void {
+    this.unfinished.delete(jobId);
   }
 
   updateJob(job: JobRecord): void {
@@ -38,7 +58,8 @@ export class MemoryStore implements JobStore {
   }
 
   saveTask(task: TaskRecord): void {
-    this.require(task.jobId).tasks.set(task.id, task);
+    // A copy: the caller goes on changing its record, and what is stored must not follow.
+    this.require(task.jobId).tasks.set(task.id, { ...task });
   }
 
   listTasks(jobId: string): TaskRecord[] {
@@ -121,9 +142,23 @@ export class MemoryStore implements JobStore {
 
   close(): void {}
 
+  private refuseTaken(jobId: string): void {
+    if (this.jobs.has(jobId) || this.unfinished.has(jobId)) throw new Error(`job ${jobId} already exists`);
+  }
+
+  private requireUnfinished(jobId: string): StoredJob {
+    const stored = this.unfinished.get(jobId);
+    if (!stored) throw new Error(`no unfinished job ${jobId}: call beginJob first`);
+    return stored;
+  }
+
   private require(jobId: string): StoredJob {
     const stored = this.jobs.get(jobId);
     if (!stored) throw new Error(`no job ${jobId} in the store`);
     return stored;
   }
+}
+
+function newStoredJob(job: JobRecord, mapInputs: Uint8Array[]): StoredJob {
+  return { job, tasks: new Map(), mapInputs, mapOutputs: [], reduceOutputs: [] };
 }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobRecord, TaskRecord } from './job-store.ts';
+import { MIGRATIONS } from './sqlite-schema.ts';
 import { DATABASE_FILE, DataDirInUseError, SCHEMA_VERSION, SchemaTooNewError, SqliteStore } from './sqlite-store.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
@@ -36,9 +37,28 @@ const taskRecord = (jobId: string, kind: 'map' | 'reduce', index: number): TaskR
 });
 /** Inserts a job of two map tasks and one reduce task. */
 function insertJob(store: SqliteStore, id: string): void {
-  store.insertJob(jobRecord(id), [taskRecord(id, 'map', 0), taskRecord(id, 'map', 1), taskRecord(id, 'reduce', 0)], [new Uint8Array([1]), new Uint8Array([2])]);
+  store.insertJob(jobRecord(id), [new Uint8Array([1]), new Uint8Array([2])]);
 }
 const statuses = (store: SqliteStore, jobId: string) => store.listTasks(jobId).map((task) => task.state.status);
+const dbOf = (store: SqliteStore) => (store as unknown as { db: Database.Database }).db;
+/** Rows of `table` in a closed store's database file, read with SQLite itself. */
+function rowsIn(dir: string, table: string): number {
+  const db = new Database(path.join(dir, DATABASE_FILE));
+  try {
+    return db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+  } finally {
+    db.close();
+  }
+}
+
+/** Runs `script` (an ES module, from the repository root) in a child process that is expected to SIGKILL itself. */
+async function runUntilKilled(script: string): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const signal = await new Promise((resolve) => child.once('exit', (_code, exitSignal) => resolve(exitSignal)));
+  expect(signal, stderr).toBe('SIGKILL');
+}
 
 describe('SqliteStore', () => {
   let dir: string;
@@ -116,7 +136,7 @@ describe('SqliteStore', () => {
       insertJob(store, 'job-2');
       await store.durable();
       // SQLite's cap on the file's size, reached: the same SQLITE_FULL a full disk gives.
-      const db = (store as unknown as { db: Database.Database }).db;
+      const db = dbOf(store);
       db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
       store.saveTask({ ...taskRecord('job-1', 'map', 0), state: { status: 'failed', attemptsStarted: 3, error: { name: 'E', message: 'm' } } });
       store.putMapOutput('job-2', 0, [new Uint8Array(256 * 1024).fill(0x30)]);
@@ -124,8 +144,8 @@ describe('SqliteStore', () => {
       await expect(store.durable()).rejects.toMatchObject({ code: 'SQLITE_FULL' });
       expect(rolledBack).toEqual([['job-1', 'job-2']]);
       // All of the group is gone, the write that fit as well: what is on disk is a state between two commits.
-      expect(statuses(store, 'job-1')).toEqual(['pending', 'pending', 'pending']);
-      expect(statuses(store, 'job-2')).toEqual(['pending', 'pending', 'pending']);
+      expect(statuses(store, 'job-1')).toEqual([]);
+      expect(statuses(store, 'job-2')).toEqual([]);
       expect(store.getPartitionBlocks('job-2', 0)).toEqual([]);
       expect(() => store.flush()).not.toThrow();
 
@@ -145,9 +165,7 @@ describe('SqliteStore', () => {
       const store = new SqliteStore(${JSON.stringify(dir)});
       const job = { id: 'job-1', name: 'acked', source: '', sourceDigest: 'd', submittedAtMs: 1, reducers: 1,
         mapTasks: 1, maxAttempts: 3, replication: 1, inputBytes: 0, state: { status: 'queued' } };
-      const task = (kind) => ({ id: 'job-1/' + kind + '/0', jobId: 'job-1', kind, index: 0,
-        state: { status: 'pending', attemptsStarted: 0, notBeforeMs: 0 } });
-      store.insertJob(job, [task('map'), task('reduce')], [new Uint8Array([1])]);
+      store.insertJob(job, [new Uint8Array([1])]);
       await store.durable();
       process.kill(process.pid, 'SIGKILL');
     `;
@@ -159,7 +177,7 @@ describe('SqliteStore', () => {
     const store = new SqliteStore(dir);
     try {
       expect(store.getJob('job-1')?.name).toBe('acked');
-      expect(store.listTasks('job-1')).toHaveLength(2);
+      expect([...store.getMapInput('job-1', 0)]).toEqual([1]);
     } finally {
       store.close();
     }
@@ -176,7 +194,7 @@ describe('SqliteStore', () => {
         mapTasks: 2, maxAttempts: 3, replication: 1, inputBytes: 0, state: { status: 'running', startedAtMs: 2 } };
       const task = (kind, index) => ({ id: 'job-1/' + kind + '/' + index, jobId: 'job-1', kind, index,
         state: { status: 'pending', attemptsStarted: 0, notBeforeMs: 0 } });
-      store.insertJob(job, [task('map', 0), task('map', 1), task('reduce', 0), task('reduce', 1)], [new Uint8Array([1]), new Uint8Array([2])]);
+      store.insertJob(job, [new Uint8Array([1]), new Uint8Array([2])]);
       const failed = { ...task('map', 1), state: { status: 'failed', attemptsStarted: 3, error: { name: 'E', message: 'm' } } };
       store.saveTask(failed);
       store.putMapOutput('job-1', 0, [new TextEncoder().encode('"a"'), new TextEncoder().encode('"b"')]);
@@ -193,12 +211,101 @@ describe('SqliteStore', () => {
     const store = new SqliteStore(dir);
     try {
       expect(store.getJob('job-1')?.state).toEqual({ status: 'running', startedAtMs: 2 });
-      expect(store.listTasks('job-1').map((task) => task.state.status)).toEqual(['pending', 'failed', 'pending', 'pending']);
+      // Only the task saved and committed has a row: the other three are pending, never saved.
+      expect(store.listTasks('job-1').map((task) => `${task.id} ${task.state.status}`)).toEqual(['job-1/map/1 failed']);
       expect([...store.getMapInput('job-1', 1)]).toEqual([2]);
       store.putMapOutput('job-1', 1, [new TextEncoder().encode('"c"'), new TextEncoder().encode('"d"')]);
       expect(store.getPartitionBlocks('job-1', 1).map((block) => new TextDecoder().decode(block))).toEqual(['"b"', '"d"']);
     } finally {
       store.close();
+    }
+  });
+
+  it('fails the finish of a job one of whose pieces the disk refused, leaving nothing of it, and goes on', async () => {
+    const store = new SqliteStore(dir);
+    try {
+      const rolledBack: string[][] = [];
+      store.onRollback((jobIds) => rolledBack.push([...jobIds]));
+      const record = { ...jobRecord('job-big'), mapTasks: 3 };
+      store.beginJob(record);
+      store.putMapInputs('job-big', 0, [new Uint8Array([1])]);
+      await store.durable();
+      const db = dbOf(store);
+      db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+      store.putMapInputs('job-big', 1, [new Uint8Array(256 * 1024)]);
+      await expect(store.durable()).rejects.toMatchObject({ code: 'SQLITE_FULL' });
+      expect(rolledBack).toEqual([['job-big']]);
+      db.pragma('max_page_count = 4294967294');
+      // Its later pieces and its finish give the error back: a job with a hole is never made whole.
+      expect(() => store.putMapInputs('job-big', 2, [new Uint8Array([3])])).toThrow(expect.objectContaining({ code: 'SQLITE_FULL' }) as Error);
+      expect(() => store.finishJob('job-big')).toThrow();
+      await store.durable();
+      expect(store.getJob('job-big')).toBeUndefined();
+      expect(() => store.getMapInput('job-big', 0)).toThrow();
+      insertJob(store, 'job-big');
+      expect(store.getJob('job-big')?.mapTasks).toBe(2);
+    } finally {
+      store.close();
+    }
+    expect(rowsIn(dir, 'map_inputs')).toBe(2);
+  });
+
+  it('leaves nothing of a job half stored in pieces by a process killed with SIGKILL', async () => {
+    // Pieces committed, the job not finished: what a crash in the middle of a large submission leaves.
+    const script = `
+      import { SqliteStore } from './server/store/sqlite-store.ts';
+      const store = new SqliteStore(${JSON.stringify(dir)});
+      const job = (id, mapTasks) => ({ id, name: id, source: '', sourceDigest: 'd', submittedAtMs: 1, reducers: 1,
+        mapTasks, maxAttempts: 3, replication: 1, inputBytes: 0, state: { status: 'queued' } });
+      store.insertJob(job('job-small', 1), [new Uint8Array([9])]);
+      store.beginJob(job('job-half', 4000));
+      for (let first = 0; first < 3000; first += 1000) {
+        store.putMapInputs('job-half', first, Array.from({ length: 1000 }, () => new Uint8Array([7])));
+        store.flush();
+      }
+      process.kill(process.pid, 'SIGKILL');
+    `;
+    await runUntilKilled(script);
+    // Before any store opens it: the pieces are on disk, the job's row says it was never finished.
+    const db = new Database(path.join(dir, DATABASE_FILE));
+    try {
+      expect(db.prepare("SELECT stored FROM jobs WHERE id = 'job-half'").pluck().get()).toBe(0);
+      expect(db.prepare("SELECT count(*) FROM map_inputs WHERE job_id = 'job-half'").pluck().get()).toBe(3000);
+    } finally {
+      db.close();
+    }
+    const store = new SqliteStore(dir);
+    try {
+      expect(store.listJobs().map((job) => job.id)).toEqual(['job-small']);
+      expect(store.getJob('job-half')).toBeUndefined();
+    } finally {
+      store.close();
+    }
+    expect(rowsIn(dir, 'map_inputs')).toBe(1);
+    expect(rowsIn(dir, 'jobs')).toBe(1);
+  });
+
+  it('migrates a database of schema version 1: its jobs are whole jobs, found as they were', () => {
+    const db = new Database(path.join(dir, DATABASE_FILE));
+    db.exec(MIGRATIONS[0]!);
+    db.pragma('user_version = 1');
+    const record = jobRecord('job-old');
+    db.prepare('INSERT INTO jobs (id, record, status, submitted_at_ms, map_tasks, reducers) VALUES (?, ?, ?, ?, ?, ?)').run('job-old', JSON.stringify(record), 'queued', 1, 2, 1);
+    // Version 1 wrote a row for every task at submission.
+    db.prepare('INSERT INTO tasks (job_id, kind, idx, id, status, state) VALUES (?, ?, ?, ?, ?, ?)').run('job-old', 'map', 0, 'job-old/map/0', 'pending', JSON.stringify(taskRecord('job-old', 'map', 0).state));
+    db.close();
+    const store = new SqliteStore(dir);
+    try {
+      expect(store.listJobs()).toEqual([record]);
+      expect(store.listTasks('job-old')).toEqual([taskRecord('job-old', 'map', 0)]);
+    } finally {
+      store.close();
+    }
+    const reopened = new Database(path.join(dir, DATABASE_FILE), { readonly: true });
+    try {
+      expect(reopened.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    } finally {
+      reopened.close();
     }
   });
 });

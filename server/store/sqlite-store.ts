@@ -14,92 +14,26 @@
  * far more than the whole scheduler decision on the hot path (saveTask on every lease and
  * answer), to guard against a failure that also takes the volunteers' tabs down with it.
  *
- * Layout: the job and task records are JSON (their shapes belong to shared/ and change
- * with it; a column per field would drop a new field silently), with the few fields the
- * store itself queries copied into columns. Map inputs and outputs are BLOBs, one per
- * map task and one per (map task, partition), keyed so that a partition's blocks are
- * one index range in map order.
+ * Layout (sqlite-schema.ts): the job and task records are JSON (their shapes belong to
+ * shared/ and change with it; a column per field would drop a new field silently), with
+ * the few fields the store itself queries copied into columns. A task has a row only once
+ * it is first saved: a new job's 250,000 pending tasks would otherwise cost as many rows
+ * (about 0.9 s of the 1.0 s a 100,000-task insert took). Map inputs and outputs are
+ * BLOBs, one per map task (none for a range, computed when leased) and one per (map
+ * task, partition), keyed so that a partition's blocks are one index range in map order.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { GroupCommit, type RollbackListener } from './group-commit.ts';
 import { isEmptyBlock, type JobRecord, type JobStore, type TaskRecord } from './job-store.ts';
+import { migrate, SCHEMA_VERSION, SchemaTooNewError } from './sqlite-schema.ts';
+
+export { SCHEMA_VERSION, SchemaTooNewError };
 
 /** The database file's name inside the data directory. */
 export const DATABASE_FILE = 'tabreduce.db';
 
-/**
- * The schema, one step per version: step i brings `user_version` i to i + 1. Add a step
- * for every change; never edit a step that has shipped, since databases in the field have
- * already run it.
- */
-const MIGRATIONS: readonly string[] = [
-  `
-  CREATE TABLE jobs (
-    -- Insertion order: listJobs answers oldest first, like the memory store.
-    seq INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
-    -- The JobRecord as JSON is the truth; the columns below are copies the store queries.
-    record TEXT NOT NULL,
-    status TEXT NOT NULL,
-    submitted_at_ms INTEGER NOT NULL,
-    map_tasks INTEGER NOT NULL,
-    reducers INTEGER NOT NULL
-  );
-  -- Result retention looks for finished jobs, oldest first.
-  CREATE INDEX jobs_by_status ON jobs (status, submitted_at_ms);
-
-  CREATE TABLE tasks (
-    job_id TEXT NOT NULL REFERENCES jobs (id),
-    -- 'map' sorts before 'reduce', which is the order listTasks promises.
-    kind TEXT NOT NULL CHECK (kind IN ('map', 'reduce')),
-    idx INTEGER NOT NULL,
-    id TEXT NOT NULL,
-    -- A copy of state's status, for queries by hand and for a later index. Not indexed
-    -- now: nothing queries it, and an index on it halves saveTask's rate (measured: 11k
-    -- against 25k commits/s), since every lease and answer changes the status.
-    status TEXT NOT NULL,
-    state TEXT NOT NULL,
-    PRIMARY KEY (job_id, kind, idx)
-  );
-
-  CREATE TABLE map_inputs (
-    job_id TEXT NOT NULL REFERENCES jobs (id),
-    map_index INTEGER NOT NULL,
-    data BLOB NOT NULL,
-    PRIMARY KEY (job_id, map_index)
-  );
-
-  -- Keyed partition first: a reduce task reads one partition's blocks as one index
-  -- range, already in map order.
-  CREATE TABLE map_outputs (
-    job_id TEXT NOT NULL REFERENCES jobs (id),
-    partition INTEGER NOT NULL,
-    map_index INTEGER NOT NULL,
-    data BLOB NOT NULL,
-    PRIMARY KEY (job_id, partition, map_index)
-  );
-
-  CREATE TABLE reduce_outputs (
-    job_id TEXT NOT NULL REFERENCES jobs (id),
-    partition INTEGER NOT NULL,
-    pairs TEXT NOT NULL,
-    PRIMARY KEY (job_id, partition)
-  );
-
-  CREATE TABLE results (
-    job_id TEXT NOT NULL REFERENCES jobs (id),
-    chunk INTEGER NOT NULL,
-    -- A JSON array of [key, value] pairs; the chunks in order make the result.
-    pairs TEXT NOT NULL,
-    PRIMARY KEY (job_id, chunk)
-  );
-  `,
-];
-
-/** The schema version this code writes and reads. */
-export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /**
  * How long writes nobody waits for gather before they are committed together, in ms.
@@ -107,14 +41,6 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
  * a commit per event-loop turn 1,500/s, grouped every 20 ms faster still.
  */
 const COMMIT_EVERY_MS = 20;
-
-/** Thrown when the database was written by a newer tabreduce than this one. */
-export class SchemaTooNewError extends Error {
-  constructor(file: string, found: number) {
-    super(`${file} has schema version ${found}, but this tabreduce knows versions up to ${SCHEMA_VERSION}: upgrade tabreduce, or use another TABREDUCE_DATA_DIR`);
-    this.name = 'SchemaTooNewError';
-  }
-}
 
 interface JobRow {
   record: string;
@@ -143,6 +69,13 @@ export class DataDirInUseError extends Error {
   }
 }
 
+/** A job begun (beginJob) and not yet finished: how many map inputs it has, and the error of a piece rolled back. */
+interface Unfinished {
+  mapTasks: number;
+  inputsSaved: number;
+  rolledBack?: unknown;
+}
+
 /** A durable JobStore: one SQLite database in a data directory. */
 export class SqliteStore implements JobStore {
   /** The database file's path. */
@@ -150,13 +83,16 @@ export class SqliteStore implements JobStore {
   private readonly db: Database.Database;
   // Prepared once: preparing costs more than running these small statements.
   private readonly statements: Statements;
-  private readonly insertJobTx: Database.Transaction<(job: JobRecord, tasks: TaskRecord[], mapInputs: Uint8Array[]) => void>;
+  private readonly insertJobTx: Database.Transaction<(job: JobRecord, stored: boolean, mapInputs: readonly Uint8Array[]) => void>;
+  private readonly putMapInputsTx: Database.Transaction<(jobId: string, firstIndex: number, mapInputs: readonly Uint8Array[]) => void>;
+  private readonly dropUnfinishedTx: Database.Transaction<(jobId: string) => void>;
   private readonly putMapOutputTx: Database.Transaction<(jobId: string, mapIndex: number, partitions: Uint8Array[]) => void>;
   private readonly putResultTx: Database.Transaction<(jobId: string, chunks: Uint8Array[]) => void>;
   private readonly deleteIntermediateTx: Database.Transaction<(jobId: string) => void>;
   private readonly deleteJobTx: Database.Transaction<(jobId: string) => void>;
-  private readonly saveTasksTx: Database.Transaction<(tasks: TaskRecord[]) => void>;
   private readonly commits: GroupCommit;
+  private readonly unfinished = new Map<string, Unfinished>();
+  private rolledBack: RollbackListener = () => {};
 
   /**
    * Opens (creating it and the directory if need be) `<directory>/tabreduce.db`.
@@ -196,6 +132,12 @@ export class SqliteStore implements JobStore {
       // burst of large map outputs would otherwise leave it that large for good.
       db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
       migrate(db, this.file);
+      // What a crash in the middle of a large submission left: never answered, never whole.
+      db.transaction(() => {
+        db.exec('DELETE FROM map_inputs WHERE job_id IN (SELECT id FROM jobs WHERE stored = 0)');
+        db.exec('DELETE FROM tasks WHERE job_id IN (SELECT id FROM jobs WHERE stored = 0)');
+        db.exec('DELETE FROM jobs WHERE stored = 0');
+      })();
     } catch (error) {
       db.close();
       throw error;
@@ -203,17 +145,27 @@ export class SqliteStore implements JobStore {
 
     this.statements = prepareStatements(db);
     this.commits = new GroupCommit(db, COMMIT_EVERY_MS);
+    // A piece of an unfinished job rolled back: its finish must fail, not make a job with holes whole.
+    this.commits.onRollback((jobIds, error) => {
+      for (const jobId of jobIds) {
+        const unfinished = this.unfinished.get(jobId);
+        if (unfinished) unfinished.rolledBack ??= error;
+      }
+      this.rolledBack(jobIds, error);
+    });
 
     const s = this.statements;
-    // One transaction per job: one WAL append instead of one per task, and a job that is
-    // either wholly there after a crash or not at all.
-    this.saveTasksTx = db.transaction((tasks: TaskRecord[]) => {
-      for (const task of tasks) s.saveTask.run(task.jobId, task.kind, task.index, task.id, task.state.status, JSON.stringify(task.state));
+    // A piece of map inputs lands whole or not at all, like every other write here.
+    this.putMapInputsTx = db.transaction((jobId: string, firstIndex: number, mapInputs: readonly Uint8Array[]) => {
+      mapInputs.forEach((input, offset) => s.putMapInput.run(jobId, firstIndex + offset, input));
     });
-    this.insertJobTx = db.transaction((job: JobRecord, tasks: TaskRecord[], mapInputs: Uint8Array[]) => {
-      s.insertJob.run(job.id, JSON.stringify(job), job.state.status, job.submittedAtMs, job.mapTasks, job.reducers);
-      this.saveTasksTx(tasks);
-      mapInputs.forEach((input, mapIndex) => s.putMapInput.run(job.id, mapIndex, input));
+    this.insertJobTx = db.transaction((job: JobRecord, stored: boolean, mapInputs: readonly Uint8Array[]) => {
+      s.insertJob.run(job.id, JSON.stringify(job), job.state.status, job.submittedAtMs, job.mapTasks, job.reducers, stored ? 1 : 0);
+      this.putMapInputsTx(job.id, 0, mapInputs);
+    });
+    this.dropUnfinishedTx = db.transaction((jobId: string) => {
+      s.deleteUnfinishedInputs.run(jobId);
+      s.deleteUnfinishedJob.run(jobId);
     });
     // A map task's R blocks land together or not at all, so a restart never sees half an output.
     this.putMapOutputTx = db.transaction((jobId: string, mapIndex: number, partitions: Uint8Array[]) => {
@@ -240,9 +192,40 @@ export class SqliteStore implements JobStore {
     });
   }
 
-  insertJob(job: JobRecord, tasks: TaskRecord[], mapInputs: Uint8Array[]): void {
-    if (this.statements.shape.get(job.id)) throw new Error(`job ${job.id} already exists`);
-    this.commits.write(job.id, () => this.insertJobTx(job, tasks, mapInputs));
+  /** One write: the job's row and its map inputs, in one commit; a job this large blocks the loop while it runs (see beginJob). */
+  insertJob(job: JobRecord, mapInputs: readonly Uint8Array[]): void {
+    this.refuseTaken(job.id);
+    if (mapInputs.length !== job.mapTasks && !(job.range && mapInputs.length === 0)) throw new Error(`job ${job.id} has ${job.mapTasks} map tasks and ${mapInputs.length} inputs`);
+    this.commits.write(job.id, () => this.insertJobTx(job, true, mapInputs));
+  }
+
+  beginJob(job: JobRecord): void {
+    this.refuseTaken(job.id);
+    this.commits.write(job.id, () => this.insertJobTx(job, false, []));
+    this.unfinished.set(job.id, { mapTasks: job.range ? 0 : job.mapTasks, inputsSaved: 0 });
+  }
+
+  putMapInputs(jobId: string, firstIndex: number, mapInputs: readonly Uint8Array[]): void {
+    const unfinished = this.requireUnfinished(jobId);
+    if (firstIndex !== unfinished.inputsSaved) throw new Error(`job ${jobId}: map inputs from ${firstIndex} given, ${unfinished.inputsSaved} expected next`);
+    this.commits.write(jobId, () => this.putMapInputsTx(jobId, firstIndex, mapInputs));
+    unfinished.inputsSaved += mapInputs.length;
+  }
+
+  finishJob(jobId: string): void {
+    const unfinished = this.requireUnfinished(jobId);
+    if (unfinished.inputsSaved !== unfinished.mapTasks) throw new Error(`job ${jobId} has ${unfinished.mapTasks} map tasks and ${unfinished.inputsSaved} inputs saved`);
+    this.unfinished.delete(jobId);
+    // A new seq too: listJobs orders by it, and the job joins the list now, as it joins the scheduler's.
+    this.commits.write(jobId, () => {
+      if (this.statements.finishJob.run(jobId).changes === 0) throw new Error(`job ${jobId} was not begun in this store`);
+    });
+  }
+
+  dropUnfinishedJob(jobId: string): void {
+    this.unfinished.delete(jobId);
+    // Called on the way out of a failure, which may be this store's close: the next open drops the job then.
+    if (this.db.open) this.commits.write(jobId, () => this.dropUnfinishedTx(jobId));
   }
 
   updateJob(job: JobRecord): void {
@@ -282,12 +265,12 @@ export class SqliteStore implements JobStore {
   }
 
   onRollback(listener: RollbackListener): void {
-    this.commits.onRollback(listener);
+    this.rolledBack = listener;
   }
 
   listTasks(jobId: string): TaskRecord[] {
     const rows = this.statements.listTasks.all(jobId);
-    // Every job has at least one reduce task, so no rows means no job.
+    // A job with no task saved yet has no rows: whether it exists is the jobs table's to say.
     if (rows.length === 0) this.shape(jobId);
     return rows.map((row) => ({ id: row.id, jobId: row.job_id, kind: row.kind, index: row.idx, state: JSON.parse(row.state) }));
   }
@@ -348,6 +331,22 @@ export class SqliteStore implements JobStore {
     if (this.db.open) this.db.close();
   }
 
+  /** Refuses a job id taken by a job held, or by one begun and not finished. */
+  private refuseTaken(jobId: string): void {
+    if (this.statements.taken.get(jobId)) throw new Error(`job ${jobId} already exists`);
+  }
+
+  private requireUnfinished(jobId: string): Unfinished {
+    const unfinished = this.unfinished.get(jobId);
+    if (!unfinished) throw new Error(`no unfinished job ${jobId}: call beginJob first`);
+    // The rows of a rolled-back piece are gone (maybe the job's own row too): the job cannot be made whole.
+    if (unfinished.rolledBack !== undefined) {
+      this.dropUnfinishedJob(jobId);
+      throw unfinished.rolledBack;
+    }
+    return unfinished;
+  }
+
   /** A job's M and R; throws when the store does not hold the job. */
   private shape(jobId: string): Shape {
     const shape = this.statements.shape.get(jobId);
@@ -359,13 +358,18 @@ export class SqliteStore implements JobStore {
 /** Every statement the store runs, prepared once per connection. */
 function prepareStatements(db: Database.Database) {
   return {
-    insertJob: db.prepare<[string, string, string, number, number, number]>(
-      'INSERT INTO jobs (id, record, status, submitted_at_ms, map_tasks, reducers) VALUES (?, ?, ?, ?, ?, ?)',
+    insertJob: db.prepare<[string, string, string, number, number, number, number]>(
+      'INSERT INTO jobs (id, record, status, submitted_at_ms, map_tasks, reducers, stored) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
-    updateJob: db.prepare<[string, string, string]>('UPDATE jobs SET record = ?, status = ? WHERE id = ?'),
-    getJob: db.prepare<[string], JobRow>('SELECT record FROM jobs WHERE id = ?'),
-    listJobs: db.prepare<[], JobRow>('SELECT record FROM jobs ORDER BY seq'),
-    shape: db.prepare<[string], Shape>('SELECT map_tasks, reducers FROM jobs WHERE id = ?'),
+    finishJob: db.prepare<[string]>('UPDATE jobs SET stored = 1, seq = (SELECT max(seq) + 1 FROM jobs) WHERE id = ? AND stored = 0'),
+    deleteUnfinishedInputs: db.prepare<[string]>('DELETE FROM map_inputs WHERE job_id = (SELECT id FROM jobs WHERE id = ? AND stored = 0)'),
+    deleteUnfinishedJob: db.prepare<[string]>('DELETE FROM jobs WHERE id = ? AND stored = 0'),
+    // Every read of jobs but this one sees whole jobs only (stored = 1).
+    taken: db.prepare<[string], number>('SELECT 1 FROM jobs WHERE id = ?').pluck(),
+    updateJob: db.prepare<[string, string, string]>('UPDATE jobs SET record = ?, status = ? WHERE id = ? AND stored = 1'),
+    getJob: db.prepare<[string], JobRow>('SELECT record FROM jobs WHERE id = ? AND stored = 1'),
+    listJobs: db.prepare<[], JobRow>('SELECT record FROM jobs WHERE stored = 1 ORDER BY seq'),
+    shape: db.prepare<[string], Shape>('SELECT map_tasks, reducers FROM jobs WHERE id = ? AND stored = 1'),
     saveTask: db.prepare<[string, string, number, string, string, string]>(
       `INSERT INTO tasks (job_id, kind, idx, id, status, state) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (job_id, kind, idx) DO UPDATE SET id = excluded.id, status = excluded.status, state = excluded.state`,
@@ -399,19 +403,6 @@ function prepareStatements(db: Database.Database) {
 type Statements = ReturnType<typeof prepareStatements>;
 
 const noJob = (jobId: string) => new Error(`no job ${jobId} in the store`);
-
-/** Brings the schema up to SCHEMA_VERSION, one transaction per step. */
-function migrate(db: Database.Database, file: string): void {
-  const found = db.pragma('user_version', { simple: true }) as number;
-  if (found > SCHEMA_VERSION) throw new SchemaTooNewError(file, found);
-  for (let version = found; version < SCHEMA_VERSION; version++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[version]!);
-      // user_version lives in the database header, and changes with the transaction.
-      db.pragma(`user_version = ${version + 1}`);
-    })();
-  }
-}
 
 /** The values of rows numbered 0..count-1, checking that none is missing. */
 function inOrder<T>(rows: IndexedRow<T>[], count: number, missing: (index: number) => string): T[] {
