@@ -123,10 +123,7 @@ export class Scheduler {
     return [...run.tasks.all('map'), ...run.tasks.all('reduce')].map((task) => summarizeTask(task, run.pastAttempts.get(task.id)));
   }
 
-  /**
-   * A job's source for a volunteer: only while it holds a lease on one of the job's
-   * tasks, so the volunteer channel cannot be used to read other people's jobs.
-   */
+  /** A job's source for a volunteer holding one of its tasks: the volunteer channel reads no other job's code. */
   getSourceForVolunteer(volunteerId: string, jobId: string): JobSourceReply {
     this.#requireVolunteer(volunteerId);
     if (!this.#leases.ofVolunteer(volunteerId).some((entry) => entry.jobId === jobId)) {
@@ -172,10 +169,7 @@ export class Scheduler {
     this.listener.changed();
   }
 
-  /**
-   * A volunteer went away: its leases are abandoned now rather than at their deadline.
-   * `reason` says how, for the tasks' error (the last attempt's error is the job's).
-   */
+  /** A volunteer went away: its leases are abandoned now, not at their deadline; `reason` says how, for the tasks' error. */
   disconnect(volunteerId: string, nowMs: number, reason = 'the volunteer disconnected'): void {
     if (!this.#volunteers.get(volunteerId)) return;
     for (const entry of this.#leases.ofVolunteer(volunteerId)) this.#abandon(entry.token, reason, nowMs);
@@ -297,10 +291,7 @@ export class Scheduler {
     return { renewed, lost };
   }
 
-  /**
-   * Housekeeping, called on a timer: abandons leases past their deadline, says whether
-   * tasks that were backing off can now run, and forgets finished jobs past retention.
-   */
+  /** On a timer: abandons leases past their deadline, wakes volunteers for tasks out of backoff, forgets jobs past retention. */
   tick(nowMs: number): void {
     for (const entry of this.#leases.all()) {
       const lease = findLease(entry.task.state, entry.token);
@@ -402,10 +393,7 @@ export class Scheduler {
 
   // ── Jobs' ends ──────────────────────────────────────────────────────────────────
 
-  /**
-   * Merges the result and marks the job succeeded. Called in the same synchronous turn
-   * that stored the last reduce output, so the store commits both, or neither, together.
-   */
+  /** Merges the result and marks the job succeeded, in the turn that stored the last reduce output: one commit holds both. */
   #finishJob(run: JobRun, nowMs: number): void {
     const result = mergeReduceOutputs(this.store.getReduceOutputs(run.job.id));
     this.store.putResult(run.job.id, result);
