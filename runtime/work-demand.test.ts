@@ -63,7 +63,9 @@ describe('batchSize', () => {
 describe('what the demand allows', () => {
   it.each<[string, WorkDemand, number, number, boolean]>([
     ['keeps a task that fits', demand(), 1, 1, true],
-    ['gives back a task past two per slot', demand(), 1, 2, false],
+    ['keeps, at full share, up to twice what it asks for: a task’s measured time moves meanwhile', demand(), 1, 3, true],
+    ['gives back a task past that', demand(), 1, 4, false],
+    ['gives back a task at zero slots', demand(), 0, 0, false],
     ['gives back whatever arrives while paused', demand({ pausedBecause: ['hidden'] }), 4, 0, false],
     ['gives back what it would not run now under a lower share', demand({ share: 0.5 }), 1, 1, false],
   ])('%s', (_name, state, slots, held, expected) => {

@@ -91,7 +91,12 @@ export function tasksToAskFor(demand: WorkDemand, slots: number, held: number, t
  * fits goes straight back.
  */
 export function mayHoldAnother(demand: WorkDemand, slots: number, held: number, taskMs?: number): boolean {
-  return demand.pausedBecause.length === 0 && held < capacity(demand, slots, taskMs);
+  if (demand.pausedBecause.length > 0) return false;
+  // At full share, room for twice the batch it asked by: a task's measured time moves
+  // between asking and answering, and giving back what was just leased costs both sides
+  // a round trip and the coordinator a write per task (measured: a tenth of its store time).
+  if (demand.share >= 1) return held < Math.min(2 * capacity(demand, slots, taskMs), LIMITS.tasksPerMessage);
+  return held < capacity(demand, slots, taskMs);
 }
 
 /**
