@@ -4,21 +4,23 @@
  * more at the end, then cut into the R partition blocks.
  *
  * Per pair this is the hot path of a map task (a word count files a pair per word), so
- * it is built to cost little more than the job's own `counts.set(w, counts.get(w) + 1)`:
- *   - a string key is looked up as itself; its canonical string and partition are
- *     computed once, when the key is first seen;
+ * it is built to cost little more than the job's own `counts.set(w, counts.get(w) + 1)`
+ * (measured with bench/map-runtime.ts, Node 20, a 1 MB split of a word count):
+ *   - a string key is looked up as itself; canonical strings and partitions are
+ *     computed once per key, not per pair;
  *   - a key's values are held as a list followed by a run of one repeated value, so
  *     the common stream (`[word, 1]`, `[word, 1]`, ...) costs a counter, not an array
  *     slot per pair. The arrays `combine` and the blocks get are built from that form,
  *     holding exactly the values, in the order and at the points a plain list would
- *     have given. Holding every value in arrays made the runtime's part of a word count
- *     about 20 ms/MB dearer in Node 20, most of it in the scavenger copying those
- *     arrays (bench/map-runtime.ts).
+ *     have given. Holding every value in arrays cost about 20 ms/MB more, most of it
+ *     the scavenger copying those arrays;
+ *   - the groups are columns (one array per field, indexed by group) rather than an
+ *     object per key: about 10 ms/MB less again, for the same reason.
  */
 import type { PartitionBlock } from '../shared/job.ts';
 import { canonicalKey, type Key } from '../shared/keys.ts';
 import { LIMITS } from '../shared/limits.ts';
-import { partitionOfCanonical, partitionOfString } from '../shared/partition.ts';
+import { partitionOf, partitionOfString } from '../shared/partition.ts';
 import { checkEncodable, inJobCode, isJsonPrimitive } from './job-code.ts';
 import { preview } from './task-error.ts';
 
@@ -33,27 +35,23 @@ type CombineFunction = (key: Key, values: unknown[]) => unknown;
  */
 export const COMBINE_EVERY = 256;
 
-/** One key's values while a map task collects them: `list`, then `runLength` copies of `run`. */
-interface MapGroup {
-  /** As first seen; an array key is a copy, so job code that reuses its array cannot move it. */
-  readonly key: Key;
-  /** partitionOf(key, R), computed once when the key is first seen. */
-  readonly partition: number;
-  /** The values before the run; ours alone until handed to `combine` or to a block. */
-  list: unknown[];
-  /** The value repeated at the end; stale (and ignored) while runLength is 0. */
-  run: unknown;
-  runLength: number;
-}
-
 export class MapGroups {
-  readonly #strings = new Map<string, MapGroup>();
+  // Group g (keys numbered in the order first seen) is index g of these columns; its
+  // values so far are lists[g] (undefined: none), then runLengths[g] copies of runs[g].
+  readonly #keys: Key[] = [];
+  /** The value repeated at the end of each group's values; stale (and ignored) while its run length is 0. */
+  readonly #runs: unknown[] = [];
+  readonly #runLengths: number[] = [];
+  /** The run length at which a group's values reach COMBINE_EVERY and are folded: Infinity without a combiner. */
+  readonly #foldAt: number[] = [];
+  /** The values before each group's run, ours alone until handed to `combine` or to a block; most keys never get one. */
+  readonly #lists: (unknown[] | undefined)[] = [];
+  readonly #strings = new Map<string, number>();
   /** Number keys by value: a Map's SameValueZero makes -0 and 0 one key, as canonicalKey does. */
-  readonly #numbers = new Map<number, MapGroup>();
+  readonly #numbers = new Map<number, number>();
   /** Boolean and array keys by canonical string. */
-  readonly #others = new Map<string, MapGroup>();
-  /** The groups of non-string keys in the order first seen, the order blocks list them in. */
-  readonly #otherOrder: MapGroup[] = [];
+  readonly #others = new Map<string, number>();
+  #otherGroups = 0;
   readonly #partitions: number;
   readonly #combine: CombineFunction | undefined;
 
@@ -67,7 +65,7 @@ export class MapGroups {
     const group = this.#strings.get(key);
     if (group === undefined) {
       checkKeyLength(key.length, key);
-      this.#strings.set(key, newGroup(key, partitionOfString(key, this.#partitions), value));
+      this.#strings.set(key, this.#newGroup(key, value));
       return;
     }
     this.#append(group, value);
@@ -76,88 +74,118 @@ export class MapGroups {
   /** Files one checked pair under its key. */
   add(key: Key, value: unknown): void {
     if (typeof key === 'string') return this.addString(key, value);
-    let group: MapGroup | undefined;
+    let group: number | undefined;
     if (typeof key === 'number') {
       group = this.#numbers.get(key);
       if (group === undefined) {
-        this.#numbers.set(key, this.#newOther(key, canonicalKey(key), value));
+        checkKeyLength(canonicalKey(key).length, key);
+        this.#numbers.set(key, this.#newGroup(key, value));
+        this.#otherGroups++;
         return;
       }
     } else {
       const canonical = canonicalKey(key);
       group = this.#others.get(canonical);
       if (group === undefined) {
+        checkKeyLength(canonical.length, key);
         // An array key is copied so that job code reusing its array cannot change a
         // key after it was filed under its canonical form.
-        this.#others.set(canonical, this.#newOther(typeof key === 'object' ? (JSON.parse(canonical) as Key) : key, canonical, value));
+        this.#others.set(canonical, this.#newGroup(typeof key === 'object' ? (JSON.parse(canonical) as Key) : key, value));
+        this.#otherGroups++;
         return;
       }
     }
     this.#append(group, value);
   }
 
-  #newOther(key: Key, canonical: string, value: unknown): MapGroup {
-    checkKeyLength(canonical.length, key);
-    const group = newGroup(key, partitionOfCanonical(canonical, this.#partitions), value);
-    this.#otherOrder.push(group);
+  #newGroup(key: Key, value: unknown): number {
+    const group = this.#keys.length;
+    this.#keys.push(key);
+    this.#runs.push(value);
+    this.#runLengths.push(1);
+    this.#foldAt.push(this.#combine === undefined ? Infinity : COMBINE_EVERY);
+    this.#lists.push(undefined);
     return group;
   }
 
-  #append(group: MapGroup, value: unknown): void {
-    // Object.is, not ===: -0 and 0 are distinct values to combine (1 / v), as are two NaNs to none.
-    if (Object.is(value, group.run)) group.runLength++;
-    else if (group.runLength === 0) {
-      group.run = value;
-      group.runLength = 1;
+  #append(group: number, value: unknown): void {
+    // Object.is, not ===: -0 and 0 are distinct values to combine (1 / v); two NaNs are not.
+    if (Object.is(value, this.#runs[group])) {
+      if (++this.#runLengths[group]! >= this.#foldAt[group]!) this.#fold(group);
     } else {
-      endRun(group);
-      group.run = value;
-      group.runLength = 1;
+      this.#startRun(group, value);
     }
-    // Fold as pairs arrive, so a frequent key holds a few values, not one per occurrence
-    // (a combiner may run any number of times on partial values, as in Hadoop).
-    if (this.#combine !== undefined && group.list.length + group.runLength >= COMBINE_EVERY) {
-      const combined = combineGroup(this.#combine, group.key, takeValues(group));
-      group.list = [combined];
-      group.runLength = 0;
+  }
+
+  /** Ends the group's run (its copies go onto its list) and starts one of `value`. */
+  #startRun(group: number, value: unknown): void {
+    const runLength = this.#runLengths[group]!;
+    let list = this.#lists[group];
+    if (runLength > 0) {
+      if (list === undefined) this.#lists[group] = list = [];
+      const run = this.#runs[group];
+      for (let i = runLength; i > 0; i--) list.push(run);
+    }
+    this.#runs[group] = value;
+    this.#runLengths[group] = 1;
+    if (this.#combine !== undefined) {
+      this.#foldAt[group] = COMBINE_EVERY - (list?.length ?? 0);
+      if (1 >= this.#foldAt[group]!) this.#fold(group);
     }
   }
 
   /**
+   * Folds the group's values into one with the combiner, as pairs arrive, so a frequent
+   * key holds a few values, not one per occurrence (a combiner may run any number of
+   * times on partial values, as in Hadoop).
+   */
+  #fold(group: number): void {
+    const combined = combineGroup(this.#combine!, this.#keys[group]!, this.#takeValues(group));
+    this.#lists[group] = [combined];
+    this.#runLengths[group] = 0;
+    this.#foldAt[group] = COMBINE_EVERY - 1;
+  }
+
+  /** The group's values as one array (its list, when it has one, grown in place). */
+  #takeValues(group: number): unknown[] {
+    const run = this.#runs[group];
+    const runLength = this.#runLengths[group]!;
+    let list = this.#lists[group];
+    if (list === undefined) {
+      if (runLength === 1) return [run];
+      list = [];
+    }
+    for (let i = runLength; i > 0; i--) list.push(run);
+    return list;
+  }
+
+  /**
    * The R partition blocks, each key's values combined once more when there is a
-   * combiner; in a block, string keys first, then the others, each in the order first seen.
+   * combiner; in a block, string keys first, then the others, each in the order first
+   * seen. Call once: the groups give up their values to the blocks.
    */
   toBlocks(): PartitionBlock[] {
-    const blocks: PartitionBlock[] = Array.from({ length: this.#partitions }, () => []);
-    const combine = this.#combine;
-    const file = (group: MapGroup) => {
-      const values = takeValues(group);
-      blocks[group.partition]!.push([group.key, combine === undefined ? values : [combineGroup(combine, group.key, values)]]);
-    };
-    for (const group of this.#strings.values()) file(group);
-    for (const group of this.#otherOrder) file(group);
+    const partitions = this.#partitions;
+    const blocks: PartitionBlock[] = Array.from({ length: partitions }, () => []);
+    const keys = this.#keys;
+    for (let group = 0; group < keys.length; group++) {
+      const key = keys[group]!;
+      if (typeof key === 'string') blocks[partitionOfString(key, partitions)]!.push([key, this.#finalValues(group)]);
+    }
+    if (this.#otherGroups > 0) {
+      for (let group = 0; group < keys.length; group++) {
+        const key = keys[group]!;
+        // The canonical string of an array key's copy is the original's: JSON round-trips these types.
+        if (typeof key !== 'string') blocks[partitionOf(key, partitions)]!.push([key, this.#finalValues(group)]);
+      }
+    }
     return blocks;
   }
-}
 
-function newGroup(key: Key, partition: number, value: unknown): MapGroup {
-  return { key, partition, list: [], run: value, runLength: 1 };
-}
-
-/** Moves the run onto the end of the list. */
-function endRun(group: MapGroup): void {
-  const { list, run } = group;
-  for (let i = group.runLength; i > 0; i--) list.push(run);
-  group.runLength = 0;
-}
-
-/** The group's values as one array, built in its list: the group must not be added to again before its list is replaced. */
-function takeValues(group: MapGroup): unknown[] {
-  const { list, run, runLength } = group;
-  if (runLength === 0) return list;
-  if (runLength === 1 && list.length === 0) return [run];
-  for (let i = runLength; i > 0; i--) list.push(run);
-  return list;
+  #finalValues(group: number): unknown[] {
+    const values = this.#takeValues(group);
+    return this.#combine === undefined ? values : [combineGroup(this.#combine, this.#keys[group]!, values)];
+  }
 }
 
 /** A key the coordinator would refuse fails the task here, where the error can say which. */
