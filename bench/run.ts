@@ -8,6 +8,7 @@
  *   npm run bench -- crowd [flags]       bench/crowd.ts alone
  *   npm run bench -- curve [flags]       the scaling curve alone (word-count.ts --curve --skip-main)
  *   npm run bench -- result-download     bench/result-download.ts: serving a large result (not in `all`)
+ *   npm run bench -- map-runtime [flags] bench/map-runtime.ts: a map task's runtime against a bare loop (not in `all`)
  *   npm run bench -- summary             the summary of the last results in bench/.cache/
  *
  * With no sub-command, flags go to the benchmark they belong to: --mb, --tabs, --files,
@@ -111,6 +112,12 @@ interface CurveJson {
   points: { mb: number; tabs: number; ratioToBaseline: number; ratioToThreads: number; run: { seconds: number } }[];
 }
 
+interface MapRuntimeJson {
+  splitBytes: number;
+  node: { name: string; msPerMb: number; overBareLoop?: number }[];
+  chromium?: { name: string; msPerMb: number; overBareLoop?: number }[];
+}
+
 const MBof = (kib: number | undefined) => (kib === undefined ? '-' : `${((kib * 1024) / 1e6).toFixed(0)} MB`);
 const met = (ok: boolean | undefined) => (ok === undefined ? '' : ok ? 'yes' : 'NO');
 const when = (at: string | undefined) => (at ? at.slice(0, 16).replace('T', ' ') : '');
@@ -121,11 +128,22 @@ export function printSummary(): void {
   const dispatch = load<DispatchJson>('dispatch');
   const crowd = load<CrowdJson>('crowd');
   const curve = load<CurveJson>('word-count-curve');
+  const mapRuntime = load<MapRuntimeJson>('map-runtime');
   const rows: string[][] = [['target', 'measured', 'goal', 'met', 'measured at (UTC)']];
   if (wc) {
     const label = `1 word count ${(wc.corpus.bytes / 1e6).toFixed(0)} MB, ${wc.tabreduce.tabs} tabs`;
     rows.push([`${label}: tabreduce / 1-thread baseline`, `${fixed(wc.ratioToBaseline)} (${fixed(wc.tabreduce.seconds, 2)} s vs ${fixed(wc.yardsticks.matchAll?.seconds, 2)} s)${wc.verified ? '' : ' WRONG RESULT'}`, '<= 1.0 (stretch 0.7)', met(wc.verified && wc.ratioToBaseline <= 1), when(wc.at)]);
     rows.push([`${label}: tabreduce / 2 worker_threads`, `${fixed(wc.ratioToThreads)} (threads ${fixed(wc.yardsticks['threads=2']?.seconds, 2)} s)`, 'report', '', when(wc.at)]);
+  }
+  if (mapRuntime) {
+    for (const [engine, results] of [['Node', mapRuntime.node], ['Chromium', mapRuntime.chromium]] as const) {
+      const result = (name: string) => results?.find((r) => r.name === name);
+      const forms = ['emit', 'generator'].flatMap((form) => {
+        const [runtime, bare] = [result(`${form}-runtime`), result(`${form}-bare`)];
+        return runtime && bare ? [`${form} ${fixed(runtime.msPerMb, 0)} vs ${fixed(bare.msPerMb, 0)} (x${fixed(runtime.overBareLoop)})`] : [];
+      });
+      if (forms.length > 0) rows.push([`1 map task in ${engine}: task runtime vs bare loop, ms/MB`, forms.join(', '), 'report', '', when(mapRuntime.at)]);
+    }
   }
   if (dispatch) {
     const saturated = dispatch.runs.at(-1);
@@ -193,6 +211,7 @@ async function main(): Promise<void> {
     case 'dispatch':
     case 'crowd':
     case 'result-download':
+    case 'map-runtime':
       await run(sub, flags);
       break;
     case 'curve':
@@ -201,7 +220,7 @@ async function main(): Promise<void> {
     case 'summary':
       break;
     default:
-      throw new Error(`unknown sub-command "${sub}": all, word-count, dispatch, crowd, curve, result-download or summary`);
+      throw new Error(`unknown sub-command "${sub}": all, word-count, dispatch, crowd, curve, result-download, map-runtime or summary`);
   }
   printSummary();
   if (failed.length > 0) {
