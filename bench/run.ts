@@ -10,6 +10,7 @@
  *   npm run bench -- coordinator-alone   bench/coordinator-alone.ts alone (Node volunteers, no browser)
  *   npm run bench -- curve [flags]       the scaling curve alone (word-count.ts --curve --skip-main)
  *   npm run bench -- result-download     bench/result-download.ts: serving a large result (not in `all`)
+ *   npm run bench -- map-runtime [flags] bench/map-runtime.ts: a map task's runtime against a bare loop (not in `all`)
  *   npm run bench -- summary             the summary of the last results in bench/.cache/
  *
  * With no sub-command, flags go to the benchmark they belong to: --mb, --tabs, --files,
@@ -139,6 +140,12 @@ interface CurveJson {
   points: { mb: number; tabs: number; ratioToBaseline: number; ratioToThreads: number; run: { seconds: number } }[];
 }
 
+interface MapRuntimeJson {
+  splitBytes: number;
+  node: { name: string; msPerMb: number; overBareLoop?: number }[];
+  chromium?: { name: string; msPerMb: number; overBareLoop?: number }[];
+}
+
 const MBof = (kib: number | undefined) => (kib === undefined ? '-' : `${((kib * 1024) / 1e6).toFixed(0)} MB`);
 const met = (ok: boolean | undefined) => (ok === undefined ? '' : ok ? 'yes' : 'NO');
 const when = (at: string | undefined) => (at ? at.slice(0, 16).replace('T', ' ') : '');
@@ -150,6 +157,7 @@ export function printSummary(): void {
   const crowd = load<CrowdJson>('crowd');
   const curve = load<CurveJson>('word-count-curve');
   const alone = load<CoordinatorAloneJson>('coordinator-alone');
+  const mapRuntime = load<MapRuntimeJson>('map-runtime');
   const rows: string[][] = [['target', 'measured', 'goal', 'met', 'measured at (UTC)']];
   if (wc) {
     const size = `word count ${(wc.corpus.bytes / 1e6).toFixed(0)} MB, ${wc.tabreduce.tabs} tabs`;
@@ -165,6 +173,16 @@ export function printSummary(): void {
         met(f.bareTargetMet),
         when(wc.at),
       ]);
+    }
+  }
+  if (mapRuntime) {
+    for (const [engine, results] of [['Node', mapRuntime.node], ['Chromium', mapRuntime.chromium]] as const) {
+      const result = (name: string) => results?.find((r) => r.name === name);
+      const forms = ['emit', 'generator'].flatMap((form) => {
+        const [runtime, bare] = [result(`${form}-runtime`), result(`${form}-bare`)];
+        return runtime && bare ? [`${form} ${fixed(runtime.msPerMb, 0)} vs ${fixed(bare.msPerMb, 0)} (x${fixed(runtime.overBareLoop)})`] : [];
+      });
+      if (forms.length > 0) rows.push([`1 map task in ${engine}: task runtime vs bare loop, ms/MB`, forms.join(', '), 'report', '', when(mapRuntime.at)]);
     }
   }
   if (dispatch) {
@@ -245,6 +263,7 @@ async function main(): Promise<void> {
     case 'crowd':
     case 'coordinator-alone':
     case 'result-download':
+    case 'map-runtime':
       await run(sub, flags);
       break;
     case 'curve':
@@ -253,7 +272,7 @@ async function main(): Promise<void> {
     case 'summary':
       break;
     default:
-      throw new Error(`unknown sub-command "${sub}": all, word-count, dispatch, crowd, coordinator-alone, curve, result-download or summary`);
+      throw new Error(`unknown sub-command "${sub}": all, word-count, dispatch, crowd, coordinator-alone, curve, result-download, map-runtime or summary`);
   }
   printSummary();
   if (failed.length > 0) {

@@ -43,4 +43,35 @@ describe('findUnencodable', () => {
     };
     expect(() => findUnencodable(hostile)).toThrow('gotcha');
   });
+
+  test('a walk that stopped at a problem or at a throwing getter leaves nothing behind for the next', () => {
+    expect(findUnencodable({ deep: { inside: [1, () => 1] } })).toBe('a function at .deep.inside[1]');
+    expect(findUnencodable([shared, { fn: () => 1 }])).toBe('a function (fn) at [1].fn');
+    const hostile = {
+      child: shared,
+      get boom(): never {
+        throw new Error('gotcha');
+      },
+    };
+    expect(() => findUnencodable(hostile)).toThrow('gotcha');
+    // shared was on the path when the getter threw: it is not an ancestor any more.
+    expect(findUnencodable([shared, shared])).toBeUndefined();
+    expect(findUnencodable({ late: 10n })).toBe('a BigInt (10n) at .late');
+  });
+
+  test('a getter that starts a walk of its own (job code emitting while a value is read) does not disturb the first', () => {
+    const inner = { list: [1, cycle] };
+    let innerProblem: string | undefined;
+    const outer = {
+      first: [shared],
+      get second(): number {
+        innerProblem = findUnencodable(inner);
+        return 2;
+      },
+      third: { back: undefined as unknown },
+    };
+    outer.third.back = outer;
+    expect(findUnencodable(outer)).toBe('a cycle at .third.back (the value contains itself)');
+    expect(innerProblem).toBe('a cycle at .list[1].self (the value contains itself)');
+  });
 });

@@ -7,16 +7,28 @@
  * values that break it.
  *
  * The walk costs one `typeof` for a primitive, the common case (counts, strings); only
- * objects are walked, which costs about a quarter of stringifying them (measured on
- * Node 20: 82 ms to stringify 100k small objects, 21 ms more to walk them). A
- * `JSON.stringify` replacer would catch the same things at 3.5 times the cost of a
- * plain stringify, on every value.
+ * objects are walked, which costs less than stringifying them (Node 20, 100k values:
+ * `{ count, sum, name }` 20 ms to walk, 33 ms to stringify; 20-number arrays 35 ms and
+ * 32 ms). A `JSON.stringify` replacer would catch the same things at 3.5 times the cost
+ * of a plain stringify, on every value. The walk allocates nothing per value: the path to a part
+ * (`[2].parent`) is a stack of steps written out only for the part at fault, and the
+ * objects above the current one are a short array, not a Set per value (building the
+ * path as a string at every step, and that Set, made the 20-number arrays take 66 ms).
  */
 
 /** What to tell the author of a job whose value JSON cannot carry. */
 export const JSON_VALUE_RULE =
   'values must be plain JSON data: strings, numbers, booleans, null, arrays and plain objects ' +
   '(no functions, symbols, BigInts, Maps, Sets or cycles)';
+
+/** One walk's state: the objects on the current path (a cycle is one of them again) and the steps to it. */
+interface Walk {
+  ancestors: object[];
+  path: (string | number)[];
+}
+
+/** Kept between walks so that checking a value allocates nothing; a walk entered during another (from a getter) makes its own. */
+let idle: Walk | undefined = { ancestors: [], path: [] };
 
 /**
  * Describes the first part of `value` that JSON cannot carry faithfully, e.g.
@@ -26,10 +38,20 @@ export const JSON_VALUE_RULE =
  * code failing. `undefined` inside objects and arrays is let through, as JSON drops it.
  */
 export function findUnencodable(value: unknown): string | undefined {
-  return check(value, new Set(), '');
+  if (typeof value !== 'object' || value === null) return check(value, undefined);
+  const walk = idle ?? { ancestors: [], path: [] };
+  idle = undefined;
+  try {
+    return check(value, walk);
+  } finally {
+    // A walk that found something, or met a throwing getter, leaves its state mid-path.
+    walk.ancestors.length = 0;
+    walk.path.length = 0;
+    idle = walk;
+  }
 }
 
-function check(value: unknown, ancestors: Set<object>, path: string): string | undefined {
+function check(value: unknown, walk: Walk | undefined): string | undefined {
   switch (typeof value) {
     case 'string':
     case 'number':
@@ -37,40 +59,47 @@ function check(value: unknown, ancestors: Set<object>, path: string): string | u
     case 'undefined':
       return undefined;
     case 'object':
-      return value === null ? undefined : walk(value, ancestors, path);
+      return value === null ? undefined : visit(value, walk!);
     case 'function':
-      return spaced('a function', value.name ? `(${value.name})` : '', at(path));
+      return spaced('a function', value.name ? `(${value.name})` : '', at(walk));
     case 'bigint':
-      return spaced('a BigInt', `(${value}n)`, at(path));
+      return spaced('a BigInt', `(${value}n)`, at(walk));
     default:
-      return spaced(`a ${typeof value}`, at(path));
+      return spaced(`a ${typeof value}`, at(walk));
   }
 }
 
-function walk(object: object, ancestors: Set<object>, path: string): string | undefined {
-  if (ancestors.has(object)) return spaced('a cycle', at(path), '(the value contains itself)');
+function visit(object: object, walk: Walk): string | undefined {
+  const { ancestors, path } = walk;
+  if (ancestors.includes(object)) return spaced('a cycle', at(walk), '(the value contains itself)');
   if (typeof (object as { toJSON?: unknown }).toJSON === 'function') return undefined;
-  if (object instanceof Map) return spaced('a Map', at(path), '(JSON would turn it into {}; use a plain object or an array of pairs)');
-  if (object instanceof Set) return spaced('a Set', at(path), '(JSON would turn it into {}; use an array)');
-  ancestors.add(object);
-  try {
-    if (Array.isArray(object)) {
-      for (let i = 0; i < object.length; i++) {
-        const found = check(object[i], ancestors, `${path}[${i}]`);
-        if (found) return found;
-      }
-    } else {
-      for (const key of Object.keys(object)) {
-        const found = check((object as Record<string, unknown>)[key], ancestors, `${path}.${key}`);
-        if (found) return found;
-      }
+  if (object instanceof Map) return spaced('a Map', at(walk), '(JSON would turn it into {}; use a plain object or an array of pairs)');
+  if (object instanceof Set) return spaced('a Set', at(walk), '(JSON would turn it into {}; use an array)');
+  ancestors.push(object);
+  if (Array.isArray(object)) {
+    for (let i = 0; i < object.length; i++) {
+      path.push(i);
+      const found = check(object[i], walk);
+      if (found) return found;
+      path.pop();
     }
-    return undefined;
-  } finally {
-    // Only the current path counts: the same object twice side by side is no cycle.
-    ancestors.delete(object);
+  } else {
+    for (const key of Object.keys(object)) {
+      path.push(key);
+      const found = check((object as Record<string, unknown>)[key], walk);
+      if (found) return found;
+      path.pop();
+    }
   }
+  // Only the current path counts: the same object twice side by side is no cycle.
+  ancestors.pop();
+  return undefined;
 }
 
-const at = (path: string): string => (path ? `at ${path}` : '');
+/** Where the walk is, as `at [2].parent`; '' at the top. */
+function at(walk: Walk | undefined): string {
+  if (walk === undefined || walk.path.length === 0) return '';
+  return `at ${walk.path.map((step) => (typeof step === 'number' ? `[${step}]` : `.${step}`)).join('')}`;
+}
+
 const spaced = (...parts: string[]): string => parts.filter(Boolean).join(' ');

@@ -136,6 +136,91 @@ describe('runMapTask', () => {
     ]);
   });
 
+  test('number keys group by value: -0 and 0 are one key, kept as first seen; 1 and "1" stay apart', () => {
+    const module: JobModule = {
+      *map() {
+        yield [-0, 'a'];
+        yield ['1', 'b'];
+        yield [0, 'c'];
+        yield [1, 'd'];
+        yield [1.5, 'e'];
+        yield [1, 'f'];
+      },
+      reduce: sum,
+    };
+    const [block] = runMapTask(module, mapInput({ kind: 'records', records: [['r', 1]] }), 1);
+    expect(new TextDecoder().decode(block)).toBe('[["1",["b"]],[0,["a","c"]],[1,["d","f"]],[1.5,["e"]]]');
+  });
+
+  test('a block lists string keys first, then the others in the order first seen, whatever their type', () => {
+    const module: JobModule = {
+      map(_key, _value, emit) {
+        emit(2, 1);
+        emit('b', 1);
+        emit([1, 'x'], 1);
+        emit(true, 1);
+        emit('a', 1);
+        emit(2, 1);
+        emit([1, 'x'], 1);
+        emit(1, 1);
+      },
+      reduce: sum,
+    };
+    const [block] = runMapTask(module, mapInput({ kind: 'records', records: [['r', 1]] }), 1);
+    expect(decode<PartitionBlock>(block!)).toEqual([
+      ['b', [1]],
+      ['a', [1]],
+      [2, [1, 1]],
+      [[1, 'x'], [1, 1]],
+      [true, [1]],
+      [1, [1]],
+    ]);
+  });
+
+  test('combine sees every value in order, folded every 256 as a plain list would be, however the values repeat', () => {
+    // A stream of runs and changes: -0 beside 0, NaN, one object twice, strings, a fold's own output.
+    const shared = { n: 1 };
+    const pattern: unknown[] = [1, 1, 1, 0, -0, -0, 0, Number.NaN, Number.NaN, 'x', 'x', shared, shared, { n: 1 }, null, true, 1];
+    const stream = Array.from({ length: 1500 }, (_, i) => (i % 97 < 60 ? 1 : pattern[i % pattern.length]));
+    const calls: unknown[][] = [];
+    const recording: JobModule = {
+      map(_key, _value, emit) {
+        for (const value of stream) emit('k', value);
+      },
+      reduce: sum,
+      combine: (_key, values) => {
+        calls.push([...values]);
+        return `fold ${calls.length}`;
+      },
+    };
+    const [block] = runMapTask(recording, mapInput({ kind: 'records', records: [['r', 1]] }), 1);
+
+    // The model: one plain list, folded when it reaches 256 values and once at the end.
+    const expected: unknown[][] = [];
+    let list: unknown[] = [];
+    for (const value of stream) {
+      list.push(value);
+      if (list.length >= 256) {
+        expected.push(list);
+        list = [`fold ${expected.length}`];
+      }
+    }
+    expected.push(list);
+    expect(calls.length).toBe(expected.length);
+    calls.forEach((values, i) => {
+      expect(values.length).toBe(expected[i]!.length);
+      values.forEach((value, j) => expect(Object.is(value, expected[i]![j])).toBe(true));
+    });
+    expect(decode<PartitionBlock>(block!)).toEqual([['k', [`fold ${expected.length}`]]]);
+  });
+
+  test('without combine, every value goes out in order, repeated or not', () => {
+    const values = [1, 1, 2, 2, 2, -0, 0, 'x', 'x', 1];
+    const module: JobModule = { *map() { for (const value of values) yield ['k', value]; }, reduce: sum };
+    const [block] = runMapTask(module, mapInput({ kind: 'records', records: [['r', 1]] }), 1);
+    expect(new TextDecoder().decode(block)).toBe('[["k",[1,1,2,2,2,0,0,"x","x",1]]]');
+  });
+
   test('a map that returns an array of pairs works too', () => {
     const module: JobModule = { map: (key, value) => [[key, value]], reduce: sum };
     const [block] = runMapTask(module, mapInput({ kind: 'records', records: [['k', 2]] }), 1);

@@ -16,13 +16,12 @@
  * into a task failure with `toTaskError`.
  */
 import { packParts } from '../shared/byte-packing.ts';
-import type { KeyValue, MapTaskInput, PartitionBlock } from '../shared/job.ts';
+import type { KeyValue, MapTaskInput } from '../shared/job.ts';
 import { canonicalKey, compareKeys, isKey, type Key } from '../shared/keys.ts';
-import { LIMITS } from '../shared/limits.ts';
-import { partitionOf } from '../shared/partition.ts';
 import type { Bytes, MapInputPayload } from '../shared/protocol.ts';
-import { findUnencodable, JSON_VALUE_RULE } from './json-value.ts';
-import { preview, TaskRunError, toTaskError } from './task-error.ts';
+import { checkEncodable, inJobCode, isJsonPrimitive } from './job-code.ts';
+import { MapGroups } from './map-groups.ts';
+import { preview, toTaskError } from './task-error.ts';
 
 export { toTaskError } from './task-error.ts';
 
@@ -71,17 +70,6 @@ export function toJobModule(namespace: unknown): JobModule {
     reduce: reduce as ReduceFunction,
     ...(combine !== undefined ? { combine: combine as ReduceFunction } : {}),
   };
-}
-
-/** One key's values while a task collects them. */
-interface Group {
-  key: Key;
-  values: unknown[];
-}
-
-interface MapGroup extends Group {
-  /** partitionOf(key, R), computed once when the key is first seen. */
-  partition: number;
 }
 
 const decoder = new TextDecoder();
@@ -137,15 +125,10 @@ export function runMapTaskPacked(module: JobModule, input: MapInputPayload, part
  * Calls `map` on one record and files every pair it produces under its key. `map` either
  * returns an iterable of pairs (the generator form) or calls `emit(key, value)`, its third
  * argument, and returns nothing (the emit form: no pair array and no generator resume per
- * pair, about 1.4 times faster on a word count). Both may be mixed.
+ * pair; on a word count in this runtime, about 1.25 times faster in Node 20, bench/map-runtime.ts).
+ * Both may be mixed.
  */
 function mapRecord(module: JobModule, groups: MapGroups, recordIndex: number, recordKey: Key, recordValue: unknown): void {
-  const where = () => `map of record #${recordIndex} (key ${preview(recordKey)})`;
-  const fileUnder = (key: unknown, value: unknown, pairIndex: number, verb: string) => {
-    if (!isKey(key) || value === undefined) throw new TypeError(`${where()} ${verb} a bad pair #${pairIndex}: ${describeBadPair([key, value])}`);
-    if (!isJsonPrimitive(value)) checkEncodable(value, () => [where(), `${verb} a value for key ${preview(key)}`]);
-    groups.add(key, value);
-  };
   let emitted = 0;
   let open = true;
   // Our own refusals thrown inside emit pass through job code; they are recognised on the
@@ -159,8 +142,8 @@ function mapRecord(module: JobModule, groups: MapGroups, recordIndex: number, re
       return;
     }
     try {
-      if (!open) throw new TypeError(`${where()} called emit after it returned; emit only while map runs (no callbacks or promises)`);
-      fileUnder(key, value, emitted++, 'emitted');
+      if (!open) throw new TypeError(`${whereMap(recordIndex, recordKey)} called emit after it returned; emit only while map runs (no callbacks or promises)`);
+      filePair(groups, key, value, emitted++, 'emitted', recordIndex, recordKey);
     } catch (error) {
       refusal = error;
       throw error;
@@ -170,7 +153,7 @@ function mapRecord(module: JobModule, groups: MapGroups, recordIndex: number, re
   try {
     result = module.map(recordKey, recordValue, emit);
   } catch (error) {
-    throw error === refusal ? error : inJobCode(error, where());
+    throw error === refusal ? error : inJobCode(error, whereMap(recordIndex, recordKey));
   }
   if (result === undefined) {
     open = false;
@@ -178,7 +161,7 @@ function mapRecord(module: JobModule, groups: MapGroups, recordIndex: number, re
     // `*` of a generator); one that takes `emit` may rightly produce no pair for a record.
     if (emitted === 0 && module.map.length < 3) {
       throw new TypeError(
-        `${where()} returned undefined; map must return an iterable of [key, value] pairs ` +
+        `${whereMap(recordIndex, recordKey)} returned undefined; map must return an iterable of [key, value] pairs ` +
           '(e.g. be a generator: `export function* map(key, value) { yield [k, v]; }`), or take `emit` as its third parameter and call emit(k, v)',
       );
     }
@@ -187,7 +170,7 @@ function mapRecord(module: JobModule, groups: MapGroups, recordIndex: number, re
   const iterate = result === null ? undefined : (result as Partial<Iterable<unknown>>)[Symbol.iterator];
   if (typeof iterate !== 'function') {
     throw new TypeError(
-      `${where()} returned ${preview(result)}; map must return an iterable of [key, value] pairs, ` +
+      `${whereMap(recordIndex, recordKey)} returned ${preview(result)}; map must return an iterable of [key, value] pairs, ` +
         'e.g. be a generator (`export function* map(key, value) { yield [k, v]; }`), or call emit(k, v) and return nothing',
     );
   }
@@ -195,7 +178,7 @@ function mapRecord(module: JobModule, groups: MapGroups, recordIndex: number, re
   try {
     iterator = iterate.call(result);
   } catch (error) {
-    throw inJobCode(error, where());
+    throw inJobCode(error, whereMap(recordIndex, recordKey));
   }
 
   for (let pairIndex = 0; ; pairIndex++) {
@@ -205,7 +188,7 @@ function mapRecord(module: JobModule, groups: MapGroups, recordIndex: number, re
     try {
       step = iterator.next();
     } catch (error) {
-      throw error === refusal ? error : inJobCode(error, where());
+      throw error === refusal ? error : inJobCode(error, whereMap(recordIndex, recordKey));
     }
     if (step.done) {
       open = false;
@@ -213,108 +196,26 @@ function mapRecord(module: JobModule, groups: MapGroups, recordIndex: number, re
     }
     const pair = step.value;
     if (!Array.isArray(pair) || pair.length !== 2) {
-      throw new TypeError(`${where()} yielded a bad pair #${pairIndex}: ${describeBadPair(pair)}`);
+      throw new TypeError(`${whereMap(recordIndex, recordKey)} yielded a bad pair #${pairIndex}: ${describeBadPair(pair)}`);
     }
-    fileUnder(pair[0], pair[1], pairIndex, 'yielded');
+    const key: unknown = pair[0];
+    const value: unknown = pair[1];
+    if (typeof key === 'string' && isJsonPrimitive(value)) groups.addString(key, value);
+    else filePair(groups, key, value, pairIndex, 'yielded', recordIndex, recordKey);
   }
 }
 
-/** A key the coordinator would refuse fails the task here, where the error can say which. */
-function checkKeyLength(chars: number, key: Key): void {
-  if (chars > LIMITS.keyChars) {
-    throw new TypeError(`map produced a key of ${chars} characters (${preview(key)}); keys may have at most ${LIMITS.keyChars}`);
+/** Checks a pair that is not the common one (a string key, a primitive value) and files it. */
+function filePair(groups: MapGroups, key: unknown, value: unknown, pairIndex: number, verb: string, recordIndex: number, recordKey: Key): void {
+  if (!isKey(key) || value === undefined) {
+    throw new TypeError(`${whereMap(recordIndex, recordKey)} ${verb} a bad pair #${pairIndex}: ${describeBadPair([key, value])}`);
   }
+  if (!isJsonPrimitive(value)) checkEncodable(value, () => [whereMap(recordIndex, recordKey), `${verb} a value for key ${preview(key)}`]);
+  groups.add(key, value);
 }
 
-/** How many values a key collects before the combiner folds them (when there is one). */
-const COMBINE_EVERY = 256;
-
-/**
- * A map task's output while it grows: values grouped by key, string keys by themselves,
- * other keys by their canonical string, each group's partition computed once.
- */
-class MapGroups {
-  readonly #strings = new Map<string, MapGroup>();
-  readonly #others = new Map<string, MapGroup>();
-  readonly #partitions: number;
-  readonly #combine: ReduceFunction | undefined;
-
-  constructor(partitions: number, combine: ReduceFunction | undefined) {
-    this.#partitions = partitions;
-    this.#combine = combine;
-  }
-
-  /**
-   * `add` for a string key, the common case, kept small so the engine inlines it into
-   * `emit`. A deliberate near-copy of `add`: folding both into one helper made a word
-   * count's map task 5-8% slower (bench/map-runtime.ts, same run).
-   */
-  addString(key: string, value: unknown): void {
-    let group = this.#strings.get(key);
-    if (group === undefined) {
-      checkKeyLength(key.length, key);
-      group = { key, values: [], partition: partitionOf(key, this.#partitions) };
-      this.#strings.set(key, group);
-    }
-    const { values } = group;
-    values.push(value);
-    if (values.length >= COMBINE_EVERY && this.#combine !== undefined) group.values = [combineGroup(this.#combine, group)];
-  }
-
-  /** Files one checked pair under its key, folding with the combiner when its values pile up. */
-  add(key: Key, value: unknown): void {
-    // String keys (the common case) are their own map key: building a canonical string
-    // for every pair would allocate once per pair.
-    const isString = typeof key === 'string';
-    const mapKey = isString ? key : canonicalKey(key);
-    const table = isString ? this.#strings : this.#others;
-    let group = table.get(mapKey);
-    if (group === undefined) {
-      checkKeyLength(mapKey.length, key);
-      group = {
-        // An array key is copied so that job code reusing its array cannot change a
-        // key after it was filed under its canonical form.
-        key: typeof key === 'object' ? (JSON.parse(mapKey) as Key) : key,
-        values: [],
-        partition: partitionOf(key, this.#partitions),
-      };
-      table.set(mapKey, group);
-    }
-    const { values } = group;
-    values.push(value);
-    // Fold as pairs arrive, so a frequent key holds a few values, not one per occurrence
-    // (a combiner may run any number of times on partial values, as in Hadoop).
-    if (values.length >= COMBINE_EVERY && this.#combine !== undefined) group.values = [combineGroup(this.#combine, group)];
-  }
-
-  /** The R partition blocks, each group combined once more when there is a combiner. */
-  toBlocks(): PartitionBlock[] {
-    const blocks: PartitionBlock[] = Array.from({ length: this.#partitions }, () => []);
-    const combine = this.#combine;
-    for (const table of [this.#strings, this.#others]) {
-      for (const group of table.values()) {
-        if (combine !== undefined) group.values = [combineGroup(combine, group)];
-        blocks[group.partition]!.push([group.key, group.values]);
-      }
-    }
-    return blocks;
-  }
-}
-
-function combineGroup(combine: ReduceFunction, group: Group): unknown {
-  const where = () => `combine of key ${preview(group.key)}`;
-  let combined: unknown;
-  try {
-    combined = combine(group.key, group.values);
-  } catch (error) {
-    throw inJobCode(error, where());
-  }
-  if (combined === undefined) {
-    throw new TypeError(`${where()} returned undefined; combine must return one value (did it forget \`return\`?)`);
-  }
-  if (!isJsonPrimitive(combined)) checkEncodable(combined, () => [where(), 'returned a value']);
-  return combined;
-}
+/** Where a map failed, for its messages; built only when one is thrown. */
+const whereMap = (recordIndex: number, recordKey: Key): string => `map of record #${recordIndex} (key ${preview(recordKey)})`;
 
 /**
  * Runs a reduce task: merges the partition blocks (one per map task) by key, values in
@@ -323,7 +224,11 @@ function combineGroup(combine: ReduceFunction, group: Group): unknown {
  * (one UTF-8 JSON `PartitionBlock[]`) or a list of UTF-8 JSON `PartitionBlock`s.
  */
 export function runReduceTask(module: JobModule, blocks: Bytes | readonly Bytes[]): Uint8Array {
-  const groups = new Map<string, Group>();
+  // As on the map side, a string key is looked up as itself rather than by a canonical
+  // string built per entry; `order` keeps the first-seen order reduce is called in.
+  const strings = new Map<string, ReduceGroup>();
+  const others = new Map<string, ReduceGroup>();
+  const order: ReduceGroup[] = [];
   const addBlock = (block: unknown, b: number) => {
     if (!Array.isArray(block)) throw new TypeError(`reduce input block #${b} is not an array of [key, values] entries`);
     for (let e = 0; e < block.length; e++) {
@@ -333,11 +238,14 @@ export function runReduceTask(module: JobModule, blocks: Bytes | readonly Bytes[
       }
       const key = entry[0] as Key;
       const values = entry[1] as unknown[];
-      const canonical = canonicalKey(key);
-      const group = groups.get(canonical);
+      const table = typeof key === 'string' ? strings : others;
+      const mapKey = typeof key === 'string' ? key : canonicalKey(key);
+      const group = table.get(mapKey);
       if (group === undefined) {
         // The parsed array is ours alone, so the first block's values are adopted, not copied.
-        groups.set(canonical, { key, values });
+        const added = { key, values };
+        table.set(mapKey, added);
+        order.push(added);
       } else {
         // A loop, not push(...values): spreading a huge array overflows the call stack.
         for (let v = 0; v < values.length; v++) group.values.push(values[v]);
@@ -354,23 +262,34 @@ export function runReduceTask(module: JobModule, blocks: Bytes | readonly Bytes[
   }
 
   const pairs: KeyValue[] = [];
-  for (const { key, values } of groups.values()) {
-    const where = `reduce of key ${preview(key)}`;
+  for (let g = 0; g < order.length; g++) {
+    const { key, values } = order[g]!;
     let reduced: unknown;
     try {
       reduced = module.reduce(key, values);
     } catch (error) {
-      throw inJobCode(error, where);
+      throw inJobCode(error, whereReduce(key));
     }
     if (reduced === undefined) {
-      throw new TypeError(`${where} returned undefined; reduce must return one value (did it forget \`return\`?)`);
+      throw new TypeError(`${whereReduce(key)} returned undefined; reduce must return one value (did it forget \`return\`?)`);
     }
-    if (!isJsonPrimitive(reduced)) checkEncodable(reduced, () => [where, 'returned a value']);
+    if (!isJsonPrimitive(reduced)) checkEncodable(reduced, () => [whereReduce(key), 'returned a value']);
     pairs.push([key, reduced]);
   }
-  pairs.sort((a, b) => compareKeys(a[0], b[0]));
+  // compareKeys on strings alone is plain UTF-16 order, without its type ranks.
+  pairs.sort(others.size === 0 ? compareStringKeys : (a, b) => compareKeys(a[0], b[0]));
   return encodeJson(pairs, 'reduce output');
 }
+
+/** One key's values while a reduce task merges its blocks. */
+interface ReduceGroup {
+  key: Key;
+  values: unknown[];
+}
+
+const compareStringKeys = (a: KeyValue, b: KeyValue): number => ((a[0] as string) < (b[0] as string) ? -1 : (a[0] as string) > (b[0] as string) ? 1 : 0);
+
+const whereReduce = (key: Key): string => `reduce of key ${preview(key)}`;
 
 /**
  * A text record arrives as raw UTF-8; records and ranges as JSON. Bytes that are not
@@ -419,36 +338,6 @@ function encodeJson(entries: readonly (readonly [Key, unknown])[], what: string)
     );
   }
   return encoder.encode(text);
-}
-
-/** A string, number, boolean or null: JSON carries it as is (NaN as null, as JSON always has). */
-const isJsonPrimitive = (value: unknown): boolean =>
-  typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || value === null;
-
-/**
- * Refuses a value JSON would mangle or refuse (json-value.ts) where the job produced it,
- * so the error names the record or key. `source` says where and how, e.g.
- * `['reduce of key "k"', 'returned a value']`; it is built only on failure. A getter
- * that throws while the value is read is job code failing, and labelled as such.
- */
-function checkEncodable(value: unknown, source: () => [where: string, produced: string]): void {
-  let problem: string | undefined;
-  try {
-    problem = findUnencodable(value);
-  } catch (error) {
-    const [where, produced] = source();
-    throw inJobCode(error, `${where}, in a getter of the value it ${produced.replace(/^(\w+) a value/, '$1')}`);
-  }
-  if (problem !== undefined) {
-    const [where, produced] = source();
-    throw new TypeError(`${where} ${produced} that JSON cannot carry: ${problem}; ${JSON_VALUE_RULE}`);
-  }
-}
-
-/** Re-throws a failure of job code with its name and stack, the message saying where it happened. */
-function inJobCode(thrown: unknown, where: string): TaskRunError {
-  const error = toTaskError(thrown);
-  return new TaskRunError({ ...error, message: `${error.message} (in ${where})` });
 }
 
 function describeBadPair(pair: unknown): string {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Key } from './keys.ts';
-import { hashString, partitionOf } from './partition.ts';
+import { hashString, partitionOf, partitionOfCanonical, partitionOfString } from './partition.ts';
+import { canonicalKey } from './keys.ts';
 
 describe('partitionOf', () => {
   const keys: Key[] = ['the', 'The', 'ünïcödé', '😀', 0, 1, -5, 3.25, true, ['a', 1], ''];
@@ -36,6 +37,15 @@ describe('partitionOf', () => {
         0,
       ]
     `);
+  });
+
+  it('gives a string key the partition of its canonical string, without building it', () => {
+    for (const key of ['', 'the', '"', 'ünïcödé', '😀', '\ud800', 'k'.repeat(1000)]) {
+      for (const partitions of [1, 7, 64, 1024]) {
+        expect(partitionOfString(key, partitions)).toBe(partitionOfCanonical(canonicalKey(key), partitions));
+        expect(partitionOf(key, partitions)).toBe(partitionOfCanonical(canonicalKey(key), partitions));
+      }
+    }
   });
 
   it('spreads words roughly evenly', () => {
