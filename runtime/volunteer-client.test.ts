@@ -28,6 +28,7 @@ import type { StartHeartbeat } from './heartbeat.ts';
 import { InProcessExecutor } from '../node-volunteer/in-process-executor.ts';
 import type { TaskExecutor } from './task-executor.ts';
 import { VolunteerClient } from './volunteer-client.ts';
+import { MAX_BATCH } from './work-demand.ts';
 
 type CoordinatorSocket = ServerSocket<VolunteerToCoordinatorEvents, CoordinatorToVolunteerEvents>;
 
@@ -263,7 +264,7 @@ describe('VolunteerClient', () => {
     const tasks = Array.from({ length: 300 }, (_, i) => mapTask(`m${i}`, WORD_COUNT, `word${i}`));
     coordinator.offer(...tasks);
     await vi.waitFor(() => expect(client.state.tasksDone).toBe(300));
-    expect(Math.max(...coordinator.requests)).toBe(512);
+    expect(Math.max(...coordinator.requests)).toBe(2 * MAX_BATCH);
     expect(coordinator.completions.map((completion) => completion.taskId).sort()).toEqual(tasks.map((task) => task.taskId).sort());
     expect(coordinator.reports.reduce((sum, ends) => sum + ends, 0)).toBe(300);
     expect(coordinator.reports.length).toBeLessThanOrEqual(3);

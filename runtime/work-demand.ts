@@ -60,7 +60,7 @@ export type DemandEvent =
  */
 export const BATCH_MS = 50;
 /** Most tasks in one slot's batch (the worker pool's own limit per call). */
-export const MAX_BATCH = 256;
+export const MAX_BATCH = 1024;
 
 /** Lowest share a volunteer may give: there, a slot rests 19 times as long as it works. */
 export const MIN_SHARE = 0.05;

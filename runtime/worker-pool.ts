@@ -39,13 +39,13 @@ export interface WorkerPoolOptions {
    * (web/volunteer/browser-workers.ts), a worker thread in Node (node-volunteer/).
    */
   createWorker: () => WorkerLike;
-  /** Most tasks in one worker call. Default 256. */
+  /** Most tasks in one worker call. Default 1,024. */
   maxBatch?: number;
 }
 
 /** setTimeout fires at once for delays beyond a signed 32-bit millisecond count. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-const DEFAULT_MAX_BATCH = 256;
+const DEFAULT_MAX_BATCH = 1024;
 /** Weight of the newest batch in the running mean of time per task. */
 const TASK_MS_WEIGHT = 0.2;
 

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KeyValue, TaskSummary } from '../shared/job.ts';
+import { LIMITS } from '../shared/limits.ts';
 import type { MapAssignment, MapInputPayload } from '../shared/protocol.ts';
 import { packReports, unpackTaskBatch, type TaskEnd } from '../shared/task-batch.ts';
 import { importFromDataUrl } from '../node-volunteer/data-url-import.ts';
@@ -121,7 +122,7 @@ export function reduce(key, values) { return values.reduce((a, b) => a + b, 0); 
     coordinator = await testCoordinator();
     volunteer = await rawVolunteer(coordinator.url);
     await volunteer.emitWithAck('volunteer:hello', { agent: 'batched', slots: 1 });
-    expect(await volunteer.emitWithAck('tasks:claim', { max: 1025 })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    expect(await volunteer.emitWithAck('tasks:claim', { max: LIMITS.tasksPerMessage + 1 })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
     const empty = await volunteer.emitWithAck('tasks:report', { results: [], data: new Uint8Array() } as never);
     expect(empty).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST', message: expect.stringContaining('results') } });
   });

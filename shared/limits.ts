@@ -39,7 +39,7 @@ export const LIMITS = {
    * `next`), answered by `tasks:report`, renewed by `task:renew` or given back by
    * `task:return`. It bounds what a volunteer may hold, so one renewal covers it all.
    */
-  tasksPerMessage: 1024,
+  tasksPerMessage: 4096,
   /** Longest key, in characters of its canonical form (a string key: its length). */
   keyChars: 64 * 1024,
   /** Longest error message and stack a volunteer may report, in characters. */
