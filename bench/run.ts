@@ -8,6 +8,7 @@
  *   npm run bench -- crowd [flags]       bench/crowd.ts alone
  *   npm run bench -- curve [flags]       the scaling curve alone (word-count.ts --curve --skip-main)
  *   npm run bench -- result-download     bench/result-download.ts: serving a large result (not in `all`)
+ *   npm run bench -- submit [flags]      bench/submit.ts: the event loop while large jobs are submitted (not in `all`)
  *   npm run bench -- summary             the summary of the last results in bench/.cache/
  *
  * With no sub-command, flags go to the benchmark they belong to: --mb, --tabs, --files,
@@ -102,7 +103,10 @@ interface WordCountJson {
   verified: boolean;
 }
 interface DispatchJson {
-  runs: { label: string; tasks: number; tabs: number; tasksPerSecond: number; mapTasksPerSecond?: number; mapMs: { median: number }; coordinatorPeakRssKiB?: number; problems: string[] }[];
+  runs: { label: string; tasks: number; tabs: number; tasksPerSecond: number; mapTasksPerSecond?: number; mapMs: { median: number }; submitLongestBlockMs?: number; coordinatorPeakRssKiB?: number; problems: string[] }[];
+}
+interface SubmitJson {
+  runs: { kind: string; tasks: number; longestBlockMs: number }[];
 }
 interface CrowdJson {
   points: { volunteers: number; ok: boolean; failure?: string; rssPerConnectionKiB?: number; rssPerConnectionSecondHalfKiB?: number; tasksPerSecond?: number; volunteersWithTasks?: number; coordinatorPeakRssKiB?: number }[];
@@ -120,6 +124,7 @@ export function printSummary(): void {
   const gb = load<WordCountJson>('word-count-gb');
   const dispatch = load<DispatchJson>('dispatch');
   const crowd = load<CrowdJson>('crowd');
+  const submit = load<SubmitJson>('submit');
   const curve = load<CurveJson>('word-count-curve');
   const rows: string[][] = [['target', 'measured', 'goal', 'met', 'measured at (UTC)']];
   if (wc) {
@@ -134,6 +139,14 @@ export function printSummary(): void {
       rows.push([`2 dispatch ${saturated.tasks} tasks, ${saturated.tabs} tabs: tasks/s end to end`, `${fixed(saturated.tasksPerSecond, 0)} (map phase ${fixed(saturated.mapTasksPerSecond, 0)})`, '>= 5,000', met(saturated.problems.length === 0 && saturated.tasksPerSecond >= 5000), when(dispatch.at)]);
     }
     if (quiet) rows.push(['2 median assignment to result, 1 tab 1 worker', `${fixed(quiet.mapMs.median, 0)} ms`, '< 5 ms', met(quiet.mapMs.median < 5), when(dispatch.at)]);
+    if (saturated?.submitLongestBlockMs !== undefined) {
+      rows.push([`2 longest event-loop block submitting ${saturated.tasks} tasks`, `${fixed(saturated.submitLongestBlockMs, 1)} ms`, '< 50 ms', met(saturated.submitLongestBlockMs < 50), when(dispatch.at)]);
+    }
+  }
+  // bench/submit.ts, the worst of its tries for each range size.
+  for (const tasks of new Set(submit?.runs.filter((run) => run.kind === 'range').map((run) => run.tasks))) {
+    const worst = Math.max(...submit!.runs.filter((run) => run.kind === 'range' && run.tasks === tasks).map((run) => run.longestBlockMs));
+    rows.push([`2 longest event-loop block submitting a ${tasks}-task range (bench submit)`, `${fixed(worst, 1)} ms`, '< 50 ms', met(worst < 50), when(submit!.at)]);
   }
   if (wc) {
     rows.push([`3 coordinator peak RSS, ${(wc.corpus.bytes / 1e6).toFixed(0)} MB job`, MBof(wc.tabreduce.coordinatorPeakRssKiB), '<= 300 MB', met(wc.tabreduce.coordinatorPeakRssKiB !== undefined ? (wc.tabreduce.coordinatorPeakRssKiB * 1024) / 1e6 <= 300 : undefined), when(wc.at)]);
@@ -193,6 +206,7 @@ async function main(): Promise<void> {
     case 'dispatch':
     case 'crowd':
     case 'result-download':
+    case 'submit':
       await run(sub, flags);
       break;
     case 'curve':
@@ -201,7 +215,7 @@ async function main(): Promise<void> {
     case 'summary':
       break;
     default:
-      throw new Error(`unknown sub-command "${sub}": all, word-count, dispatch, crowd, curve, result-download or summary`);
+      throw new Error(`unknown sub-command "${sub}": all, word-count, dispatch, crowd, curve, result-download, submit or summary`);
   }
   printSummary();
   if (failed.length > 0) {
