@@ -25,7 +25,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { GroupCommit, type RollbackListener } from './group-commit.ts';
+import { GroupCommit, isStorageError, type RollbackListener } from './group-commit.ts';
 import { isEmptyBlock, type JobRecord, type JobStore, type TaskRecord } from './job-store.ts';
 import { migrate, SCHEMA_VERSION, SchemaTooNewError } from './sqlite-schema.ts';
 
@@ -139,11 +139,17 @@ export class SqliteStore implements JobStore {
       db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
       migrate(db, this.file);
       // What a crash in the middle of a large submission left: never answered, never whole.
-      db.transaction(() => {
-        db.exec('DELETE FROM map_inputs WHERE job_id IN (SELECT id FROM jobs WHERE stored = 0)');
-        db.exec('DELETE FROM tasks WHERE job_id IN (SELECT id FROM jobs WHERE stored = 0)');
-        db.exec('DELETE FROM jobs WHERE stored = 0');
-      })();
+      try {
+        db.transaction(() => {
+          db.exec('DELETE FROM map_inputs WHERE job_id IN (SELECT id FROM jobs WHERE stored = 0)');
+          db.exec('DELETE FROM tasks WHERE job_id IN (SELECT id FROM jobs WHERE stored = 0)');
+          db.exec('DELETE FROM jobs WHERE stored = 0');
+        })();
+      } catch (error) {
+        // A full disk may refuse even a delete (the WAL grows first): the rows are hidden
+        // from every read all the same, and the next start tries again.
+        if (!isStorageError(error)) throw error;
+      }
     } catch (error) {
       db.close();
       throw error;
