@@ -11,6 +11,7 @@
  *   npm run bench -- curve [flags]       the scaling curve alone (word-count.ts --curve --skip-main)
  *   npm run bench -- result-download     bench/result-download.ts: serving a large result (not in `all`)
  *   npm run bench -- map-runtime [flags] bench/map-runtime.ts: a map task's runtime against a bare loop (not in `all`)
+ *   npm run bench -- submit [flags]      bench/submit.ts: the event loop while large jobs are submitted (not in `all`)
  *   npm run bench -- summary             the summary of the last results in bench/.cache/
  *
  * With no sub-command, flags go to the benchmark they belong to: --mb, --tabs, --files,
@@ -127,7 +128,10 @@ interface WordCountJson {
 interface DispatchJson {
   /** Lone tasks, one after another (absent in results saved before issue 13). */
   latency?: { jobs: number; mapMs: { median: number } };
-  runs: { label: string; tasks: number; tabs: number; tasksPerSecond: number; mapTasksPerSecond?: number; mapMs: { median: number }; coordinatorPeakRssKiB?: number; problems: string[] }[];
+  runs: { label: string; tasks: number; tabs: number; tasksPerSecond: number; mapTasksPerSecond?: number; mapMs: { median: number }; submitLongestBlockMs?: number; coordinatorPeakRssKiB?: number; problems: string[] }[];
+}
+interface SubmitJson {
+  runs: { kind: string; tasks: number; longestBlockMs: number }[];
 }
 interface CrowdJson {
   points: { volunteers: number; ok: boolean; failure?: string; rssPerConnectionKiB?: number; rssPerConnectionSecondHalfKiB?: number; tasksPerSecond?: number; volunteersWithTasks?: number; coordinatorPeakRssKiB?: number }[];
@@ -155,6 +159,7 @@ export function printSummary(): void {
   const gb = load<WordCountJson>('word-count-gb');
   const dispatch = load<DispatchJson>('dispatch');
   const crowd = load<CrowdJson>('crowd');
+  const submit = load<SubmitJson>('submit');
   const curve = load<CurveJson>('word-count-curve');
   const alone = load<CoordinatorAloneJson>('coordinator-alone');
   const mapRuntime = load<MapRuntimeJson>('map-runtime');
@@ -193,6 +198,9 @@ export function printSummary(): void {
     }
     if (dispatch.latency) rows.push([`13.2 median assignment to result, ${dispatch.latency.jobs} lone tasks, 1 tab 1 worker`, `${fixed(dispatch.latency.mapMs.median, 1)} ms`, '< 5 ms', met(dispatch.latency.mapMs.median < 5), when(dispatch.at)]);
     if (quiet) rows.push(['2 median assignment to result, 1 tab 1 worker saturated', `${fixed(quiet.mapMs.median, 0)} ms`, 'report', '', when(dispatch.at)]);
+    if (saturated?.submitLongestBlockMs !== undefined) {
+      rows.push([`13.2 longest event-loop block submitting ${saturated.tasks} tasks`, `${fixed(saturated.submitLongestBlockMs, 1)} ms`, '< 50 ms', met(saturated.submitLongestBlockMs < 50), when(dispatch.at)]);
+    }
   }
   if (alone) {
     for (const run of alone.runs) {
@@ -203,6 +211,11 @@ export function printSummary(): void {
         rows.push([`13.3 coordinator alone, word count ${fixed(run.mb, 0)} MB`, `${fixed(run.mbPerCpuSecond, 1)} MB per coordinator CPU s (${fixed(run.mbPerSecond, 1)} MB/s)${ok}`, 'report', '', when(alone.at)]);
       }
     }
+  }
+  // bench/submit.ts, the worst of its tries for each range size.
+  for (const tasks of new Set(submit?.runs.filter((run) => run.kind === 'range').map((run) => run.tasks))) {
+    const worst = Math.max(...submit!.runs.filter((run) => run.kind === 'range' && run.tasks === tasks).map((run) => run.longestBlockMs));
+    rows.push([`13.2 longest event-loop block submitting a ${tasks}-task range (bench submit)`, `${fixed(worst, 1)} ms`, '< 50 ms', met(worst < 50), when(submit!.at)]);
   }
   if (wc) {
     rows.push([`3 coordinator peak RSS, ${(wc.corpus.bytes / 1e6).toFixed(0)} MB job`, MBof(wc.tabreduce.coordinatorPeakRssKiB), '<= 300 MB', met(wc.tabreduce.coordinatorPeakRssKiB !== undefined ? (wc.tabreduce.coordinatorPeakRssKiB * 1024) / 1e6 <= 300 : undefined), when(wc.at)]);
@@ -264,6 +277,7 @@ async function main(): Promise<void> {
     case 'coordinator-alone':
     case 'result-download':
     case 'map-runtime':
+    case 'submit':
       await run(sub, flags);
       break;
     case 'curve':
@@ -272,7 +286,7 @@ async function main(): Promise<void> {
     case 'summary':
       break;
     default:
-      throw new Error(`unknown sub-command "${sub}": all, word-count, dispatch, crowd, coordinator-alone, curve, result-download, map-runtime or summary`);
+      throw new Error(`unknown sub-command "${sub}": all, word-count, dispatch, crowd, coordinator-alone, curve, result-download, map-runtime, submit or summary`);
   }
   printSummary();
   if (failed.length > 0) {

@@ -127,7 +127,7 @@ describe.skipIf(!isRoot)('a coordinator whose disk fills up (a 20 MiB tmpfs; nee
 
   it('answers a write the full disk refuses with a 507 and keeps none of it, starts again on the full disk, and goes on once space returns', async () => {
     let { url } = await start(0);
-    // Leased before the disk fills: at the restart its task is requeued, a write of its own.
+    // Leased before the disk fills: the lease is not stored (it would not outlive a restart), the job's start is.
     const leased = await submit(url);
     held = await holdOneTask(url);
     // A read commits what the lease wrote.
@@ -143,7 +143,12 @@ describe.skipIf(!isRoot)('a coordinator whose disk fills up (a 20 MiB tmpfs; nee
     expect((await api(url, '/api/health')).status).toBe(200);
 
     await killHard(coordinator!);
+    held.socket.disconnect();
     ({ url } = await start(0));
+    // Started on the full disk, it hands the task out again; the failure reported for it is a write the disk refuses.
+    held = await holdOneTask(url);
+    const receipt = await held.socket.emitWithAck('task:fail', { taskId: held.assignment.taskId, leaseToken: held.assignment.leaseToken, error: { name: 'E', message: 'no' } });
+    expect(receipt).toMatchObject({ ok: false });
     await waitFor('the restarted coordinator to fail a commit', () => /a commit failed/.test(coordinator!.output()));
     expect((await api(url, '/api/health')).status).toBe(200);
     expect((await api<JobSummary>(url, `/api/jobs/${leased}`)).body.state).toBe('mapping');

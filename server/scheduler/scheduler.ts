@@ -350,8 +350,10 @@ export class Scheduler {
   #applyTaskChange(run: JobRun, task: TaskRecord, event: TaskEvent, after: TaskState, nowMs: number): void {
     const before = task.state;
     task.state = after;
-    // A renewal only moves a deadline, and leases do not outlive a restart: nothing to store.
-    if (event.type !== 'renew') this.store.saveTask(task);
+    // Leases do not outlive a restart, and recovery gives a leased task's attempts back: what
+    // the store holds from before a lease, a backup copy or a renewal is what recovery would
+    // make of the task after it. Storing them was half of every task's writes.
+    if (event.type !== 'renew' && event.type !== 'lease' && event.type !== 'backup') this.store.saveTask(task);
     const effects = deriveTaskEffects(event, before, after, nowMs, this.#policies.of(run.job, task));
     for (const lease of effects.started) {
       this.#leases.add({ token: lease.token, volunteerId: lease.volunteerId, jobId: run.job.id, task });
