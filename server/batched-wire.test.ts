@@ -118,6 +118,24 @@ export function reduce(key, values) { return values.reduce((a, b) => a + b, 0); 
     expect(new Map(result).get('whale')).toBe(12_000);
   });
 
+  it('a claim gets at most its even share of what is queued, so one volunteer cannot take a job the crowd waits for', async () => {
+    coordinator = await testCoordinator();
+    volunteer = await rawVolunteer(coordinator.url);
+    const other = await rawVolunteer(coordinator.url);
+    try {
+      await volunteer.emitWithAck('volunteer:hello', { agent: 'batched', slots: 1 });
+      await other.emitWithAck('volunteer:hello', { agent: 'batched too', slots: 1 });
+      await api(coordinator.url, '/api/jobs', { method: 'POST', json: { name: 'shared', source: SQUARES, input: { kind: 'range', from: 0, to: 10 }, recordsPerTask: 1, reducers: 1 } });
+      const first = await volunteer.emitWithAck('tasks:claim', { max: 10 });
+      expect(first.ok && first.value.tasks).toHaveLength(5);
+      // What is left is queued for two: the second volunteer's share of it.
+      const second = await other.emitWithAck('tasks:claim', { max: 10 });
+      expect(second.ok && second.value.tasks).toHaveLength(3);
+    } finally {
+      other.disconnect();
+    }
+  });
+
   it('refuses a report that breaks its schema as a whole, and a claim past the message limit', async () => {
     coordinator = await testCoordinator();
     volunteer = await rawVolunteer(coordinator.url);

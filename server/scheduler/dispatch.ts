@@ -51,6 +51,18 @@ export function leasableNow(view: DispatchView, run: JobRun, nowMs: number, volu
   };
 }
 
+/**
+ * Most tasks one request may lease: the volunteer's even share of what is queued, and
+ * never less than its slots. A volunteer asks for up to two batches of tiny tasks, 2,048
+ * of them; without this the first ten of a thousand volunteers took a 20,000-task job
+ * and the rest waited.
+ */
+export function fairShare(view: DispatchView, volunteers: number, slots: number): number {
+  let queued = 0;
+  for (const run of view.runs) if (!isTerminal(run.job.state)) queued += run.queue.size;
+  return Math.max(slots, 1, Math.ceil(queued / Math.max(1, volunteers)));
+}
+
 /** Whether some job has a task any volunteer could lease now. */
 export function anyLeasable(view: DispatchView, nowMs: number): boolean {
   for (const run of view.runs) {

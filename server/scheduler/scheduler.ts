@@ -24,7 +24,7 @@ import type { JobPlan } from '../job-planner.ts';
 import type { JobRecord, JobStore, TaskRecord } from '../store/job-store.ts';
 import { mergeReduceOutputs, type StoredResult } from '../result-data.ts';
 import { outputDigest } from '../verification.ts';
-import { anyLeasable, DEFAULT_BACKUP_POLICY, pickBackup, takeTask, type DispatchView } from './dispatch.ts';
+import { anyLeasable, DEFAULT_BACKUP_POLICY, fairShare, pickBackup, takeTask, type DispatchView } from './dispatch.ts';
 import { JobIntake } from './job-intake.ts';
 import { countDone, countVote, expiredJobIds, queueOfPending, recordAttempt, type JobRun } from './job-run.ts';
 import { LeaseTable } from './lease-table.ts';
@@ -191,9 +191,10 @@ export class Scheduler {
   requestTasks(volunteerId: string, max: number, nowMs: number): TaskAssignment[] | Promise<TaskAssignment[]> {
     const volunteer = this.#requireVolunteer(volunteerId);
     this.#reputations.refuseStruckOut(volunteerId);
+    const allowed = Math.min(max, fairShare(this.#dispatch, this.#volunteers.size, volunteer.slots));
     const leased: LeasedTask[] = [];
     try {
-      while (leased.length < max) {
+      while (leased.length < allowed) {
         const picked = takeTask(this.#dispatch, volunteerId, nowMs);
         if (picked) {
           leased.push(this.#lease(picked.run, picked.task, volunteer, nowMs, false));
@@ -209,7 +210,7 @@ export class Scheduler {
       // nothing was leased.
       if (leased.length === 0) throw error;
     }
-    volunteer.hungry = max - leased.length;
+    volunteer.hungry = allowed - leased.length;
     if (leased.length > 0) this.listener.changed();
     return assignmentsReady(leased, ({ assignment }, error) => {
       this.#abandon(assignment.leaseToken, `the coordinator could not read the task's input: ${error.message}`, nowMs);

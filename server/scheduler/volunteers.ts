@@ -29,6 +29,11 @@ export class VolunteerRegistry {
     return this.#byId.get(volunteerId);
   }
 
+  /** Volunteers connected. */
+  get size(): number {
+    return this.#byId.size;
+  }
+
   all(): IterableIterator<Volunteer> {
     return this.#byId.values();
   }
