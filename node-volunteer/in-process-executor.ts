@@ -10,15 +10,12 @@ import { runMapTaskPacked, runReduceTask, toJobModule, type JobModule } from '..
 import { mapInputBytes } from '../runtime/fetched-input.ts';
 import type { JobModuleSource } from '../runtime/job-sources.ts';
 import { importFromDataUrl } from './data-url-import.ts';
-import { clampSlots, executorDisposed, taskRevoked, type TaskExecutor } from '../runtime/task-executor.ts';
+import { clampSlots, executorDisposed, nextTaskMs, taskRevoked, type TaskExecutor } from '../runtime/task-executor.ts';
 
 export interface InProcessExecutorOptions {
   /** Slots announced; tasks still run one at a time. Default 1. */
   slots?: number;
 }
-
-/** Weight of the newest task in the running mean of a task's time. */
-const TASK_MS_WEIGHT = 0.2;
 
 export class InProcessExecutor implements TaskExecutor {
   #slots: number;
@@ -63,8 +60,7 @@ export class InProcessExecutor implements TaskExecutor {
     } catch (error) {
       throw new TaskRunError(toTaskError(error));
     }
-    const ms = performance.now() - started;
-    this.#taskMs = this.#taskMs === undefined ? ms : this.#taskMs + TASK_MS_WEIGHT * (ms - this.#taskMs);
+    this.#taskMs = nextTaskMs(this.#taskMs, performance.now() - started);
     // Revoked while it ran: the answer is no longer wanted.
     check();
     return output;

@@ -37,6 +37,14 @@ export interface TaskExecutor {
   dispose(): void;
 }
 
+/** Weight of the newest measure in an executor's running mean of a task's time (`taskMs`). */
+const TASK_MS_WEIGHT = 0.2;
+
+/** The running mean of a task's time after one more measure of `ms`: what an executor reports as `taskMs`. */
+export function nextTaskMs(mean: number | undefined, ms: number): number {
+  return mean === undefined ? ms : mean + TASK_MS_WEIGHT * (ms - mean);
+}
+
 /** The rejection of a task stopped because its signal aborted (revoked, disconnected). */
 export const taskRevoked = (): TaskRunError =>
   new TaskRunError(taskFailure('TaskRevoked', 'the task was stopped before it finished (revoked, or the connection dropped)'));

@@ -26,7 +26,7 @@ import type { Bytes, TaskAssignment, TaskOutput } from '../shared/protocol.ts';
 import type { BatchAnswer, JobWorkerApi, WorkerTask } from './job-worker-api.ts';
 import type { JobModuleSource } from './job-sources.ts';
 import { TaskRunError, toTaskError } from './task-error.ts';
-import { clampSlots, executorDisposed, taskRevoked, taskTimedOut, type TaskExecutor } from './task-executor.ts';
+import { clampSlots, executorDisposed, nextTaskMs, taskRevoked, taskTimedOut, type TaskExecutor } from './task-executor.ts';
 
 /** What the pool needs of a Worker; a real `Worker` fits, and tests pass a stand-in. */
 export type WorkerLike = Comlink.Endpoint & { terminate(): void };
@@ -46,8 +46,6 @@ export interface WorkerPoolOptions {
 /** setTimeout fires at once for delays beyond a signed 32-bit millisecond count. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const DEFAULT_MAX_BATCH = 1024;
-/** Weight of the newest batch in the running mean of time per task. */
-const TASK_MS_WEIGHT = 0.2;
 
 interface WorkerHandle {
   worker: WorkerLike;
@@ -286,7 +284,7 @@ export class WorkerPool implements TaskExecutor {
         // The worker's own time: the messages around a batch are what batching saves, so
         // counting them would shrink batches just when messages are slow.
         const ms = batchMs / batch.length;
-        if (batchMs > 0) this.#taskMs = this.#taskMs === undefined ? ms : this.#taskMs + TASK_MS_WEIGHT * (ms - this.#taskMs);
+        if (batchMs > 0) this.#taskMs = nextTaskMs(this.#taskMs, ms);
         batch.forEach((task, i) => {
           if (!live.has(task)) return;
           const result = results[i];

@@ -3,6 +3,7 @@
  * is accepted only if it is well-formed JSON of the right shape and every key sits in
  * the partition the shared partitioner assigns it.
  */
+import { checkOffsets, toUint8Array } from '../shared/byte-packing.ts';
 import { TabreduceError } from '../shared/errors.ts';
 import { canonicalKey, compareKeys, isKey, type Key } from '../shared/keys.ts';
 import { partitionOfCanonical } from '../shared/partition.ts';
@@ -11,8 +12,6 @@ import { LIMITS } from '../shared/limits.ts';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-export const toUint8Array = (bytes: Bytes): Uint8Array =>
-  bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
 
 function parseJson(bytes: Bytes, what: string): unknown {
   try {
@@ -77,16 +76,6 @@ export function checkMapOutput(blocks: Bytes, offsets: number[], reducers: numbe
 
 /** The block of a partition without entries, shared: the store keeps none. */
 const EMPTY_BLOCK = new Uint8Array([0x5b, 0x5d]);
-
-/** Throws a RangeError unless the offsets run from 0 to `length` without decreasing (as `unpackParts`). */
-function checkOffsets(length: number, offsets: readonly number[]): void {
-  if (offsets[0] !== 0 || offsets[offsets.length - 1] !== length) throw new RangeError(`offsets must run from 0 to the buffer length ${length}`);
-  for (let i = 0; i + 1 < offsets.length; i++) {
-    const start = offsets[i]!;
-    const end = offsets[i + 1]!;
-    if (!Number.isInteger(start) || !Number.isInteger(end) || end < start) throw new RangeError(`offsets must not decrease (at ${i})`);
-  }
-}
 
 /**
  * Checks a reduce task's output: keys of its partition only, each once, sorted. Answers

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { TaskOutput } from '../shared/protocol.ts';
 import type { JobRecord } from './store/job-store.ts';
-import { toUint8Array } from './task-output.ts';
+import { toUint8Array } from '../shared/byte-packing.ts';
 
 /**
  * SHA-256 of an answer as sent. The task runtime's output is canonical for a given input

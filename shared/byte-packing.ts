@@ -13,21 +13,29 @@ export function packParts(parts: readonly Uint8Array[]): { bytes: Uint8Array; of
   return { bytes, offsets };
 }
 
+/** Binary as a Uint8Array: itself, or a view of the whole ArrayBuffer (no copy). */
+export const toUint8Array = (bytes: ArrayBuffer | Uint8Array): Uint8Array => (bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
+
 /**
- * Views into a packed buffer, without copying. Throws a RangeError when the offsets do
- * not describe the buffer exactly (they come from untrusted volunteers).
+ * Throws a RangeError unless `offsets` describe a buffer of `length` bytes exactly: from 0
+ * to `length`, whole numbers, never decreasing (they come from untrusted volunteers).
  */
-export function unpackParts(bytes: Uint8Array, offsets: readonly number[]): Uint8Array[] {
-  if (offsets.length === 0 || offsets[0] !== 0 || offsets[offsets.length - 1] !== bytes.length) {
-    throw new RangeError(`offsets must run from 0 to the buffer length ${bytes.length}`);
+export function checkOffsets(length: number, offsets: readonly number[]): void {
+  if (offsets.length === 0 || offsets[0] !== 0 || offsets[offsets.length - 1] !== length) {
+    throw new RangeError(`offsets must run from 0 to the buffer length ${length}`);
   }
-  const parts: Uint8Array[] = [];
   for (let i = 0; i + 1 < offsets.length; i++) {
     const start = offsets[i]!;
     const end = offsets[i + 1]!;
     if (!Number.isInteger(start) || !Number.isInteger(end) || end < start) throw new RangeError(`offsets must not decrease (at ${i})`);
-    parts.push(bytes.subarray(start, end));
   }
+}
+
+/** Views into a packed buffer, without copying; throws as `checkOffsets` does. */
+export function unpackParts(bytes: Uint8Array, offsets: readonly number[]): Uint8Array[] {
+  checkOffsets(bytes.length, offsets);
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i + 1 < offsets.length; i++) parts.push(bytes.subarray(offsets[i]!, offsets[i + 1]!));
   return parts;
 }
 

@@ -13,7 +13,6 @@
  */
 import type {
   ByteRange,
-  Bytes,
   MapInputPayload,
   PackedAssignment,
   PackedMapInput,
@@ -24,8 +23,8 @@ import type {
   TaskReportBatch,
 } from './protocol.ts';
 import type { TaskError } from './errors.ts';
+import { toUint8Array } from './byte-packing.ts';
 
-const asUint8Array = (bytes: Bytes): Uint8Array => (bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
 
 /** Concatenates parts into one buffer; answers it and each part's range. */
 function concatenate(parts: readonly Uint8Array[]): { data: Uint8Array; ranges: ByteRange[] } {
@@ -44,7 +43,7 @@ function concatenate(parts: readonly Uint8Array[]): { data: Uint8Array; ranges: 
 
 /** Assignments as one message: each input (or reduce's blocks) a range of `data`. */
 export function packTaskBatch(assignments: readonly TaskAssignment[]): TaskBatch {
-  const { data, ranges } = concatenate(assignments.map((task) => (task.kind === 'reduce' ? asUint8Array(task.blocks) : 'url' in task.input ? new Uint8Array(0) : asUint8Array(task.input.bytes))));
+  const { data, ranges } = concatenate(assignments.map((task) => (task.kind === 'reduce' ? toUint8Array(task.blocks) : 'url' in task.input ? new Uint8Array(0) : toUint8Array(task.input.bytes))));
   const tasks = assignments.map((task, i): PackedAssignment => {
     const at = ranges[i]!;
     if (task.kind === 'reduce') return { ...task, blocks: at };
@@ -61,7 +60,7 @@ export function packTaskBatch(assignments: readonly TaskAssignment[]): TaskBatch
  * would clone the whole buffer under it. Throws a RangeError on a range outside `data`.
  */
 export function unpackTaskBatch(batch: TaskBatch): TaskAssignment[] {
-  const data = asUint8Array(batch.data);
+  const data = toUint8Array(batch.data);
   const part = ([start, end]: ByteRange): ArrayBuffer => {
     if (!validRange([start, end], data.byteLength)) throw new RangeError(`task bytes ${start}..${end} lie outside the batch's ${data.byteLength}`);
     if (start === 0 && end === data.byteLength && data.byteOffset === 0 && data.buffer.byteLength === end && data.buffer instanceof ArrayBuffer) return data.buffer;
@@ -82,7 +81,7 @@ export type TaskEnd = { taskId: string; leaseToken: string } & ({ output: TaskOu
 
 /** Ends of tasks as one report (its `next` left to the caller): outputs' bytes packed into `data`. */
 export function packReports(ends: readonly TaskEnd[]): Omit<TaskReportBatch, 'next'> {
-  const parts = ends.map((end) => ('output' in end ? asUint8Array(end.output.kind === 'map' ? end.output.blocks : end.output.pairs) : new Uint8Array(0)));
+  const parts = ends.map((end) => ('output' in end ? toUint8Array(end.output.kind === 'map' ? end.output.blocks : end.output.pairs) : new Uint8Array(0)));
   const { data, ranges } = concatenate(parts);
   const results = ends.map((end, i): TaskReport => {
     const { taskId, leaseToken } = end;
@@ -99,7 +98,7 @@ export type UnpackedReport = { end: TaskEnd; problem?: undefined } | { end?: und
 
 /** The ends a report carries, outputs as views into its buffer (no copy). */
 export function unpackReports(report: Pick<TaskReportBatch, 'results' | 'data'>): UnpackedReport[] {
-  const data = asUint8Array(report.data);
+  const data = toUint8Array(report.data);
   return report.results.map((result): UnpackedReport => {
     const { taskId, leaseToken } = result;
     if ('error' in result) return { end: { taskId, leaseToken, error: result.error } };

@@ -3,7 +3,7 @@
  * input, or every map task's block of a partition), and what it sends back, checked
  * before anything is stored. Volunteers are untrusted: see task-output.ts.
  */
-import { joinJsonArray } from '../../shared/byte-packing.ts';
+import { joinJsonArray, toUint8Array } from '../../shared/byte-packing.ts';
 import { TabreduceError } from '../../shared/errors.ts';
 import type { FetchedMapInput, MapInputPayload, ReduceAssignment, TaskAssignment, TaskOutput } from '../../shared/protocol.ts';
 import { decodeMapInput, payloadBytes, rangeMapInput, toPayload } from '../map-input.ts';
@@ -43,7 +43,7 @@ export const FETCHED_INPUT_BYTES = 64 * 1024;
 /** The bytes of a leased map task's input, for GET /api/inputs/:lease: read now, from the store or the upload. */
 export async function leasedInputBytes(store: JobStore, job: JobRecord, task: TaskRecord): Promise<Uint8Array> {
   const payload = await toPayload(storedMapInput(store, job, task));
-  return payload.bytes instanceof Uint8Array ? payload.bytes : new Uint8Array(payload.bytes);
+  return toUint8Array(payload.bytes);
 }
 
 /**
