@@ -104,6 +104,7 @@ export function describeRun(run: TabreduceRun): string[] {
       `succeeded ${fixed(run.succeededSeconds, 3)} s, result in hand ${fixed(run.seconds, 3)} s`,
     `job:              ${run.mapTasks} map tasks, ${run.reducers} reducers, ${run.retries} retries, ${run.volunteersUsed} volunteers used; longest poll of the job ${fixed(run.longestPollMs, 0)} ms${run.pollErrors > 0 ? ` (${run.pollErrors} reset)` : ''}`,
     `task times:       map ${t(run.taskMs.map)}; reduce ${t(run.taskMs.reduce)} (lease to done)`,
+    `map balance:      ${(run.mapsByVolunteer ?? []).map((v) => `${v.maps} maps, last done at ${fixed(v.lastDoneSeconds, 2)} s`).join('; ')}`,
     `coordinator:      peak RSS ${mibOf(run.coordinatorPeakRssKiB)} MiB (VmHWM), ${fixed(run.coordinatorCpuSeconds)} CPU s during the run` +
       (run.coordinatorCpuSeconds !== undefined ? ` (${((run.coordinatorCpuSeconds / run.seconds) * 100).toFixed(0)}% of one core)` : ''),
     `chromium:         ${describeChromium(run.chromium)}; ${fixed(run.chromium.cpuSeconds, 1)} CPU s`,

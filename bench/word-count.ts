@@ -21,7 +21,8 @@
  *
  * tabreduce: the real coordinator as a child process (`server/main.ts`, default SQLite
  * store), headless Chromium tabs volunteering, the job submitted the way the CLI does it:
- * every file streamed to `POST /api/files`, then `POST /api/jobs` with a `files` input,
+ * every file streamed to `POST /api/files` by the client's own upload (a few at once),
+ * then `POST /api/jobs` with a `files` input,
  * polled to success and the result fetched. Wall time runs from the first upload byte to
  * the result in hand. The result must equal the baseline's counts exactly, and so must the
  * bare workers'. Measured beside it: the coordinator's peak RSS (VmHWM) and CPU time, and
@@ -41,9 +42,10 @@
  *
  * Results: bench/.cache/word-count.json, word-count-curve.json, word-count-gb.json.
  */
-import { createReadStream, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import type { TaskSummary } from '../shared/job.ts';
+import { uploadInput } from '../client/input-upload.ts';
 import { measureBare, type BareYardsticks } from './bare-workers.ts';
 import { buildCorpus, type Corpus } from './corpus.ts';
 import { ThreadCpu, type CpuShare } from './thread-cpu.ts';
@@ -162,6 +164,8 @@ export interface TabreduceRun {
   retries: number;
   volunteersUsed: number;
   taskMs: { map: Durations; reduce: Durations };
+  /** Per volunteer: the map tasks whose answer was accepted from it, and when its last one was done (s since the start): the phase's balance. */
+  mapsByVolunteer: { maps: number; lastDoneSeconds: number }[];
   coordinatorPeakRssKiB?: number;
   /** CPU seconds the coordinator used during the timed section. */
   coordinatorCpuSeconds?: number;
@@ -196,19 +200,15 @@ export async function runTabreduce(corpus: Corpus, expected: Map<string, number>
     threadCpu.start();
 
     const started = performance.now();
+    const startedAtMs = Date.now();
     const since = () => (performance.now() - started) / 1000;
-    // As the CLI does (client/input-upload.ts): each file streamed to POST /api/files, one after the other.
-    const files: { fileId: string; name: string }[] = [];
-    for (const file of corpus.files) {
-      const stream = Readable.toWeb(createReadStream(file.path, { highWaterMark: 1024 * 1024 })) as ReadableStream<Uint8Array>;
-      const uploaded = await api.uploadFile(file.name, stream);
-      files.push({ fileId: uploaded.id, name: file.name });
-    }
+    // As the CLI does: the client's own upload (client/input-upload.ts), each file streamed to POST /api/files.
+    const input = await uploadInput(api, { kind: 'paths', paths: corpus.files.map((file) => file.path) });
     const uploadedSeconds = since();
     const { id } = await api.submitJob({
       name: `bench word-count (${form} form) ${(corpus.totalBytes / MB).toFixed(0)} MB, ${tabs} tabs`,
       source,
-      input: { kind: 'files', files },
+      input,
       ...(options.reducers !== undefined ? { reducers: options.reducers } : {}),
       ...(options.splitBytes !== undefined ? { splitBytes: options.splitBytes } : {}),
       ...(options.replication !== undefined ? { replication: options.replication } : {}),
@@ -238,6 +238,7 @@ export async function runTabreduce(corpus: Corpus, expected: Map<string, number>
       retries: finished.summary.retries,
       volunteersUsed: finished.summary.volunteersUsed,
       taskMs: { map: durations(tasks, 'map'), reduce: durations(tasks, 'reduce') },
+      mapsByVolunteer: mapsByVolunteer(tasks, startedAtMs),
       ...(peak !== undefined ? { coordinatorPeakRssKiB: peak } : {}),
       ...(cpuBefore !== undefined && cpuAfter !== undefined ? { coordinatorCpuSeconds: cpuAfter - cpuBefore } : {}),
       chromium,
@@ -423,3 +424,15 @@ async function main(): Promise<void> {
 }
 
 await runMain(import.meta, main);
+
+function mapsByVolunteer(tasks: readonly TaskSummary[], startedAtMs: number): TabreduceRun['mapsByVolunteer'] {
+  const by = new Map<string, { maps: number; lastDoneSeconds: number }>();
+  for (const task of tasks) {
+    if (task.kind !== 'map' || task.volunteerId === undefined || task.finishedAtMs === undefined) continue;
+    const entry = by.get(task.volunteerId) ?? { maps: 0, lastDoneSeconds: 0 };
+    entry.maps++;
+    entry.lastDoneSeconds = Math.max(entry.lastDoneSeconds, (task.finishedAtMs - startedAtMs) / 1000);
+    by.set(task.volunteerId, entry);
+  }
+  return [...by.values()].sort((a, b) => b.maps - a.maps);
+}

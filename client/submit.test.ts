@@ -70,6 +70,20 @@ describe('submit, with two volunteers', () => {
     expect(coordinator.scheduler.listJobs()[0]!.name).toBe('inverted-index');
   });
 
+  it('uploads several files at once, keeping their order in the job, and counts every byte sent', async () => {
+    const paths = Array.from({ length: 7 }, (_, i) => write(`many-${i}.txt`, `shared word ${i}\n`.repeat(2000 + 500 * i)));
+    const progress: SubmitProgress[] = [];
+    const index = await submit(
+      { module: new URL('../examples/inverted-index.js', import.meta.url), input: { kind: 'paths', paths } },
+      { url: coordinator.url, onProgress: (update) => progress.push(update), pollMs: 20 },
+    );
+    expect(new Map(index).get('shared')).toEqual(paths);
+    const sent = progress.filter((update) => update.phase === 'uploading').map((update) => (update as { sentBytes: number }).sentBytes);
+    const total = paths.reduce((sum, _, i) => sum + `shared word ${i}\n`.length * (2000 + 500 * i), 0);
+    expect(sent.at(-1)).toBe(total);
+    expect(sent).toEqual([...sent].sort((a, b) => a - b));
+  });
+
   it("rejects a failed job with the task's error: name, message, stack and task id", async () => {
     const failure = await submit(
       {

@@ -106,7 +106,13 @@ export function createHttpApi(scheduler: Scheduler, options: HttpApiOptions) {
     // Planned and stored a slice of the event loop at a time, so that a job of 250,000 map
     // tasks blocks nobody else; it is in no list until stored, and the 201 follows its commit.
     try {
-      const plan = await planJobInTurns(parsed.data, { jobId, files: options.files, defaultReplication: options.defaultReplication, maxMessageBytes: options.maxMessageBytes });
+      const plan = await planJobInTurns(parsed.data, {
+        jobId,
+        files: options.files,
+        defaultReplication: options.defaultReplication,
+        maxMessageBytes: options.maxMessageBytes,
+        workerSlots: scheduler.cluster().slots,
+      });
       if (plan.mapInputs.length >= SLOW_SUBMIT_INPUTS) options.log(`job ${jobId} "${plan.name}": storing ${plan.mapInputs.length} map inputs`);
       job = await scheduler.submitInTurns(plan, options.now());
     } catch (error) {

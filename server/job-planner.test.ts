@@ -52,4 +52,17 @@ describe('planJob', () => {
       expect(await planJobInTurns(planned, { jobId: 'job-1' })).toEqual(planJob(planned, { jobId: 'job-1' }));
     }
   });
+
+  it('picks the split size of a text that does not say from its size and the slots connected, within what a message holds', () => {
+    const text = 'a line of text\n'.repeat(1_250_000); // 18.75 MB
+    const texts = submission({ kind: 'texts', files: [{ name: 'big.txt', text }] });
+    // 16 splits at least: 18.75 MB / 16 is 1,171,875 bytes, 78,125 whole lines.
+    expect(planJob(texts, { jobId: 'job-1' }).mapTasks).toBe(16);
+    expect(planJob(texts, { jobId: 'job-1', workerSlots: 4 }).mapTasks).toBe(16);
+    // Four rounds of 8 slots would be 32 splits, but none is under 1 MiB.
+    expect(planJob(texts, { jobId: 'job-1', workerSlots: 8 }).mapTasks).toBe(18);
+    // A split is at most half of what one message holds.
+    expect(planJob(texts, { jobId: 'job-1', maxMessageBytes: 2 * 1024 * 1024 }).mapTasks).toBe(19);
+    expect(planJob({ ...texts, splitBytes: 4 * 1024 * 1024 }, { jobId: 'job-1', workerSlots: 10 }).mapTasks).toBe(5);
+  });
 });

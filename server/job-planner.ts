@@ -13,6 +13,7 @@ import {
   JOB_DEFAULTS,
   defaultRecordsPerTask,
   defaultReducers,
+  defaultSplitBytes,
   type JobSubmission,
   type UploadedFileRef,
 } from '../shared/job.ts';
@@ -62,6 +63,8 @@ export interface PlanContext {
    * TABREDUCE_MAX_MESSAGE_BYTES); each map task must fit one. Default: no limit.
    */
   maxMessageBytes?: number;
+  /** Worker slots of the volunteers connected now, which the default split size follows. Default: 0. */
+  workerSlots?: number;
 }
 
 /**
@@ -102,7 +105,7 @@ function* planSteps(submission: JobSubmission, context: PlanContext): Steps<JobP
   if (spotCheck > 0 && replication > 1) {
     throw new TabreduceError('BAD_REQUEST', `spotCheck re-runs a fraction of the tasks of a job with replication 1; this job asks for replication ${replication}, which checks every task already`);
   }
-  const splitBytes = submission.splitBytes ?? JOB_DEFAULTS.splitBytes;
+  const splitBytes = submission.splitBytes ?? defaultSplitOf(submission.input, context);
   const taskLimit = taskLimitOf(context.maxMessageBytes, splitBytes);
   const planned =
     submission.input.kind === 'files'
@@ -135,6 +138,23 @@ function* planSteps(submission: JobSubmission, context: PlanContext): Steps<JobP
     ...(planned.range ? { range: planned.range } : {}),
     mapInputs,
   };
+}
+
+/**
+ * The split size of a text input that does not say: `defaultSplitBytes` of its size, and
+ * at most half of what a volunteer message holds (an identity map's output is its input,
+ * and JSON makes it longer). A text's size is taken as its UTF-16 length: only the split
+ * size follows from it, and counting UTF-8 bytes would walk a 100 MB body once more.
+ */
+function defaultSplitOf(input: JobSubmission['input'], context: PlanContext): number {
+  let bytes = 0;
+  if (input.kind === 'files') {
+    for (const ref of input.files) bytes += context.files?.find(ref.fileId)?.bytes ?? 0;
+  } else if (input.kind === 'texts') {
+    for (const file of input.files) bytes += file.text.length;
+  }
+  const fitting = context.maxMessageBytes === undefined ? Infinity : Math.floor((context.maxMessageBytes - ASSIGNMENT_ENVELOPE_BYTES) / 2);
+  return Math.max(LIMITS.minSplitBytes, Math.min(fitting, defaultSplitBytes(bytes, context.workerSlots ?? 0)));
 }
 
 /**

@@ -174,10 +174,26 @@ export interface VolunteerSummary {
 }
 
 export const JOB_DEFAULTS = {
-  splitBytes: 1024 * 1024,
   maxAttempts: 4,
   replication: 1,
 } as const;
+
+/** The bounds of the default split size (`defaultSplitBytes`). */
+export const DEFAULT_SPLIT_BYTES = { min: 1024 * 1024, max: 16 * 1024 * 1024 } as const;
+
+/**
+ * Default split size of a text input: enough map tasks for about four rounds of every
+ * worker slot connected (and never fewer than 16 tasks), in splits of 1 to 16 MiB. Why
+ * not always small: each split's output costs the shuffle about one vocabulary's worth of
+ * entries whatever its size (encoded in the tab, checked and stored by the coordinator,
+ * merged by a reducer). On a 100 MB word count with 2 slots, measured in one bench
+ * sitting, 1 MiB splits (96 map outputs) took 2.17 times what 2 bare Web Workers take,
+ * 4 MiB splits 1.48 and 8 MiB 1.37.
+ */
+export function defaultSplitBytes(inputBytes: number, workerSlots: number): number {
+  const tasks = Math.max(16, 4 * workerSlots);
+  return Math.min(DEFAULT_SPLIT_BYTES.max, Math.max(DEFAULT_SPLIT_BYTES.min, Math.ceil(inputBytes / tasks)));
+}
 
 /**
  * Default R: the square root of the map task count, between 1 and 64. Enough reduce
