@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MapTaskInput } from '../shared/job.ts';
 import { toMapInputPayload } from '../shared/map-input-payload.ts';
-import { decodeMapInput, encodeInlineMapInput, encodeMapInput } from './map-input.ts';
+import { decodeMapInput, encodeInlineMapInput, encodeMapInput, rangeMapInput, rangeMapInputSource } from './map-input.ts';
 
 describe('encodeInlineMapInput', () => {
   it.each<[string, MapTaskInput]>([
@@ -16,5 +16,12 @@ describe('encodeInlineMapInput', () => {
     const stored = encodeInlineMapInput(task);
     expect(stored).toEqual(encodeMapInput(toMapInputPayload(task)));
     expect(decodeMapInput(stored).format).toBe(task.kind === 'text' ? 'text' : 'json');
+  });
+});
+
+describe('rangeMapInputSource', () => {
+  it('is what the stored form of a range task decodes to, the last short task included', () => {
+    const range = { from: -5, to: 18, recordsPerTask: 4 };
+    for (const index of [0, 1, 5]) expect(rangeMapInputSource(range, index)).toEqual(decodeMapInput(rangeMapInput(range, index)));
   });
 });

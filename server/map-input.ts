@@ -70,6 +70,13 @@ export function rangeMapInput(range: RangeSplit, index: number): Uint8Array {
   return encodeInlineMapInput({ kind: 'range', from, to: Math.min(range.to, from + range.recordsPerTask) });
 }
 
+/** As `decodeMapInput(rangeMapInput(range, index))`, made without the stored form on the way: this is every lease of a range job. */
+export function rangeMapInputSource(range: RangeSplit, index: number): MapInputSource {
+  const from = range.from + index * range.recordsPerTask;
+  const input: MapTaskInput = { kind: 'range', from, to: Math.min(range.to, from + range.recordsPerTask) };
+  return { format: 'json', bytes: encoder.encode(JSON.stringify(input)) };
+}
+
 export function decodeMapInput(stored: Uint8Array): MapInputSource {
   const body = stored.subarray(1);
   switch (stored[0]) {

@@ -1,6 +1,7 @@
 /**
- * Every live lease, by token, with the indexes the scheduler asks about: by volunteer,
- * by job and by task. This is the one place that knows which leases are live. The
+ * Every live lease, by token, with the indexes the scheduler asks about: by volunteer
+ * and by job. (A task's own leases are in its state; an index by task, kept and never
+ * read, cost a Set made and dropped per lease.) This is the one place that knows which leases are live. The
  * lease itself (owner, deadline) lives in its task's state (shared/task.ts); this table
  * maps tokens to tasks so an answer, a renewal or a disconnect finds its task at once.
  *
@@ -23,7 +24,6 @@ export class LeaseTable {
   readonly #byToken = new Map<string, LeaseEntry>();
   readonly #byVolunteer = new Map<string, Set<LeaseEntry>>();
   readonly #byJob = new Map<string, Set<LeaseEntry>>();
-  readonly #byTask = new Map<TaskRecord, Set<LeaseEntry>>();
 
   /** Live leases in all. */
   get size(): number {
@@ -35,7 +35,6 @@ export class LeaseTable {
     this.#byToken.set(entry.token, entry);
     indexAdd(this.#byVolunteer, entry.volunteerId, entry);
     indexAdd(this.#byJob, entry.jobId, entry);
-    indexAdd(this.#byTask, entry.task, entry);
   }
 
   /** Ends a lease; a token that is not live is ignored. */
@@ -45,7 +44,6 @@ export class LeaseTable {
     this.#byToken.delete(token);
     indexRemove(this.#byVolunteer, entry.volunteerId, entry);
     indexRemove(this.#byJob, entry.jobId, entry);
-    indexRemove(this.#byTask, entry.task, entry);
     return entry;
   }
 

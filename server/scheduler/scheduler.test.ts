@@ -397,6 +397,22 @@ describe('Scheduler: returned tasks', () => {
     const next = requestNow(scheduler, 'other', 1, 4);
     expect(next.map((task) => task.taskId)).toEqual([held[0]!.taskId]);
   });
+  it('stores nothing for a returned task, and a restart after the return finds it pending with no attempt spent', () => {
+    const store = new MemoryStore();
+    const first = setup({ store });
+    first.scheduler.connect('pausing', 'test', 1, 0);
+    const job = submitLetters(first.scheduler, 'ab', 0, { reducers: 1 });
+    const [held] = requestNow(first.scheduler, 'pausing', 1, 1);
+    const saved = () => JSON.stringify(store.listTasks(job.id));
+    const before = saved();
+    expect(first.scheduler.returnTasks('pausing', [{ taskId: held!.taskId, leaseToken: held!.leaseToken }], 2)).toEqual([held!.taskId]);
+    expect(saved()).toEqual(before);
+
+    const second = setup({ store });
+    expect(second.scheduler.getTasks(job.id).find((task) => task.id === held!.taskId)).toMatchObject({ status: 'pending', attemptsStarted: 0 });
+    second.scheduler.connect('v2', 'test', 1, 3);
+    expect(requestNow(second.scheduler, 'v2', 1, 3).map((task) => task.taskId)).toEqual([held!.taskId]);
+  });
 });
 
 describe('Scheduler: replicated jobs', () => {

@@ -43,6 +43,8 @@ export { DEFAULT_BACKUP_POLICY } from './dispatch.ts';
 export type { SchedulerListener, SchedulerOptions } from './scheduler-options.ts';
 
 const NOBODY_MESSAGE = 'say volunteer:hello before asking for work';
+/** Task events after which the store already holds what recovery would make of the task (see #applyTaskChange). */
+const UNSTORED_EVENTS: ReadonlySet<TaskEvent['type']> = new Set(['lease', 'backup', 'renew', 'return']);
 /** An id no volunteer has: it holds no copy and cast no vote, so any backup would suit it. */
 const NO_VOLUNTEER = '';
 
@@ -354,8 +356,10 @@ export class Scheduler {
     task.state = after;
     // Leases do not outlive a restart, and recovery gives a leased task's attempts back: what
     // the store holds from before a lease, a backup copy or a renewal is what recovery would
-    // make of the task after it. Storing them was half of every task's writes.
-    if (event.type !== 'renew' && event.type !== 'lease' && event.type !== 'backup') this.store.saveTask(task);
+    // make of the task after it. Storing them was half of every task's writes. A return
+    // takes back one lease and its attempt, which recovery gives back anyway (its pending
+    // task's notBeforeMs is now, long past at any restart): nothing to store either.
+    if (!UNSTORED_EVENTS.has(event.type)) this.store.saveTask(task);
     const effects = deriveTaskEffects(event, before, after, nowMs, this.#policies.of(run.job, task));
     for (const lease of effects.started) {
       this.#leases.add({ token: lease.token, volunteerId: lease.volunteerId, jobId: run.job.id, task });

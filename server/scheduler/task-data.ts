@@ -6,7 +6,7 @@
 import { joinJsonArray, toUint8Array } from '../../shared/byte-packing.ts';
 import { TabreduceError } from '../../shared/errors.ts';
 import type { FetchedMapInput, MapInputPayload, ReduceAssignment, TaskAssignment, TaskOutput } from '../../shared/protocol.ts';
-import { decodeMapInput, payloadBytes, rangeMapInput, toPayload } from '../map-input.ts';
+import { decodeMapInput, payloadBytes, rangeMapInputSource, toPayload } from '../map-input.ts';
 import type { JobRecord, JobStore, TaskRecord } from '../store/job-store.ts';
 import { checkMapOutput, checkReduceOutput } from '../task-output.ts';
 
@@ -20,21 +20,23 @@ export type LeasedTask =
 
 /** What a lease on `task` sends, and its size in bytes (the volunteer's data-moved figure). */
 export function leasedTask(store: JobStore, job: JobRecord, task: TaskRecord, leaseToken: string, timeoutMs: number): { leased: LeasedTask; bytes: number } {
-  const base = { taskId: task.id, jobId: job.id, index: task.index, leaseToken, sourceDigest: job.sourceDigest, timeoutMs };
+  // Literals, not a shared base spread into each: this runs for every task leased.
   if (task.kind === 'reduce') {
     const blocks = joinJsonArray(store.getPartitionBlocks(job.id, task.index));
-    return { leased: { assignment: { ...base, kind: 'reduce', partition: task.index, blocks } }, bytes: blocks.byteLength };
+    const assignment: ReduceAssignment = { taskId: task.id, jobId: job.id, index: task.index, leaseToken, sourceDigest: job.sourceDigest, timeoutMs, kind: 'reduce', partition: task.index, blocks };
+    return { leased: { assignment }, bytes: blocks.byteLength };
   }
   const source = storedMapInput(store, job, task);
   // A large split of an upload is fetched by the worker that maps it (GET /api/inputs/:lease),
   // so its bytes never pass through the volunteer's page; a small one rides in the batch.
   const input: LeasedTask['input'] = source.format === 'file' && source.length >= FETCHED_INPUT_BYTES ? { format: 'text', key: source.key, url: `/api/inputs/${encodeURIComponent(leaseToken)}` } : toPayload(source);
-  return { leased: { assignment: { ...base, kind: 'map', partitions: job.reducers }, input }, bytes: payloadBytes(source) };
+  const assignment = { taskId: task.id, jobId: job.id, index: task.index, leaseToken, sourceDigest: job.sourceDigest, timeoutMs, kind: 'map' as const, partitions: job.reducers };
+  return { leased: { assignment, input }, bytes: payloadBytes(source) };
 }
 
 /** A map task's input as stored, or as computed from the job's range (a range input stores none). */
 function storedMapInput(store: JobStore, job: JobRecord, task: TaskRecord) {
-  return decodeMapInput(job.range ? rangeMapInput(job.range, task.index) : store.getMapInput(job.id, task.index));
+  return job.range ? rangeMapInputSource(job.range, task.index) : decodeMapInput(store.getMapInput(job.id, task.index));
 }
 
 /** Splits of uploads this large or larger are fetched by the volunteer rather than sent in its batch. */

@@ -80,6 +80,35 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE jobs ADD COLUMN stored INTEGER NOT NULL DEFAULT 1;
   `,
+  // 3: the two tables every tiny task writes a row of, keyed by their primary key alone
+  // (WITHOUT ROWID): a rowid table kept a second b-tree for the key, so each row cost two
+  // inserts and each commit twice the dirty pages. Measured on 60,000 task saves and map
+  // outputs, 30 per commit: 9.5 -> 8.3 µs a task.
+  `
+  CREATE TABLE tasks_by_key (
+    job_id TEXT NOT NULL REFERENCES jobs (id),
+    kind TEXT NOT NULL CHECK (kind IN ('map', 'reduce')),
+    idx INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    state TEXT NOT NULL,
+    PRIMARY KEY (job_id, kind, idx)
+  ) WITHOUT ROWID;
+  INSERT INTO tasks_by_key (job_id, kind, idx, id, status, state) SELECT job_id, kind, idx, id, status, state FROM tasks;
+  DROP TABLE tasks;
+  ALTER TABLE tasks_by_key RENAME TO tasks;
+
+  CREATE TABLE map_outputs_by_key (
+    job_id TEXT NOT NULL REFERENCES jobs (id),
+    partition INTEGER NOT NULL,
+    map_index INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (job_id, partition, map_index)
+  ) WITHOUT ROWID;
+  INSERT INTO map_outputs_by_key (job_id, partition, map_index, data) SELECT job_id, partition, map_index, data FROM map_outputs;
+  DROP TABLE map_outputs;
+  ALTER TABLE map_outputs_by_key RENAME TO map_outputs;
+  `,
 ];
 
 /** The schema version this code writes and reads. */

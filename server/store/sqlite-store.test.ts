@@ -293,11 +293,15 @@ describe('SqliteStore', () => {
     db.prepare('INSERT INTO jobs (id, record, status, submitted_at_ms, map_tasks, reducers) VALUES (?, ?, ?, ?, ?, ?)').run('job-old', JSON.stringify(record), 'queued', 1, 2, 1);
     // Version 1 wrote a row for every task at submission.
     db.prepare('INSERT INTO tasks (job_id, kind, idx, id, status, state) VALUES (?, ?, ?, ?, ?, ?)').run('job-old', 'map', 0, 'job-old/map/0', 'pending', JSON.stringify(taskRecord('job-old', 'map', 0).state));
+    db.prepare('INSERT INTO map_outputs (job_id, partition, map_index, data) VALUES (?, ?, ?, ?)').run('job-old', 0, 1, Buffer.from('[["b",[1]]]'));
+    db.prepare('INSERT INTO map_outputs (job_id, partition, map_index, data) VALUES (?, ?, ?, ?)').run('job-old', 0, 0, Buffer.from('[["a",[1]]]'));
     db.close();
     const store = new SqliteStore(dir);
     try {
       expect(store.listJobs()).toEqual([record]);
       expect(store.listTasks('job-old')).toEqual([taskRecord('job-old', 'map', 0)]);
+      // Version 3 rebuilt the tables every task writes to: their rows came along, in key order.
+      expect(store.getPartitionBlocks('job-old', 0).map((block) => Buffer.from(block).toString())).toEqual(['[["a",[1]]]', '[["b",[1]]]']);
     } finally {
       store.close();
     }
