@@ -102,7 +102,7 @@ export function describeRun(run: TabreduceRun): string[] {
     `── tabreduce, ${run.form} form ──`,
     `tabreduce phases: uploaded ${fixed(run.uploadedSeconds, 3)} s, submitted (201) ${fixed(run.submittedSeconds, 3)} s, maps done ${fixed(run.mapsDoneSeconds, 3)} s, ` +
       `succeeded ${fixed(run.succeededSeconds, 3)} s, result in hand ${fixed(run.seconds, 3)} s`,
-    `job:              ${run.mapTasks} map tasks, ${run.reducers} reducers, ${run.retries} retries, ${run.volunteersUsed} volunteers used; longest poll of the job ${fixed(run.longestPollMs, 0)} ms${run.pollErrors > 0 ? ` (${run.pollErrors} reset)` : ''}`,
+    `job:              ${run.mapTasks} map tasks, ${run.reducers} reducers, ${run.retries} retries, ${run.backups ? `${run.backups.started} backup copies (${run.backups.won} won)` : 'backups n/a'}, ${run.volunteersUsed} volunteers used; longest poll of the job ${fixed(run.longestPollMs, 0)} ms${run.pollErrors > 0 ? ` (${run.pollErrors} reset)` : ''}`,
     `task times:       map ${t(run.taskMs.map)}; reduce ${t(run.taskMs.reduce)} (lease to done)`,
     `map balance:      ${(run.mapsByVolunteer ?? []).map((v) => `${v.maps} maps, last done at ${fixed(v.lastDoneSeconds, 2)} s`).join('; ')}`,
     `coordinator:      peak RSS ${mibOf(run.coordinatorPeakRssKiB)} MiB (VmHWM), ${fixed(run.coordinatorCpuSeconds)} CPU s during the run` +

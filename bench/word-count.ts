@@ -162,6 +162,8 @@ export interface TabreduceRun {
   mapTasks: number;
   reducers: number;
   retries: number;
+  /** Backup copies started, and those whose answer won. */
+  backups?: { started: number; won: number };
   volunteersUsed: number;
   taskMs: { map: Durations; reduce: Durations };
   /** Per volunteer: the map tasks whose answer was accepted from it, and when its last one was done (s since the start): the phase's balance. */
@@ -236,6 +238,7 @@ export async function runTabreduce(corpus: Corpus, expected: Map<string, number>
       mapTasks: finished.summary.progress.map.total,
       reducers: finished.summary.progress.reduce.total,
       retries: finished.summary.retries,
+      backups: finished.summary.backups,
       volunteersUsed: finished.summary.volunteersUsed,
       taskMs: { map: durations(tasks, 'map'), reduce: durations(tasks, 'reduce') },
       mapsByVolunteer: mapsByVolunteer(tasks, startedAtMs),
