@@ -17,28 +17,20 @@ import type { LeaseTable } from './lease-table.ts';
  * may get a second copy of the task that has run longest, if it has run for at least
  * `minRunningMs` and `slowdownFactor` times the phase's mean task time so far, and has
  * an attempt left (a backup spends one, as any copy does).
- *
- * A task that waits in its holder's tab behind another (a tab holds its next task while
- * it runs one, so that no slot waits for a round trip) may get its copy at once, when the
- * phase's tasks take `waitingAfterMeanMs` or more on average: else an idle volunteer
- * watches the phase end one whole task later than it could. Whichever copy answers first
- * wins, and the other is revoked, most often before it has started.
  */
 export interface BackupPolicy {
   enabled: boolean;
   minRunningMs: number;
   slowdownFactor: number;
-  waitingAfterMeanMs: number;
 }
 
-export const DEFAULT_BACKUP_POLICY: BackupPolicy = { enabled: true, minRunningMs: 5000, slowdownFactor: 1.5, waitingAfterMeanMs: 250 };
+export const DEFAULT_BACKUP_POLICY: BackupPolicy = { enabled: true, minRunningMs: 5000, slowdownFactor: 1.5 };
 
-/** What dispatch reads: the jobs in submission order, the live leases, each task's policy, and each volunteer's slots. */
+/** What dispatch reads: the jobs in submission order, the live leases, and each task's policy. */
 export interface DispatchView {
   runs: Iterable<JobRun>;
   leases: LeaseTable;
   policy: (run: JobRun, task: TaskRecord) => TaskPolicy;
-  slotsOf: (volunteerId: string) => number;
 }
 
 export interface Pick {
@@ -99,20 +91,17 @@ export function takeTask(view: DispatchView, volunteerId: string, nowMs: number)
 
 /**
  * The task most worth a backup copy on this volunteer: in a job whose current phase
- * has nothing left to hand out, a single-copy task that runs elsewhere, has an attempt
- * left, and is slow by the backup policy or waits in its holder's tab; one that waits
- * before one that runs, then the one leased longest ago.
+ * has nothing left to hand out, the single-copy task that has run longest, if it is
+ * slow by the backup policy, runs elsewhere and has an attempt left.
  */
 export function pickBackup(view: DispatchView, policy: BackupPolicy, volunteerId: string, nowMs: number): Pick | undefined {
   if (!policy.enabled) return undefined;
-  let best: (Pick & { leasedAtMs: number; waits: boolean }) | undefined;
-  let waiting: Set<TaskRecord> | undefined;
+  let best: (Pick & { leasedAtMs: number }) | undefined;
   for (const run of view.runs) {
     if (isTerminal(run.job.state) || run.queue.size > 0) continue;
     const phase = currentPhase(run);
     const meanMs = run.done[phase] > 0 ? run.doneMs[phase] / run.done[phase] : 0;
     const slowAfterMs = Math.max(policy.minRunningMs, meanMs * policy.slowdownFactor);
-    const waitersCount = meanMs >= policy.waitingAfterMeanMs;
     for (const task of view.leases.tasksOfJob(run.job.id)) {
       const state = task.state;
       if (state.status !== 'leased' || state.leases.length !== 1) continue;
@@ -120,36 +109,9 @@ export function pickBackup(view: DispatchView, policy: BackupPolicy, volunteerId
       // A vote needs distinct volunteers: not the one running it, nor one that answered it.
       // Without the attempts check, a task whose code never returns would be backed up
       // for ever, each copy started while the last still ran.
-      if (!mayAddBackup(state, volunteerId, view.policy(run, task))) continue;
-      const waits = waitersCount && (waiting ??= waitingInTabs(view)).has(task);
-      if (!waits && nowMs - only.leasedAtMs < slowAfterMs) continue;
-      if (!best || (waits && !best.waits) || (waits === best.waits && only.leasedAtMs < best.leasedAtMs)) {
-        best = { run, task, leasedAtMs: only.leasedAtMs, waits };
-      }
+      if (!mayAddBackup(state, volunteerId, view.policy(run, task)) || nowMs - only.leasedAtMs < slowAfterMs) continue;
+      if (!best || only.leasedAtMs < best.leasedAtMs) best = { run, task, leasedAtMs: only.leasedAtMs };
     }
   }
   return best && { run: best.run, task: best.task };
-}
-
-/**
- * The tasks that most likely wait in their holder's tab rather than run: of a volunteer
- * holding more leases than it has slots, the ones leased last, one per lease past its slots.
- */
-function waitingInTabs(view: DispatchView): Set<TaskRecord> {
-  const byVolunteer = new Map<string, { task: TaskRecord; leasedAtMs: number }[]>();
-  for (const entry of view.leases.all()) {
-    const lease = entry.task.state.status === 'leased' ? entry.task.state.leases.find((held) => held.token === entry.token) : undefined;
-    if (!lease) continue;
-    let held = byVolunteer.get(entry.volunteerId);
-    if (!held) byVolunteer.set(entry.volunteerId, (held = []));
-    held.push({ task: entry.task, leasedAtMs: lease.leasedAtMs });
-  }
-  const waiting = new Set<TaskRecord>();
-  for (const [volunteerId, held] of byVolunteer) {
-    const extra = held.length - view.slotsOf(volunteerId);
-    if (extra <= 0) continue;
-    held.sort((a, b) => b.leasedAtMs - a.leasedAtMs);
-    for (const { task } of held.slice(0, extra)) waiting.add(task);
-  }
-  return waiting;
 }

@@ -29,7 +29,7 @@ function setup(options: { leaseMs?: number; store?: MemoryStore; resultRetention
       leaseMs: options.leaseMs ?? 1000,
       taskTimeoutMs: 5000,
       backoffMs: () => 100,
-      backups: { enabled: true, minRunningMs: 500, slowdownFactor: 2, waitingAfterMeanMs: Infinity }, // copies of waiting tasks: backup-waiting.test.ts
+      backups: { enabled: true, minRunningMs: 500, slowdownFactor: 2 },
       resultRetentionMs: options.resultRetentionMs ?? 0,
       ...(options.maxStrikes !== undefined ? { maxStrikes: options.maxStrikes } : {}),
       newLeaseToken: () => `lease${++tokens}`,

@@ -78,7 +78,6 @@ export class Scheduler {
       },
       leases: this.#leases,
       policy: (run, task) => policies.of(run.job, task),
-      slotsOf: (volunteerId) => this.#volunteers.get(volunteerId)?.slots ?? 0,
     };
     // Before recovery, whose own writes may be the first a full disk refuses.
     store.onRollback((jobIds, error) => this.#resync(jobIds, error));
