@@ -313,7 +313,7 @@ describe('WorkerPool', () => {
       const outputs = await Promise.all([first, pool.run(fetched('second'), wordCount, live())]);
       const words = outputs.map((output) => {
         if (output.kind !== 'map') throw new Error('expected map output');
-        return unpackParts(output.blocks, output.offsets).flatMap((block) => (decode(block) as [string, number[]][]).map(([word]) => word)).sort();
+        return unpackParts(new Uint8Array(output.blocks), output.offsets).flatMap((block) => (decode(block) as [string, number[]][]).map(([word]) => word)).sort();
       });
       expect(words).toEqual([['first', 'split'], ['second', 'split']]);
       expect(requests.sort()).toEqual(['/first', '/second']);
