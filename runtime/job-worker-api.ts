@@ -7,7 +7,7 @@
 import * as Comlink from 'comlink';
 import type { TaskError } from '../shared/errors.ts';
 import type { Bytes, FetchedMapInput, MapInputPayload, TaskOutput } from '../shared/protocol.ts';
-import { mapInputBytes } from './fetched-input.ts';
+import { InputPrefetch } from './fetched-input.ts';
 import { runMapTaskPacked, runReduceTask, toJobModule, toTaskError, type JobModule, type PackedMapOutput } from './task-runtime.ts';
 
 /** A worker call's answer: the value, or the job code's failure. */
@@ -42,6 +42,13 @@ export interface JobWorkerApi {
    * fails fails alone. Every output's buffer is transferred.
    */
   runBatch(digest: string, tasks: WorkerTask[]): Promise<BatchAnswer>;
+  /**
+   * Starts fetching a `FetchedMapInput` that a later `runBatch` will likely bring, while
+   * this worker runs something else; `forget` drops it when its task went elsewhere. At
+   * most a few are held (fetched-input.ts), so a wrong guess costs a fetch, not memory.
+   */
+  prefetch(url: string): void;
+  forget(url: string): void;
 }
 
 /**
@@ -53,6 +60,7 @@ export function createJobWorkerApi(importModule: ModuleImporter, takeViolation: 
   // One entry per job digest for the worker's lifetime. Evicting would not free much:
   // the engine keeps every imported module in its module map anyway.
   const modules = new Map<string, Promise<JobModule>>();
+  const ahead = new InputPrefetch();
 
   const moduleFor = (digest: string): Promise<JobModule> =>
     modules.get(digest) ?? Promise.reject(new Error(`no job module with digest ${digest} is loaded in this worker`));
@@ -112,7 +120,7 @@ export function createJobWorkerApi(importModule: ModuleImporter, takeViolation: 
       const results: WorkerResult<TaskOutput>[] = [];
       const transfers: ArrayBuffer[] = [];
       // Every fetched input starts at once, so the next task's bytes arrive while one runs.
-      const inputs = tasks.map((task) => (task.kind === 'map' ? mapInputBytes(task.input) : undefined));
+      const inputs = tasks.map((task) => (task.kind === 'map' ? ahead.bytesOf(task.input) : undefined));
       for (const input of inputs) input?.catch(() => {});
       for (const [i, task] of tasks.entries()) {
         try {
@@ -130,6 +138,14 @@ export function createJobWorkerApi(importModule: ModuleImporter, takeViolation: 
         }
       }
       return Comlink.transfer({ results, ms: performance.now() - started }, transfers);
+    },
+
+    prefetch(url) {
+      ahead.start(url);
+    },
+
+    forget(url) {
+      ahead.forget(url);
     },
   };
 }

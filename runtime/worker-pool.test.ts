@@ -4,6 +4,8 @@
  * and replacement are the real ones; only the thread is not.
  */
 import * as Comlink from 'comlink';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
 import { unpackParts } from '../shared/byte-packing.ts';
 import type { JobSourceReply, MapAssignment, MapInputPayload, ReduceAssignment, TaskOutput } from '../shared/protocol.ts';
@@ -286,5 +288,39 @@ describe('WorkerPool', () => {
     await expect(running).rejects.toMatchObject({ name: 'TaskRevoked' });
     expect(alive()).toHaveLength(0);
     await expect(pool.run(mapTask('y'), job(WORD_COUNT), live())).rejects.toMatchObject({ name: 'TaskRevoked' });
+  });
+
+  test('a busy worker fetches its next split ahead, and maps it without fetching it again', async () => {
+    // The first split is answered only once the second is asked for: the pool must have the
+    // busy worker fetch the second ahead, or the first never arrives and the test times out.
+    const requests: string[] = [];
+    let firstResponse: ServerResponse | undefined;
+    const server = createServer((request, response) => {
+      requests.push(request.url!);
+      if (request.url === '/first') firstResponse = response;
+      else response.end('second split');
+      if (requests.includes('/second')) firstResponse?.end('first split');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const fetched = (name: string): MapAssignment => ({ ...mapTask(name), input: { format: 'text', key: 'file', url: `${base}/${name}` } });
+      const pool = makePool(1);
+      const wordCount = job(WORD_COUNT);
+      // Handed over a turn apart, so they are not one batch (a batch fetches all its inputs at once).
+      const first = pool.run(fetched('first'), wordCount, live());
+      await started(pool);
+      const outputs = await Promise.all([first, pool.run(fetched('second'), wordCount, live())]);
+      const words = outputs.map((output) => {
+        if (output.kind !== 'map') throw new Error('expected map output');
+        return unpackParts(new Uint8Array(output.blocks), output.offsets).flatMap((block) => (decode(block) as [string, number[]][]).map(([word]) => word)).sort();
+      });
+      expect(words).toEqual([['first', 'split'], ['second', 'split']]);
+      expect(requests.sort()).toEqual(['/first', '/second']);
+      expect(workers[0]!.calls).toContain('prefetch');
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

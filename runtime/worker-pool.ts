@@ -77,6 +77,8 @@ interface PendingTask {
   readonly signal: AbortSignal;
   /** Runs in a batch of its own: a batch it was in timed out or crashed. */
   solo: boolean;
+  /** The busy worker told to fetch this task's input ahead, which it takes next if it can. */
+  prefetchedBy: WorkerHandle | undefined;
   settle(outcome: { output: TaskOutput } | { error: TaskRunError }): void;
 }
 
@@ -122,7 +124,10 @@ export class WorkerPool implements TaskExecutor {
       const onAbort = () => {
         // Waiting: it simply leaves the queue. Running: its batch hears of it (#execute).
         const at = this.#waiting.indexOf(task);
-        if (at >= 0) this.#waiting.splice(at, 1);
+        if (at >= 0) {
+          this.#waiting.splice(at, 1);
+          forgetPrefetch(task);
+        }
         task.settle({ error: taskRevoked() });
       };
       let settled = false;
@@ -131,6 +136,7 @@ export class WorkerPool implements TaskExecutor {
         job,
         signal,
         solo: false,
+        prefetchedBy: undefined,
         settle: (outcome) => {
           if (settled) return;
           settled = true;
@@ -207,29 +213,61 @@ export class WorkerPool implements TaskExecutor {
   #dispatch(): void {
     while (this.#waiting.length > 0 && !this.#disposed) {
       const idle = this.#pool.filter((slot) => !slot.busy && !slot.retiring);
-      if (idle.length === 0) return;
+      if (idle.length === 0) break;
       // An even share of what waits for each idle worker, so no worker idles while another holds a queue.
-      const batch = this.#takeBatch(Math.ceil(this.#waiting.length / idle.length));
       const slot = idle[0]!;
+      const batch = this.#takeBatch(slot, Math.ceil(this.#waiting.length / idle.length));
       slot.busy = true;
       this.#execute(slot, batch);
     }
+    this.#prefetchAhead();
   }
 
-  /** Takes up to `size` waiting tasks of the first one's job, in order; a solo task goes alone. */
-  #takeBatch(size: number): PendingTask[] {
-    const first = this.#waiting.shift()!;
+  /**
+   * Takes up to `size` waiting tasks of one job for `slot`, in order, starting with the
+   * first one its worker fetched ahead, else the first no other worker did; a solo task
+   * goes alone. A task taken from under another worker's prefetch is forgotten there.
+   */
+  #takeBatch(slot: Slot, size: number): PendingTask[] {
+    const mine = this.#waiting.findIndex((task) => task.prefetchedBy !== undefined && task.prefetchedBy === slot.handle);
+    const start = mine >= 0 ? mine : Math.max(0, this.#waiting.findIndex((task) => task.prefetchedBy === undefined));
+    const [first] = this.#waiting.splice(start, 1) as [PendingTask];
     const batch = [first];
-    if (first.solo) return batch;
-    const limit = Math.min(size, this.#maxBatch);
-    for (let i = 0; i < this.#waiting.length && batch.length < limit; ) {
-      const task = this.#waiting[i]!;
-      if (!task.solo && task.job.digest === first.job.digest) {
-        batch.push(task);
-        this.#waiting.splice(i, 1);
-      } else i++;
+    if (!first.solo) {
+      const limit = Math.min(size, this.#maxBatch);
+      for (let i = 0; i < this.#waiting.length && batch.length < limit; ) {
+        const task = this.#waiting[i]!;
+        if (!task.solo && task.job.digest === first.job.digest && (task.prefetchedBy === undefined || task.prefetchedBy === slot.handle)) {
+          batch.push(task);
+          this.#waiting.splice(i, 1);
+        } else i++;
+      }
     }
+    for (const task of batch) if (task.prefetchedBy !== slot.handle) forgetPrefetch(task);
     return batch;
+  }
+
+  /**
+   * Every busy worker fetches ahead the input of one waiting task, which it takes when it
+   * is free: its next split is then in hand when it finishes this one, instead of a fetch
+   * away. Only fetched inputs (large splits) are worth it; a worker being replaced gets none.
+   */
+  #prefetchAhead(): void {
+    const busy = this.#pool.filter((slot) => slot.busy && !slot.retiring && slot.handle !== undefined && slot.interrupt !== undefined);
+    if (busy.length === 0) return;
+    // Each busy worker takes from the front of the queue and fetches at most one ahead, so
+    // only the front matters: a queue of thousands of tiny tasks is not walked per dispatch.
+    const front = this.#waiting.slice(0, 2 * busy.length);
+    const fetching = new Set(front.map((task) => task.prefetchedBy));
+    for (const task of front) {
+      const { assignment } = task;
+      if (task.prefetchedBy !== undefined || assignment.kind !== 'map' || !('url' in assignment.input)) continue;
+      const slot = busy.find((candidate) => !fetching.has(candidate.handle));
+      if (!slot) return;
+      fetching.add(slot.handle);
+      task.prefetchedBy = slot.handle;
+      slot.handle!.api.prefetch(assignment.input.url).catch(() => {});
+    }
   }
 
   #execute(slot: Slot, batch: PendingTask[]): void {
@@ -252,6 +290,8 @@ export class WorkerPool implements TaskExecutor {
     const interrupt = (why: Interruption) => {
       if (slot.interrupt !== interrupt) return; // settled already: a late answer or a second alarm
       const unfinished = [...live];
+      // This worker is about to go, with whatever it fetched ahead.
+      for (const task of this.#waiting) if (task.prefetchedBy === handle) task.prefetchedBy = undefined;
       if (why.splittable && batch.length > 1) {
         // Which task hung or crashed the worker is unknown: each runs again alone.
         for (const task of unfinished) task.solo = true;
@@ -330,6 +370,13 @@ export class WorkerPool implements TaskExecutor {
     if (slot.retiring || this.#disposed) this.#remove(slot);
     this.#dispatch();
   }
+}
+
+/** Tells the worker that fetched a task's input ahead to drop it: the task went elsewhere, or away. */
+function forgetPrefetch(task: PendingTask): void {
+  const { assignment, prefetchedBy } = task;
+  task.prefetchedBy = undefined;
+  if (prefetchedBy && assignment.kind === 'map' && 'url' in assignment.input) prefetchedBy.api.forget(assignment.input.url).catch(() => {});
 }
 
 /** Loads the job module into the worker if needed, then runs the tasks there, one answer each. */
