@@ -255,11 +255,8 @@ export class WorkerPool implements TaskExecutor {
   #prefetchAhead(): void {
     const busy = this.#pool.filter((slot) => slot.busy && !slot.retiring && slot.handle !== undefined && slot.interrupt !== undefined);
     if (busy.length === 0) return;
-    // Each busy worker takes from the front of the queue and fetches at most one ahead, so
-    // only the front matters: a queue of thousands of tiny tasks is not walked per dispatch.
-    const front = this.#waiting.slice(0, 2 * busy.length);
-    const fetching = new Set(front.map((task) => task.prefetchedBy));
-    for (const task of front) {
+    const fetching = new Set(this.#waiting.map((task) => task.prefetchedBy));
+    for (const task of this.#waiting) {
       const { assignment } = task;
       if (task.prefetchedBy !== undefined || assignment.kind !== 'map' || !('url' in assignment.input)) continue;
       const slot = busy.find((candidate) => !fetching.has(candidate.handle));

@@ -105,11 +105,12 @@ function* planSteps(submission: JobSubmission, context: PlanContext): Steps<JobP
   if (spotCheck > 0 && replication > 1) {
     throw new TabreduceError('BAD_REQUEST', `spotCheck re-runs a fraction of the tasks of a job with replication 1; this job asks for replication ${replication}, which checks every task already`);
   }
-  const input = submission.input;
+  const splitBytes = submission.splitBytes ?? defaultSplitOf(submission.input, context);
+  const taskLimit = taskLimitOf(context.maxMessageBytes, splitBytes);
   const planned =
-    input.kind === 'files'
-      ? yield* planFiles(input.files, submission.splitBytes, context)
-      : yield* planInline(submission, submission.splitBytes ?? defaultSplitOf(input.kind === 'texts' ? textLength(input.files) : 0, context), context);
+    submission.input.kind === 'files'
+      ? yield* planFiles(submission.input.files, splitBytes, taskLimit, context)
+      : yield* planInline(submission, splitBytes, taskLimit);
   if (planned.tasks === 0) {
     throw new TabreduceError('BAD_INPUT', 'the input is empty: every file has no text');
   }
@@ -140,17 +141,21 @@ function* planSteps(submission: JobSubmission, context: PlanContext): Steps<JobP
 }
 
 /**
- * The split size of a text input of `inputBytes` that does not say: `defaultSplitBytes`
- * of its size, and at most half of what a volunteer message holds (an identity map's
- * output is its input, and JSON makes it longer).
+ * The split size of a text input that does not say: `defaultSplitBytes` of its size, and
+ * at most half of what a volunteer message holds (an identity map's output is its input,
+ * and JSON makes it longer). A text's size is taken as its UTF-16 length: only the split
+ * size follows from it, and counting UTF-8 bytes would walk a 100 MB body once more.
  */
-function defaultSplitOf(inputBytes: number, context: PlanContext): number {
+function defaultSplitOf(input: JobSubmission['input'], context: PlanContext): number {
+  let bytes = 0;
+  if (input.kind === 'files') {
+    for (const ref of input.files) bytes += context.files?.find(ref.fileId)?.bytes ?? 0;
+  } else if (input.kind === 'texts') {
+    for (const file of input.files) bytes += file.text.length;
+  }
   const fitting = context.maxMessageBytes === undefined ? Infinity : Math.floor((context.maxMessageBytes - ASSIGNMENT_ENVELOPE_BYTES) / 2);
-  return Math.max(LIMITS.minSplitBytes, Math.min(fitting, defaultSplitBytes(inputBytes, context.workerSlots ?? 0)));
+  return Math.max(LIMITS.minSplitBytes, Math.min(fitting, defaultSplitBytes(bytes, context.workerSlots ?? 0)));
 }
-
-/** Inline texts' size as their UTF-16 length: only the split size follows from it, and counting UTF-8 bytes would walk a 100 MB body once more. */
-const textLength = (files: readonly { text: string }[]): number => files.reduce((sum, file) => sum + file.text.length, 0);
 
 /**
  * The largest map task input a volunteer can be sent, and how to say so. The coordinator
@@ -186,9 +191,8 @@ function checkTextSplit(limit: TaskLimit, fileName: string, keyBytes: number, pi
   throw limit.refuse(`splitBytes ${limit.splitBytes}`, bytes, `lower splitBytes to at most ${limit.maxBytes - keyBytes}`);
 }
 
-function* planInline(submission: JobSubmission, splitBytes: number, context: PlanContext): Steps<PlannedInput> {
+function* planInline(submission: JobSubmission, splitBytes: number, limit: TaskLimit): Steps<PlannedInput> {
   const input = submission.input;
-  const limit = taskLimitOf(context.maxMessageBytes, splitBytes);
   switch (input.kind) {
     case 'files':
       throw new Error('planInline takes inline inputs only');
@@ -273,34 +277,28 @@ function inHand(mapInputs: Uint8Array[]): () => Steps<Uint8Array[]> {
  * Finds and cuts each upload at line ends, reading only around the cuts, and checks each
  * cut; the uploads are claimed (moved under the job) only by `mapInputs`.
  */
-function* planFiles(refs: UploadedFileRef[], askedSplitBytes: number | undefined, context: PlanContext): Steps<PlannedInput> {
+function* planFiles(refs: UploadedFileRef[], splitBytes: number, limit: TaskLimit, context: PlanContext): Steps<PlannedInput> {
   const files = context.files;
   if (!files) throw new TabreduceError('NOT_SUPPORTED', 'this coordinator takes no uploaded files');
   const named = new Set<string>();
+  let slicesSoFar = 0;
   const uploads: { ref: UploadedFileRef; found: { path: string; bytes: number }; key: string; slices: FileSlice[] }[] = [];
   for (const ref of refs) {
     if (named.has(ref.fileId)) throw new TabreduceError('BAD_INPUT', `upload ${ref.fileId} is named twice: each upload feeds one job once`);
     named.add(ref.fileId);
     const found = files.find(ref.fileId);
     if (!found) throw new TabreduceError('BAD_INPUT', missingUpload(ref.fileId));
-    uploads.push({ ref, found, key: ref.name ?? found.name, slices: [] });
-    yield;
-  }
-  // Found first: the default split size follows the uploads' size.
-  const bytes = uploads.reduce((sum, { found }) => sum + found.bytes, 0);
-  const splitBytes = askedSplitBytes ?? defaultSplitOf(bytes, context);
-  const limit = taskLimitOf(context.maxMessageBytes, splitBytes);
-  let slicesSoFar = 0;
-  for (const upload of uploads) {
-    upload.slices = yield* sliceAtLinesInSteps(upload.found.path, splitBytes, Math.max(0, LIMITS.mapTasks - slicesSoFar));
-    slicesSoFar += upload.slices.length;
-    const keyBytes = utf8Length(upload.key);
-    for (const slice of upload.slices) checkTextSplit(limit, upload.key, keyBytes, slice.length, slice.offset);
+    const key = ref.name ?? found.name;
+    const slices = yield* sliceAtLinesInSteps(found.path, splitBytes, Math.max(0, LIMITS.mapTasks - slicesSoFar));
+    slicesSoFar += slices.length;
+    const keyBytes = utf8Length(key);
+    for (const slice of slices) checkTextSplit(limit, key, keyBytes, slice.length, slice.offset);
+    uploads.push({ ref, found, key, slices });
     yield;
   }
   return {
     tasks: slicesSoFar,
-    bytes,
+    bytes: uploads.reduce((sum, { found }) => sum + found.bytes, 0),
     mapInputs: function* () {
       const mapInputs: Uint8Array[] = [];
       for (const [index, { ref, key, slices }] of uploads.entries()) {

@@ -115,21 +115,3 @@ export function pickBackup(view: DispatchView, policy: BackupPolicy, volunteerId
   }
   return best && { run: best.run, task: best.task };
 }
-
-/** An id no volunteer has: it holds no copy and cast no vote, so any backup would suit it. */
-const NO_VOLUNTEER = '';
-
-/**
- * Whom a timer's sweep wakes for work that time alone made leasable: every waiting
- * volunteer for a task out of backoff; for a task turned slow enough for a backup, one
- * that may run it. A backup runs only where no copy of its task runs, so the first
- * volunteer waiting may well be the one running the slow copy. Asking it alone left the
- * others to their 5 s safety poll: a looping map (4 attempts of 3 s, 3 tabs, backups after
- * 1 s) took 12.0 s to fail that way, 7.8 s when every waiting volunteer may be woken. The
- * check with an id nobody has comes first, so a sweep with nothing slow costs one pass.
- */
-export function wakeOnTime(view: DispatchView, policy: BackupPolicy, nowMs: number): { count: number; may?: (volunteerId: string) => boolean } | undefined {
-  if (anyLeasable(view, nowMs)) return { count: Number.POSITIVE_INFINITY };
-  if (!pickBackup(view, policy, NO_VOLUNTEER, nowMs)) return undefined;
-  return { count: 1, may: (volunteerId) => pickBackup(view, policy, volunteerId, nowMs) !== undefined };
-}
