@@ -65,6 +65,7 @@ function recordingHooks() {
     beat: () => {},
     workAvailable: () => {},
     revoked: () => {},
+    yieldRequested: (max) => said.push(`yield ${max}`),
   };
   return { said, hooks };
 }

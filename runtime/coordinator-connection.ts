@@ -48,6 +48,8 @@ export interface ConnectionHooks {
   workAvailable(): void;
   /** The coordinator took these tasks back. */
   revoked(taskIds: readonly string[]): void;
+  /** The coordinator asks for up to `max` tasks not started yet back, for an idle volunteer. */
+  yieldRequested(max: number): void;
 }
 
 export class CoordinatorConnection {
@@ -78,6 +80,10 @@ export class CoordinatorConnection {
     this.#socket.on('task:revoke', ({ taskIds }) => {
       // A malformed list is ignored rather than thrown on inside Socket.IO's dispatch.
       if (Array.isArray(taskIds)) hooks.revoked(taskIds);
+    });
+    this.#socket.on('tasks:yield', (request) => {
+      const max = request?.max;
+      if (Number.isSafeInteger(max) && max > 0) hooks.yieldRequested(max);
     });
   }
 

@@ -147,6 +147,13 @@ class HeldExecutor implements TaskExecutor {
   dispose(): void {}
 }
 
+/** A HeldExecutor whose slots take tasks in the order given, the rest waiting their turn, as the worker pool's do. */
+class QueueingExecutor extends HeldExecutor {
+  unstarted(): string[] {
+    return this.runs.filter((run) => !run.signal.aborted).slice(this.slots).map((run) => run.assignment.taskId);
+  }
+}
+
 const WORD_COUNT: JobSourceReply = {
   jobId: 'job-wc',
   name: 'word count',
@@ -406,6 +413,21 @@ describe('VolunteerClient', () => {
       beat();
       expect(coordinator.renewals.length).toBeGreaterThanOrEqual(2);
     });
+  });
+
+  test('asked to yield, it hands back the last task waiting for a slot and keeps running the one it started', async () => {
+    const executor = new QueueingExecutor();
+    const { coordinator } = await connect(executor);
+    coordinator.addJob(WORD_COUNT);
+    coordinator.offer(mapTask('running', WORD_COUNT, 'x'), mapTask('waiting', WORD_COUNT, 'y'));
+    await vi.waitFor(() => expect(executor.runs).toHaveLength(2));
+    coordinator.latest.emit('tasks:yield', { max: 0 }); // malformed: ignored
+    coordinator.latest.emit('tasks:yield', { max: 1 });
+    await vi.waitFor(() => expect(coordinator.returned.flat().map((lease) => lease.taskId)).toEqual(['waiting']));
+    expect(executor.runs[1]!.signal.aborted).toBe(true);
+    expect(executor.runs[0]!.signal.aborted).toBe(false);
+    executor.runs[0]!.finish({ kind: 'reduce', pairs: encode([]) });
+    await vi.waitFor(() => expect(coordinator.completions.map((completion) => completion.taskId)).toEqual(['running']));
   });
 
   test('a revoked task is aborted and never reported', async () => {

@@ -135,6 +135,8 @@ export class VolunteerClient {
           for (const taskId of taskIds) this.#drop(taskId);
           this.#pump();
         },
+        // Another volunteer is idle at a phase's end: what waits here for a slot is better run there now.
+        yieldRequested: (max) => this.#returnUnstarted(max),
       },
     );
   }
@@ -214,11 +216,15 @@ export class VolunteerClient {
     return true;
   }
 
-  /** Hands back, in one message, every task held but not started; they are dropped here. */
-  #returnUnstarted(): void {
+  /**
+   * Hands back, in one message, the tasks held but not started (at most `max`, the ones
+   * that came last and so would start last); they are dropped here.
+   */
+  #returnUnstarted(max = Number.POSITIVE_INFINITY): void {
     const session = this.#connection.session;
     if (!this.#connection.ready || session === undefined) return;
-    const tasks = this.#running.unstarted(session, new Set(this.#executor.unstarted?.() ?? []));
+    const unstarted = this.#running.unstarted(session, new Set(this.#executor.unstarted?.() ?? []));
+    const tasks = unstarted.slice(Math.max(0, unstarted.length - max));
     if (tasks.length === 0) return;
     for (const task of tasks) this.#drop(task.assignment.taskId);
     this.#giveBack(tasks.map((task) => task.assignment));

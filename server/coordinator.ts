@@ -121,6 +121,7 @@ async function startAround(store: JobStore, config: CoordinatorConfig, { ownsSto
     {
       workAvailable: (volunteerIds) => gateway?.announceWork(volunteerIds),
       revoke: (volunteerId, taskIds, reason) => gateway?.revoke(volunteerId, taskIds, reason),
+      yieldTasks: (volunteerId, max) => gateway?.askToYield(volunteerId, max),
       changed: () => feed?.changed(),
       // Once the end is committed: until then a crash, or a failed commit, leaves a job that still needs its files.
       jobEnded: (jobId) => void store.durable().then(() => files.release(jobId), () => {}),

@@ -83,6 +83,11 @@ export class VolunteerGateway {
     this.namespace.to(volunteerId).emit('task:revoke', { taskIds, reason });
   }
 
+  /** Asks a volunteer to hand back up to `max` tasks it has not started, for an idle one. */
+  askToYield(volunteerId: string, max: number): void {
+    this.namespace.to(volunteerId).emit('tasks:yield', { max });
+  }
+
   private readonly guards = new WeakMap<VolunteerSocket, ConnectionGuard>();
 
   private attach(socket: VolunteerSocket): void {

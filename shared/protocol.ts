@@ -246,12 +246,19 @@ export interface TaskRevocation {
   reason: string;
 }
 
+/** `tasks:yield`: another volunteer has nothing to do; hand back (`task:return`) up to `max` tasks held but not started. */
+export interface YieldRequest {
+  max: number;
+}
+
 /** What the coordinator sends a volunteer. */
 export interface CoordinatorToVolunteerEvents {
   /** New tasks may be leasable: ask with `task:request` if a slot is free. */
   'work:available': () => void;
   /** Stop these tasks: their job was cancelled or failed, or their lease was lost. */
   'task:revoke': (revocation: TaskRevocation) => void;
+  /** Hand back up to `max` tasks not started yet: a volunteer elsewhere is idle at a phase's end. */
+  'tasks:yield': (request: YieldRequest) => void;
 }
 
 /** What a dashboard shows (the newest jobs, the volunteers), sent on connect and after changes (server/dashboard-feed.ts). */

@@ -1,6 +1,7 @@
 /**
  * Which task a volunteer with a free slot gets: fair share between jobs, then backup
- * copies of slow tasks once a phase has nothing left to hand out.
+ * copies of slow tasks once a phase has nothing left to hand out, and who is asked to
+ * hand back a task it holds unstarted when another volunteer has none.
  *
  * Free slots are shared fairly among running jobs: each pick goes to the job with the
  * fewest leases live, the oldest job first among equals, so a huge job never starves a
@@ -11,6 +12,7 @@ import { mayAddBackup, mayRunCopy, wantsCopy, type TaskPolicy } from '../../shar
 import type { TaskRecord } from '../store/job-store.ts';
 import { currentPhase, type JobRun } from './job-run.ts';
 import type { LeaseTable } from './lease-table.ts';
+import type { Volunteer } from './volunteers.ts';
 
 /**
  * Backup copies: once a phase has nothing left to hand out, a volunteer with a free slot
@@ -61,6 +63,25 @@ export function fairShare(view: DispatchView, volunteers: number, slots: number)
   let queued = 0;
   for (const run of view.runs) if (!isTerminal(run.job.state)) queued += run.queue.size;
   return Math.max(slots, 1, Math.ceil(queued / Math.max(1, volunteers)));
+}
+
+/** An id no volunteer has: it holds no copy and cast no vote, so any backup would suit it. */
+const NO_VOLUNTEER = '';
+
+/**
+ * Whom the timer wakes, among volunteers waiting for work, for what the passing of time
+ * alone makes leasable: retries out of backoff (anyone may take them), or a task turned
+ * slow enough for a backup (only volunteers that may run a copy of it). Undefined: nobody.
+ */
+export function wakeOnTime(view: DispatchView, backups: BackupPolicy, nowMs: number): { leasable: number; may?: (volunteerId: string) => boolean } | undefined {
+  if (anyLeasable(view, nowMs)) return { leasable: Number.POSITIVE_INFINITY };
+  // A backup runs only where no copy of its task runs, so the first volunteer waiting
+  // may well be the one running the slow copy. Asking it alone left the others to their
+  // 5 s safety poll: a looping map (4 attempts of 3 s, 3 tabs, backups after 1 s) took
+  // 12.0 s to fail that way, 7.8 s when every waiting volunteer may be woken. The check
+  // with an id nobody has comes first, so a sweep with nothing slow costs one pass.
+  if (!pickBackup(view, backups, NO_VOLUNTEER, nowMs)) return undefined;
+  return { leasable: 1, may: (volunteerId) => pickBackup(view, backups, volunteerId, nowMs) !== undefined };
 }
 
 /** Whether some job has a task any volunteer could lease now. */
@@ -114,4 +135,51 @@ export function pickBackup(view: DispatchView, policy: BackupPolicy, volunteerId
     }
   }
   return best && { run: best.run, task: best.task };
+}
+
+/**
+ * Tasks shorter than this on average are never asked back: a volunteer holds a batch of
+ * them per slot whose tail is short anyway, and asking costs two messages. The
+ * volunteer's own batches aim at about this much work (runtime/work-demand.ts, BATCH_MS).
+ */
+export const YIELD_MIN_TASK_MS = 50;
+
+/**
+ * Work stealing at a phase's end. A volunteer holds a task waiting beside each one it
+ * runs, so that a worker never waits a round trip for its next input. Once a phase has
+ * nothing left to hand out, that waiting task sits there until a slot frees while
+ * another volunteer idles: on the 100 MB word count (18 maps, 2 tabs), one tab ran 10
+ * maps and the other 8, and the job's last 0.6 s was one tab's alone.
+ *
+ * So when a claim finds nothing, the volunteer that holds the most beyond its slots, on
+ * a job of long enough tasks whose phase has nothing queued, is asked to hand one back
+ * (`tasks:yield`). It goes to the front of its queue, for anyone but the one that gave
+ * it back. Answers that volunteer, or undefined when nobody holds such a surplus.
+ */
+export function pickDonor(view: DispatchView, volunteers: { get(id: string): Volunteer | undefined }, idleId: string): Volunteer | undefined {
+  const holders = new Set<string>();
+  for (const run of view.runs) {
+    if (isTerminal(run.job.state) || run.queue.size > 0) continue;
+    const phase = currentPhase(run);
+    if (run.done[phase] > 0 && run.doneMs[phase] / run.done[phase] < YIELD_MIN_TASK_MS) continue;
+    for (const task of view.leases.tasksOfJob(run.job.id)) {
+      if (task.state.status !== 'leased') continue;
+      for (const lease of task.state.leases) {
+        if (lease.volunteerId !== idleId) holders.add(lease.volunteerId);
+      }
+    }
+  }
+  let best: Volunteer | undefined;
+  let bestSurplus = 0;
+  for (const volunteerId of holders) {
+    const volunteer = volunteers.get(volunteerId);
+    if (!volunteer) continue;
+    // Every lease it holds counts, of any job: a slot runs one at a time whatever its job.
+    const surplus = view.leases.countOfVolunteer(volunteerId) - volunteer.slots - volunteer.yieldsAsked;
+    if (surplus > bestSurplus) {
+      best = volunteer;
+      bestSurplus = surplus;
+    }
+  }
+  return best;
 }

@@ -51,7 +51,7 @@ describe('a job submitted in turns', () => {
 
   function newScheduler(on: SqliteStore): Scheduler {
     let tokens = 0;
-    return new Scheduler(on, { leaseMs: 60_000, taskTimeoutMs: 60_000, newLeaseToken: () => `lease${++tokens}` }, { workAvailable: () => {}, revoke: () => {}, changed: () => changes++ });
+    return new Scheduler(on, { leaseMs: 60_000, taskTimeoutMs: 60_000, newLeaseToken: () => `lease${++tokens}` }, { workAvailable: () => {}, revoke: () => {}, yieldTasks: () => {}, changed: () => changes++ });
   }
   const lease = (max: number, nowMs = 1): TaskAssignment[] => {
     const tasks = scheduler.requestTasks('v1', max, nowMs);

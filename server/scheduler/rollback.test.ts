@@ -39,6 +39,7 @@ describe('Scheduler after a commit the disk refused', () => {
       {
         workAvailable: () => {},
         revoke: (volunteerId, taskIds) => revoked.push({ volunteerId, taskIds }),
+        yieldTasks: () => {},
         changed: () => {},
         rolledBack: (jobIds) => rolledBack.push([...jobIds]),
       },

@@ -26,6 +26,8 @@ export interface SchedulerListener {
   workAvailable(volunteerIds: string[]): void;
   /** A volunteer must stop these tasks (job cancelled or failed, or the task has its answer). */
   revoke(volunteerId: string, taskIds: string[], reason: string): void;
+  /** A volunteer should hand back up to `max` tasks it holds and has not started: another has nothing to do. */
+  yieldTasks(volunteerId: string, max: number): void;
   /** Something the dashboard shows changed. */
   changed(): void;
   /** A job ended (succeeded, failed or cancelled): its intermediate data is gone. */

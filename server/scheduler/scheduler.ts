@@ -24,11 +24,11 @@ import type { JobPlan } from '../job-planner.ts';
 import type { JobRecord, JobStore, TaskRecord } from '../store/job-store.ts';
 import { mergeReduceOutputs, type StoredResult } from '../result-data.ts';
 import { outputDigest } from '../verification.ts';
-import { anyLeasable, DEFAULT_BACKUP_POLICY, fairShare, pickBackup, takeTask, type DispatchView } from './dispatch.ts';
+import { DEFAULT_BACKUP_POLICY, fairShare, pickBackup, pickDonor, takeTask, wakeOnTime, type DispatchView } from './dispatch.ts';
 import { JobIntake } from './job-intake.ts';
 import { countDone, countVote, expiredJobIds, queueOfPending, recordAttempt, type JobRun } from './job-run.ts';
 import { LeaseTable } from './lease-table.ts';
-import { recoverRun } from './recovery.ts';
+import { recoverRun, resyncRuns } from './recovery.ts';
 import { DEFAULT_MAX_STRIKES, Reputations } from './reputation.ts';
 import { summarizeCluster, summarizeJob, summarizeTask } from './summaries.ts';
 import { assignmentsReady, checkOutput, leasedInputBytes, leasedTask, outputBytes, storeOutput, type LeasedTask } from './task-data.ts';
@@ -45,8 +45,6 @@ export type { SchedulerListener, SchedulerOptions } from './scheduler-options.ts
 const NOBODY_MESSAGE = 'say volunteer:hello before asking for work';
 /** Task events after which the store already holds what recovery would make of the task (see #applyTaskChange). */
 const UNSTORED_EVENTS: ReadonlySet<TaskEvent['type']> = new Set(['lease', 'backup', 'renew', 'return']);
-/** An id no volunteer has: it holds no copy and cast no vote, so any backup would suit it. */
-const NO_VOLUNTEER = '';
 
 export class Scheduler {
   readonly #runs = new Map<string, JobRun>();
@@ -193,6 +191,8 @@ export class Scheduler {
   requestTasks(volunteerId: string, max: number, nowMs: number): TaskAssignment[] | Promise<TaskAssignment[]> {
     const volunteer = this.#requireVolunteer(volunteerId);
     this.#reputations.refuseStruckOut(volunteerId);
+    // It asks: what it holds now is what it wants, whatever it was asked to hand back.
+    volunteer.yieldsAsked = 0;
     const allowed = Math.min(max, fairShare(this.#dispatch, this.#volunteers.size, volunteer.slots));
     const leased: LeasedTask[] = [];
     try {
@@ -214,6 +214,7 @@ export class Scheduler {
     }
     volunteer.hungry = allowed - leased.length;
     if (leased.length > 0) this.listener.changed();
+    else if (allowed > 0) this.#askToYield(volunteerId);
     return assignmentsReady(leased, ({ assignment }, error) => {
       this.#abandon(assignment.leaseToken, `the coordinator could not read the task's input: ${error.message}`, nowMs);
       this.listener.changed();
@@ -268,7 +269,10 @@ export class Scheduler {
     if (returned.length > 0) {
       const volunteer = this.#volunteers.get(volunteerId);
       // It gave work back: it wants none until it asks again.
-      if (volunteer) volunteer.hungry = 0;
+      if (volunteer) {
+        volunteer.hungry = 0;
+        volunteer.yieldsAsked = 0;
+      }
       this.#wake(returned.length, (other) => other !== volunteerId);
       this.listener.changed();
     }
@@ -304,18 +308,8 @@ export class Scheduler {
     // Retries coming out of backoff, and tasks turning slow enough for a backup copy,
     // appear with the passing of time alone: wake whoever waits for work.
     if (!this.#volunteers.anyWaiting()) return;
-    if (anyLeasable(this.#dispatch, nowMs)) {
-      this.#wake(Number.POSITIVE_INFINITY);
-      return;
-    }
-    // A backup runs only where no copy of its task runs, so the first volunteer waiting
-    // may well be the one running the slow copy. Asking it alone left the others to their
-    // 5 s safety poll: a looping map (4 attempts of 3 s, 3 tabs, backups after 1 s) took
-    // 12.0 s to fail that way, 7.8 s when every waiting volunteer may be woken. The check
-    // with an id nobody has comes first, so a sweep with nothing slow costs one pass.
-    const backups = this.options.backups ?? DEFAULT_BACKUP_POLICY;
-    if (!pickBackup(this.#dispatch, backups, NO_VOLUNTEER, nowMs)) return;
-    this.#wake(1, (volunteerId) => pickBackup(this.#dispatch, backups, volunteerId, nowMs) !== undefined);
+    const wake = wakeOnTime(this.#dispatch, this.options.backups ?? DEFAULT_BACKUP_POLICY, nowMs);
+    if (wake) this.#wake(wake.leasable, wake.may);
   }
 
   // ── Task changes ────────────────────────────────────────────────────────────────
@@ -421,22 +415,10 @@ export class Scheduler {
     this.listener.changed();
   }
 
-  /**
-   * A commit failed, and the store rolled back its writes to these jobs: each goes back
-   * to what the store holds, as a restart would bring it back (recovery.ts), so memory
-   * never runs ahead of the disk. Their leases end, since what their holders were told
-   * may be gone; a job the store never held (its submission was rolled back) is dropped.
-   */
+  /** A commit failed, and the store rolled back its writes to these jobs: they go back to what it holds (recovery.ts). */
   #resync(jobIds: ReadonlySet<string>, error: unknown): void {
-    const nowMs = Date.now();
-    for (const jobId of jobIds) {
-      for (const [volunteerId, taskIds] of this.#leases.removeJob(jobId)) {
-        this.listener.revoke(volunteerId, taskIds, "the coordinator could not store this job's progress");
-      }
-      const stored = this.store.getJob(jobId);
-      if (stored) this.#runs.set(jobId, recoverRun(this.store, this.#policies, stored, nowMs));
-      else this.#runs.delete(jobId);
-    }
+    const revoke = (volunteerId: string, taskIds: string[]) => this.listener.revoke(volunteerId, taskIds, "the coordinator could not store this job's progress");
+    resyncRuns({ store: this.store, policies: this.#policies, runs: this.#runs, leases: this.#leases }, jobIds, revoke, Date.now());
     this.listener.rolledBack?.(jobIds, error);
     this.#wake(Number.POSITIVE_INFINITY);
     this.listener.changed();
@@ -475,6 +457,14 @@ export class Scheduler {
     if (held.length > 0) this.listener.revoke(volunteerId, held.map((entry) => entry.task.id), 'this volunteer lost too many votes; its results are refused');
     // Woken, it asks for work and hears why there is none, rather than waiting for its next poll.
     this.listener.workAvailable([volunteerId]);
+  }
+
+  /** Nothing for this volunteer: a task another holds unstarted may come back for it (dispatch.ts, `pickDonor`). */
+  #askToYield(idleId: string): void {
+    const donor = pickDonor(this.#dispatch, this.#volunteers, idleId);
+    if (!donor) return;
+    donor.yieldsAsked++;
+    this.listener.yieldTasks(donor.id, 1);
   }
 
   /** Wakes waiting volunteers, enough of them to take `leasable` tasks; `may` narrows who can take them. */

@@ -14,6 +14,12 @@ export interface Volunteer {
    * `work:available` before asking again, so only such volunteers are woken, not all.
    */
   hungry: number;
+  /**
+   * Tasks it was asked to hand back (`tasks:yield`) since it last claimed or returned
+   * work: counted against what it holds beyond its slots, so idle volunteers asking at
+   * once do not all ask it for the same waiting task.
+   */
+  yieldsAsked: number;
   /** Lease-to-answer time of every answer it sent, summed, for its mean task time. */
   answeredMs: number;
   answers: number;
@@ -54,6 +60,7 @@ export class VolunteerRegistry {
       tasksDone: 0,
       tasksFailed: 0,
       hungry: 0,
+      yieldsAsked: 0,
       answeredMs: 0,
       answers: 0,
       bytesSent: 0,
