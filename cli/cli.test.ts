@@ -198,6 +198,19 @@ describe('tabreduce with a coordinator and two volunteers', () => {
     expect(JSON.parse(records.stdout)).toEqual([['sum', 843350]]);
   });
 
+  it('chains a job after another with --after: its input is that job\'s result', async () => {
+    const counts = await runCli(['submit', WORD_COUNT, file('chain.txt', 'b a b\nc b a\n'), '--url', url]);
+    expect(counts.code).toBe(EXIT.OK);
+    const id = counts.stdout.trim();
+    const frequencies = await runCli(['submit', path.join(REPO_ROOT, 'examples', 'frequency-of-frequencies.js'), '--after', id, '--wait', '--quiet', '--url', url]);
+    expect(frequencies.code).toBe(EXIT.OK);
+    // a 2, b 3, c 1: one word each once, twice and three times.
+    expect(JSON.parse(frequencies.stdout)).toEqual([[1, 1], [2, 1], [3, 1]]);
+    const both = await runCli(['submit', WORD_COUNT, '--after', id, '--range', '0..3', '--url', url]);
+    expect(both.code).toBe(EXIT.USAGE);
+    expect(both.stderr).toMatch(/give one kind of input/);
+  });
+
   it('an unknown job id: exit 5 and where to look', async () => {
     const run = await runCli(['status', 'job-nope', '--url', url]);
     expect(run.code).toBe(EXIT.REJECTED);
@@ -205,8 +218,8 @@ describe('tabreduce with a coordinator and two volunteers', () => {
   });
 
   it.each([
-    [['submit', 'job.js'], 'tabreduce: no input: give text files after JOB.js, or --range A..B, or --records FILE'],
-    [['submit', 'job.js', 'a.txt', '--range', '0..9'], 'tabreduce: give one kind of input: text files, or --range, or --records, not several'],
+    [['submit', 'job.js'], 'tabreduce: no input: give text files after JOB.js, or --range A..B, or --records FILE, or --after ID'],
+    [['submit', 'job.js', 'a.txt', '--range', '0..9'], 'tabreduce: give one kind of input: text files, or --range, or --records, or --after, not several'],
     [['submit', 'job.js', '--range', '9..0'], 'tabreduce: --range must be A..B with whole numbers A < B (the numbers A <= i < B), got "9..0"'],
     [['submit', 'job.js', 'a.txt', '--reducers', 'many'], 'tabreduce: --reducers must be a whole number from 1 to 1024, got "many"'],
     [['submit', 'job.js', 'a.txt', '--out', 'x.json'], "tabreduce: --out and --format need --wait (or save a finished job's result with `tabreduce result ID --out FILE`)"],

@@ -3,9 +3,8 @@
  * throughput chart fill as the job runs, the jobs list filters by state, the result
  * can be searched and shows its top keys, and a running job can be cancelled.
  */
-import { expect, test, type Page } from '@playwright/test';
-import { startCoordinatorProcess, type CoordinatorProcess } from './coordinator-process.ts';
-import { openVolunteer, submitJob, waitForJob, waitForVolunteers } from './fixtures.ts';
+import { expect, test } from '@playwright/test';
+import { dashboardWithTabs, submitJob, waitForJob } from './fixtures.ts';
 import { submitWordCount } from './word-count-job.ts';
 
 /** Map tasks that take a moment each (200 ms: at 60 ms the whole job could end before a cold dashboard drew its first bar), so the timeline is watched while it fills. */
@@ -13,39 +12,24 @@ const PACED_JOB = `export function map(k, v, emit) { const end = Date.now() + 20
 export function reduce(k, vs) { return vs.length; }`;
 
 test.describe.serial('the dashboard watches jobs', () => {
-  let coordinator: CoordinatorProcess;
-  let tabs: Page[] = [];
-  let dashboard: Page;
-
-  test.beforeAll(async ({ browser }) => {
-    coordinator = await startCoordinatorProcess();
-    tabs = await Promise.all([0, 1].map(() => openVolunteer(browser, coordinator.url)));
-    await waitForVolunteers(coordinator.url, 2);
-    dashboard = await (await browser.newContext()).newPage();
-    await dashboard.goto(coordinator.url);
-  });
-
-  test.afterAll(async () => {
-    await Promise.all([...tabs, dashboard].map((page) => page.context().close()));
-    await coordinator?.stop();
-  });
+  const rig = dashboardWithTabs(2);
 
   test('the task timeline and the throughput chart fill while the job runs', async () => {
-    const id = await submitJob(coordinator.url, { name: 'paced', source: PACED_JOB, input: { kind: 'range', from: 0, to: 60 }, recordsPerTask: 1, reducers: 2 });
-    await dashboard.getByTestId('job-row').filter({ hasText: 'paced' }).click();
-    const bars = dashboard.getByTestId('timeline-bar');
+    const id = await submitJob(rig.coordinator.url, { name: 'paced', source: PACED_JOB, input: { kind: 'range', from: 0, to: 60 }, recordsPerTask: 1, reducers: 2 });
+    await rig.dashboard.getByTestId('job-row').filter({ hasText: 'paced' }).click();
+    const bars = rig.dashboard.getByTestId('timeline-bar');
     await expect.poll(() => bars.count()).toBeGreaterThan(0);
     const early = await bars.count();
     await expect.poll(() => bars.count(), { timeout: 60_000 }).toBeGreaterThan(early);
-    await waitForJob(coordinator.url, id);
-    await expect(dashboard.getByTestId('job-state')).toHaveText('succeeded');
+    await waitForJob(rig.coordinator.url, id);
+    await expect(rig.dashboard.getByTestId('job-state')).toHaveText('succeeded');
     // Every map and reduce task has its bar, on one row per tab.
     await expect(bars).toHaveCount(62);
-    await expect(dashboard.getByTestId('throughput-chart')).toBeVisible();
+    await expect(rig.dashboard.getByTestId('throughput-chart')).toBeVisible();
   });
 
   test('a failed attempt shows on the timeline in its own colour, the retry beside it', async () => {
-    const id = await submitJob(coordinator.url, {
+    const id = await submitJob(rig.coordinator.url, {
       name: 'fails once',
       source: `let thrown = false;
 export function map(k, v, emit) { if (v === 2 && !thrown) { thrown = true; throw new Error('the first try fails'); } emit('n', 1); }
@@ -54,69 +38,69 @@ export function reduce(k, vs) { return vs.length; }`,
       recordsPerTask: 1,
       reducers: 1,
     });
-    expect((await waitForJob(coordinator.url, id)).state).toBe('succeeded');
-    await dashboard.getByTestId('job-row').filter({ hasText: 'fails once' }).click();
-    await expect(dashboard.getByTestId('job-state')).toHaveText('succeeded');
-    await expect.poll(() => dashboard.locator('[data-testid="timeline-past-attempt"][data-outcome="failed"]').count()).toBeGreaterThanOrEqual(1);
-    await expect(dashboard.getByTestId('timeline-bar')).toHaveCount(7);
+    expect((await waitForJob(rig.coordinator.url, id)).state).toBe('succeeded');
+    await rig.dashboard.getByTestId('job-row').filter({ hasText: 'fails once' }).click();
+    await expect(rig.dashboard.getByTestId('job-state')).toHaveText('succeeded');
+    await expect.poll(() => rig.dashboard.locator('[data-testid="timeline-past-attempt"][data-outcome="failed"]').count()).toBeGreaterThanOrEqual(1);
+    await expect(rig.dashboard.getByTestId('timeline-bar')).toHaveCount(7);
   });
 
   test('the result shows its top keys and can be searched; the jobs list filters by state', async () => {
-    const job = await submitWordCount(coordinator.url, { bytes: 40_000, seed: 7, splitBytes: 8 * 1024, reducers: 2, name: 'searchable words' });
-    await waitForJob(coordinator.url, job.id);
-    await dashboard.getByTestId('job-row').filter({ hasText: 'searchable words' }).click();
+    const job = await submitWordCount(rig.coordinator.url, { bytes: 40_000, seed: 7, splitBytes: 8 * 1024, reducers: 2, name: 'searchable words' });
+    await waitForJob(rig.coordinator.url, job.id);
+    await rig.dashboard.getByTestId('job-row').filter({ hasText: 'searchable words' }).click();
     const top = [...job.reference].sort((a, b) => b[1] - a[1]).slice(0, 10);
-    await expect(dashboard.getByTestId('top-chart').locator('li')).toHaveCount(10);
-    await expect(dashboard.getByTestId('top-chart').locator('li').first()).toContainText(top[0]![0]);
+    await expect(rig.dashboard.getByTestId('top-chart').locator('li')).toHaveCount(10);
+    await expect(rig.dashboard.getByTestId('top-chart').locator('li').first()).toContainText(top[0]![0]);
 
     const word = top[0]![0];
-    await dashboard.getByTestId('result-search').fill(word);
-    const rows = dashboard.getByTestId('result-table').locator('tbody tr');
+    await rig.dashboard.getByTestId('result-search').fill(word);
+    const rows = rig.dashboard.getByTestId('result-table').locator('tbody tr');
     const containing = [...job.reference.keys()].filter((key) => key.toLowerCase().includes(word.toLowerCase()));
     await expect(rows).toHaveCount(Math.min(containing.length, 100));
 
-    await dashboard.getByTestId('jobs-filter').selectOption('failed');
-    await expect(dashboard.getByTestId('job-row')).toHaveCount(0);
-    await dashboard.getByTestId('jobs-filter').selectOption('succeeded');
-    await expect(dashboard.getByTestId('job-row').filter({ hasText: 'searchable words' })).toHaveCount(1);
-    await dashboard.getByTestId('jobs-filter').selectOption('all');
+    await rig.dashboard.getByTestId('jobs-filter').selectOption('failed');
+    await expect(rig.dashboard.getByTestId('job-row')).toHaveCount(0);
+    await rig.dashboard.getByTestId('jobs-filter').selectOption('succeeded');
+    await expect(rig.dashboard.getByTestId('job-row').filter({ hasText: 'searchable words' })).toHaveCount(1);
+    await rig.dashboard.getByTestId('jobs-filter').selectOption('all');
   });
 
   test('a module is written in the editor: a problem is shown at its line and blocks submit until fixed; files are dropped in', async () => {
-    await dashboard.getByTestId('source-editor').click();
-    await dashboard.keyboard.press('ControlOrMeta+a');
-    await dashboard.keyboard.insertText("export function map(k, v, emit) {\n  for (const line of v.split('\\n')) if (line) emit(line, 1);\n}\nexport function reduce(k, vs) { return vs.length; \n");
-    await expect(dashboard.getByTestId('source-check')).toContainText('Line 5');
-    await expect(dashboard.getByTestId('submit-job')).toBeDisabled();
-    await expect(dashboard.locator('.cm-lint-marker-error')).toHaveCount(1);
-    await dashboard.keyboard.insertText('}\n');
-    await expect(dashboard.getByTestId('source-check')).toHaveText(/Exports map, reduce/);
-    await expect(dashboard.getByTestId('submit-job')).toBeEnabled();
+    await rig.dashboard.getByTestId('source-editor').click();
+    await rig.dashboard.keyboard.press('ControlOrMeta+a');
+    await rig.dashboard.keyboard.insertText("export function map(k, v, emit) {\n  for (const line of v.split('\\n')) if (line) emit(line, 1);\n}\nexport function reduce(k, vs) { return vs.length; \n");
+    await expect(rig.dashboard.getByTestId('source-check')).toContainText('Line 5');
+    await expect(rig.dashboard.getByTestId('submit-job')).toBeDisabled();
+    await expect(rig.dashboard.locator('.cm-lint-marker-error')).toHaveCount(1);
+    await rig.dashboard.keyboard.insertText('}\n');
+    await expect(rig.dashboard.getByTestId('source-check')).toHaveText(/Exports map, reduce/);
+    await expect(rig.dashboard.getByTestId('submit-job')).toBeEnabled();
 
     // Two files dropped on the input section become the job's input.
-    const drop = await dashboard.evaluateHandle(() => {
+    const drop = await rig.dashboard.evaluateHandle(() => {
       const transfer = new DataTransfer();
       transfer.items.add(new File(['alpha\nbeta\nalpha\n'], 'one.txt', { type: 'text/plain' }));
       transfer.items.add(new File(['beta\ngamma\n'], 'two.txt', { type: 'text/plain' }));
       return transfer;
     });
-    await dashboard.getByTestId('input-drop').dispatchEvent('dragover', { dataTransfer: drop });
-    await dashboard.getByTestId('input-drop').dispatchEvent('drop', { dataTransfer: drop });
-    await expect(dashboard.getByText('one.txt')).toBeVisible();
-    await dashboard.getByTestId('job-name').fill('lines from the editor');
-    await dashboard.getByTestId('submit-job').click();
-    await expect(dashboard.getByTestId('job-state')).toHaveText('succeeded', { timeout: 30_000 });
-    const rows = dashboard.getByTestId('result-table').locator('tbody tr');
+    await rig.dashboard.getByTestId('input-drop').dispatchEvent('dragover', { dataTransfer: drop });
+    await rig.dashboard.getByTestId('input-drop').dispatchEvent('drop', { dataTransfer: drop });
+    await expect(rig.dashboard.getByText('one.txt')).toBeVisible();
+    await rig.dashboard.getByTestId('job-name').fill('lines from the editor');
+    await rig.dashboard.getByTestId('submit-job').click();
+    await expect(rig.dashboard.getByTestId('job-state')).toHaveText('succeeded', { timeout: 30_000 });
+    const rows = rig.dashboard.getByTestId('result-table').locator('tbody tr');
     await expect(rows).toHaveCount(3);
-    await expect(dashboard.getByTestId('result-table')).toContainText('alpha');
+    await expect(rig.dashboard.getByTestId('result-table')).toContainText('alpha');
   });
 
   test('a running job is cancelled from the dashboard', async () => {
-    const id = await submitJob(coordinator.url, { name: 'to cancel', source: PACED_JOB, input: { kind: 'range', from: 0, to: 2000 }, recordsPerTask: 1, reducers: 1 });
-    await dashboard.getByTestId('job-row').filter({ hasText: 'to cancel' }).click();
-    await expect(dashboard.getByTestId('job-state')).toHaveText(/mapping|queued/);
-    await dashboard.getByTestId('cancel-job').click();
-    await expect(dashboard.getByTestId('job-state')).toHaveText('cancelled');
-    expect((await waitForJob(coordinator.url, id)).state).toBe('cancelled');
+    const id = await submitJob(rig.coordinator.url, { name: 'to cancel', source: PACED_JOB, input: { kind: 'range', from: 0, to: 2000 }, recordsPerTask: 1, reducers: 1 });
+    await rig.dashboard.getByTestId('job-row').filter({ hasText: 'to cancel' }).click();
+    await expect(rig.dashboard.getByTestId('job-state')).toHaveText(/mapping|queued/);
+    await rig.dashboard.getByTestId('cancel-job').click();
+    await expect(rig.dashboard.getByTestId('job-state')).toHaveText('cancelled');
+    expect((await waitForJob(rig.coordinator.url, id)).state).toBe('cancelled');
   });
 });

@@ -2,8 +2,9 @@
  * Shared Playwright fixtures: a coordinator process and volunteer tabs, each in its
  * own browser context (a context is what a separate browser profile would be).
  */
-import { expect, type Browser, type Page } from '@playwright/test';
+import { expect, test, type Browser, type Page } from '@playwright/test';
 import type { ClusterSummary, JobSummary } from '../shared/job.ts';
+import { startCoordinatorProcess, type CoordinatorProcess } from './coordinator-process.ts';
 
 /**
  * Opens a volunteer tab in a browser context of its own and waits until it is welcomed.
@@ -52,4 +53,31 @@ export async function waitForJob(baseUrl: string, id: string): Promise<JobSummar
 
 export async function waitForVolunteers(baseUrl: string, count: number): Promise<void> {
   await expect.poll(async () => (await getJson<ClusterSummary>(`${baseUrl}/api/volunteers`)).volunteers).toBe(count);
+}
+
+/** What `dashboardWithTabs` starts: read its fields inside tests, once `beforeAll` has run. */
+export interface DashboardRig {
+  coordinator: CoordinatorProcess;
+  tabs: Page[];
+  dashboard: Page;
+}
+
+/**
+ * Inside a serial describe: a coordinator process, `tabs` volunteer tabs and a dashboard
+ * page on it, started before its tests and closed after them.
+ */
+export function dashboardWithTabs(tabs = 2): DashboardRig {
+  const rig = {} as DashboardRig;
+  test.beforeAll(async ({ browser }) => {
+    rig.coordinator = await startCoordinatorProcess();
+    rig.tabs = await Promise.all(Array.from({ length: tabs }, () => openVolunteer(browser, rig.coordinator.url)));
+    await waitForVolunteers(rig.coordinator.url, tabs);
+    rig.dashboard = await (await browser.newContext()).newPage();
+    await rig.dashboard.goto(rig.coordinator.url);
+  });
+  test.afterAll(async () => {
+    await Promise.all([...(rig.tabs ?? []), ...(rig.dashboard ? [rig.dashboard] : [])].map((page) => page.context().close()));
+    await rig.coordinator?.stop();
+  });
+  return rig;
 }

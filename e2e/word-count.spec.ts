@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
-import { EXAMPLES } from '../examples/catalog.ts';
+import { apiInputOf, EXAMPLES } from '../examples/catalog.ts';
 import type { KeyValue, TaskSummary } from '../shared/job.ts';
 import { startCoordinatorProcess, type CoordinatorProcess } from './coordinator-process.ts';
 import { makeProse, referenceWordCount } from './corpus.ts';
@@ -92,7 +92,7 @@ test.describe.serial('a job runs end to end on real browser tabs', () => {
 
   for (const example of EXAMPLES) {
     test(`example ${example.id} gives the seed's answer through the HTTP API`, async () => {
-      const id = await submitJob(coordinator.url, { name: example.id, source: exampleSource(example.id), input: example.input, reducers: 2 });
+      const id = await submitJob(coordinator.url, { name: example.id, source: exampleSource(example.id), input: await apiInputOf(example.input, (upstream, input) => submitJob(coordinator.url, { name: upstream.id, source: exampleSource(upstream.id), input })), reducers: 2 });
       const job = await waitForJob(coordinator.url, id);
       expect(job.error).toBeUndefined();
       expect(job.state).toBe('succeeded');

@@ -3,9 +3,15 @@
  * printed. The dashboard's gallery, the tests and the README all read this list; the
  * module sources are the .js files beside it.
  */
-import type { InlineJobInput, KeyValue } from '../shared/job.ts';
+import type { InlineJobInput, JobInput, KeyValue } from '../shared/job.ts';
 import pyMapReduceStrings from './inputs/pymapreduce-strings.json' with { type: 'json' };
 import scoopPairs from './inputs/scoop-pairs.json' with { type: 'json' };
+
+/**
+ * An example's input: given whole, or the result of another example run first on its own
+ * input (a pipeline: this one is then submitted with `{"kind": "job", "id"}` of that job).
+ */
+export type ExampleInput = InlineJobInput | { kind: 'result-of'; example: string };
 
 export interface ExampleJob {
   /** Also the module's file name without `.js`. */
@@ -13,10 +19,20 @@ export interface ExampleJob {
   title: string;
   /** One sentence: where the example comes from and what it computes. */
   origin: string;
-  input: InlineJobInput;
+  input: ExampleInput;
   /** Some [key, value] pairs the result must contain, from the seed's published output. */
   expected?: KeyValue[];
 }
+
+// Every page links somewhere (PageRank's dangling pages are left out of the example).
+const PAGERANK_WEB = web({
+  home: ['about', 'blog', 'shop'],
+  about: ['home'],
+  blog: ['home', 'post1', 'post2'],
+  post1: ['blog', 'post2'],
+  post2: ['blog', 'home'],
+  shop: ['home', 'about'],
+});
 
 const WORD_COUNT_SAMPLE = `The quick brown fox jumps over the lazy dog.
 The dog sleeps; the fox runs.
@@ -72,4 +88,40 @@ export const EXAMPLES: ExampleJob[] = [
     },
     expected: [['tabs', ['a.txt', 'b.txt', 'c.txt']], ['map', ['b.txt']], ['mapreduce', ['a.txt']]],
   },
+  {
+    id: 'frequency-of-frequencies',
+    title: 'Frequencies of frequencies',
+    origin:
+      "A two-job pipeline: the word count's result is this job's input, and it counts how many words occur once, twice, and so on (Zipf's law as a table, as Good-Turing smoothing starts).",
+    input: { kind: 'result-of', example: 'word-count' },
+    // The sample's 15 words: 'The', 'the', 'fox' and 'dog' twice each, 7 others once.
+    expected: [[1, 7], [2, 4]],
+  },
+  {
+    id: 'pagerank',
+    title: 'PageRank, one iteration',
+    origin:
+      "The MapReduce paper's PageRank on a small web of 6 pages: one step of the power method; submit it again on its own result (a job input) until the ranks stop moving.",
+    input: { kind: 'records', records: PAGERANK_WEB },
+  },
 ];
+
+/** The pages of the PageRank example and their links, each starting at rank 1/6. */
+function web(links: Record<string, string[]>): [string, { rank: number; links: string[]; pages: number }][] {
+  const pages = Object.keys(links).length;
+  return Object.entries(links).map(([page, targets]) => [page, { rank: 1 / pages, links: targets, pages }]);
+}
+
+
+/**
+ * An example's input as `POST /api/jobs` takes it. For a pipeline's second step, its first
+ * step is submitted first, by `submitExample` (which answers the new job's id), and that
+ * job's result is the input.
+ */
+export async function apiInputOf(input: ExampleInput, submitExample: (example: ExampleJob, input: JobInput) => Promise<string>): Promise<JobInput> {
+  if (input.kind !== 'result-of') return input;
+  const { example: upstreamId } = input;
+  const upstream = EXAMPLES.find((example) => example.id === upstreamId);
+  if (!upstream) throw new Error(`the example ${upstreamId}, whose result this one reads, is missing`);
+  return { kind: 'job', id: await submitExample(upstream, await apiInputOf(upstream.input, submitExample)) };
+}

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EXAMPLES } from '../examples/catalog.ts';
+import { apiInputOf, EXAMPLES } from '../examples/catalog.ts';
 import type { KeyValue, TaskSummary } from '../shared/job.ts';
 import type { JobSourceReply, TaskAssignment, TaskOutput } from '../shared/protocol.ts';
 import { InProcessExecutor } from '../node-volunteer/in-process-executor.ts';
@@ -41,11 +41,14 @@ describe('coordinator with real volunteers', () => {
     await waitFor('three volunteers', () => coordinator!.scheduler.cluster().volunteers === 3);
     const ids = await Promise.all(
       EXAMPLES.map(async (example) => {
-        const { body } = await api<{ id: string }>(coordinator!.url, '/api/jobs', {
-          method: 'POST',
-          json: { name: example.id, source: source(example.id), input: example.input, reducers: 3, recordsPerTask: 5 },
-        });
-        return body.id;
+        const post = async (posted: { id: string }, input: unknown) => {
+          const { body } = await api<{ id: string }>(coordinator!.url, '/api/jobs', {
+            method: 'POST',
+            json: { name: posted.id, source: source(posted.id), input, reducers: 3, recordsPerTask: 5 },
+          });
+          return body.id;
+        };
+        return post(example, await apiInputOf(example.input, post));
       }),
     );
     for (const [i, id] of ids.entries()) {

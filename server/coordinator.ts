@@ -116,6 +116,7 @@ async function startAround(store: JobStore, config: CoordinatorConfig, { ownsSto
       backups: { ...DEFAULT_BACKUP_POLICY, minRunningMs: config.backupAfterMs },
       resultRetentionMs: config.resultRetentionMs,
       maxStrikes: config.maxStrikes,
+      maxMessageBytes: config.maxMessageBytes,
       newLeaseToken: () => randomUUID(),
     },
     {

@@ -112,6 +112,7 @@ export function createHttpApi(scheduler: Scheduler, options: HttpApiOptions) {
         defaultReplication: options.defaultReplication,
         maxMessageBytes: options.maxMessageBytes,
         workerSlots: scheduler.cluster().slots,
+        hasJob: (upstreamId) => scheduler.getJob(upstreamId) !== undefined,
       });
       if (plan.mapInputs.length >= SLOW_SUBMIT_INPUTS) options.log(`job ${jobId} "${plan.name}": storing ${plan.mapInputs.length} map inputs`);
       job = await scheduler.submitInTurns(plan, options.now());

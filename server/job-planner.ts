@@ -6,6 +6,8 @@
  * took 0.7 s), so it is written in steps (server/turns.ts): `planJobInTurns` lets the
  * coordinator serve others between them, `planJob` runs them at once. A range input is
  * planned in constant time: its tasks' inputs follow from the range, and are not stored.
+ * A job input is planned twice: at submit as a job awaiting that job's result, with no
+ * tasks, and once the result exists as a records input (scheduler/pipeline.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { TabreduceError } from '../shared/errors.ts';
@@ -22,7 +24,7 @@ import { LIMITS } from '../shared/limits.ts';
 import { splitAtLines, utf8Length } from '../shared/split.ts';
 import { missingUpload, sliceAtLinesInSteps, type FileSlice, type InputFiles } from './input-files.ts';
 import { encodeInlineMapInput, encodeMapInput, JSON_HEADER_BYTES, TEXT_HEADER_BYTES } from './map-input.ts';
-import type { RangeSplit } from './store/job-store.ts';
+import type { AwaitedInput, RangeSplit } from './store/job-store.ts';
 import { runInTurns, runNow, type Steps } from './turns.ts';
 
 export interface JobPlan {
@@ -45,6 +47,8 @@ export interface JobPlan {
   range?: RangeSplit;
   /** Each map task's input in its stored form (see map-input.ts), in task order; empty for a range. */
   mapInputs: Uint8Array[];
+  /** For a job input: the job whose result it waits for; it has no tasks until then (M and R are 0). */
+  awaiting?: AwaitedInput;
 }
 
 /** SHA-256 of the job source, hex: how tabs and people tell job modules apart. */
@@ -65,6 +69,8 @@ export interface PlanContext {
   maxMessageBytes?: number;
   /** Worker slots of the volunteers connected now, which the default split size follows. Default: 0. */
   workerSlots?: number;
+  /** Whether this coordinator holds a job of this id, for a `job` input. Absent: no job input is taken. */
+  hasJob?: (jobId: string) => boolean;
 }
 
 /**
@@ -105,6 +111,7 @@ function* planSteps(submission: JobSubmission, context: PlanContext): Steps<JobP
   if (spotCheck > 0 && replication > 1) {
     throw new TabreduceError('BAD_REQUEST', `spotCheck re-runs a fraction of the tasks of a job with replication 1; this job asks for replication ${replication}, which checks every task already`);
   }
+  if (submission.input.kind === 'job') return awaitingPlan(submission, submission.input.id, replication, spotCheck, context);
   const splitBytes = submission.splitBytes ?? defaultSplitOf(submission.input, context);
   const taskLimit = taskLimitOf(context.maxMessageBytes, splitBytes);
   const planned =
@@ -137,6 +144,41 @@ function* planSteps(submission: JobSubmission, context: PlanContext): Steps<JobP
     mapTasks: planned.tasks,
     ...(planned.range ? { range: planned.range } : {}),
     mapInputs,
+  };
+}
+
+/**
+ * A job whose input is another job's result: planned now with no tasks, waiting, and
+ * planned again from the records of that result once it exists (scheduler/pipeline.ts).
+ * Only what can be checked without the result is checked here.
+ */
+function awaitingPlan(submission: JobSubmission, upstreamId: string, replication: number, spotCheck: number, context: PlanContext): JobPlan {
+  if (submission.splitBytes !== undefined) {
+    throw new TabreduceError('BAD_INPUT', "splitBytes cuts text inputs; a job input is the records of another job's result, cut by recordsPerTask");
+  }
+  if (!context.hasJob?.(upstreamId)) {
+    throw new TabreduceError('BAD_INPUT', `the input names job ${upstreamId}, which this coordinator does not hold (never submitted, or deleted after its retention time)`);
+  }
+  const awaiting: AwaitedInput = {
+    jobId: upstreamId,
+    ...(submission.recordsPerTask !== undefined ? { recordsPerTask: submission.recordsPerTask } : {}),
+    ...(submission.reducers !== undefined ? { reducers: submission.reducers } : {}),
+  };
+  return {
+    id: context.jobId,
+    name: submission.name,
+    source: submission.source,
+    sourceDigest: digestSource(submission.source),
+    reducers: 0,
+    maxAttempts: submission.maxAttempts ?? JOB_DEFAULTS.maxAttempts,
+    replication,
+    ...(submission.submitter ? { submitter: submission.submitter } : {}),
+    spotCheck,
+    ...(spotCheck > 0 ? { spotCheckSalt: randomBytes(16).toString('hex') } : {}),
+    inputBytes: 0,
+    mapTasks: 0,
+    mapInputs: [],
+    awaiting,
   };
 }
 
@@ -195,6 +237,7 @@ function* planInline(submission: JobSubmission, splitBytes: number, limit: TaskL
   const input = submission.input;
   switch (input.kind) {
     case 'files':
+    case 'job':
       throw new Error('planInline takes inline inputs only');
     case 'range': {
       const count = input.to - input.from;

@@ -24,13 +24,15 @@ export interface UploadedFileRef {
 /**
  * Where a job's records come from (contract: docs/job-model.md). `files` is an
  * extension: text files uploaded as raw bytes first, for inputs too large for JSON; it
- * splits and keys exactly like `texts`.
+ * splits and keys exactly like `texts`. `job` is another job's result, its `[key, value]`
+ * pairs as records: the job waits, queued, until that one succeeds (a pipeline).
  */
 export type JobInput =
   | { kind: 'texts'; files: TextFile[] }
   | { kind: 'records'; records: [Key, unknown][] }
   | { kind: 'range'; from: number; to: number }
-  | { kind: 'files'; files: UploadedFileRef[] };
+  | { kind: 'files'; files: UploadedFileRef[] }
+  | { kind: 'job'; id: string };
 
 /** A job as submitted over HTTP (contract: `POST /api/jobs`). */
 export interface JobSubmission {
@@ -56,8 +58,8 @@ export interface JobSubmission {
   maxAttempts?: number;
 }
 
-/** Job inputs given whole in the request, as opposed to uploaded files. */
-export type InlineJobInput = Exclude<JobInput, { kind: 'files' }>;
+/** Job inputs given whole in the request, as opposed to uploaded files or another job's result. */
+export type InlineJobInput = Exclude<JobInput, { kind: 'files' | 'job' }>;
 
 /**
  * What a map task reads: a slice of records, a numeric range expanded in the tab, or one

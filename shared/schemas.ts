@@ -46,7 +46,7 @@ const recordsSchema = z
     }
   });
 
-/** A job's `input`, one of four kinds; a `range` is refined to be non-empty and bounded. */
+/** A job's `input`, one of five kinds; a `range` is refined to be non-empty and bounded. */
 export const jobInputSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('texts'),
@@ -75,6 +75,10 @@ export const jobInputSchema = z.discriminatedUnion('kind', [
       )
       .min(1, 'a files input needs at least one uploaded file')
       .max(LIMITS.files),
+  }),
+  z.strictObject({
+    kind: z.literal('job'),
+    id: z.string().min(1, 'a job input names the job whose result it reads').max(100),
   }),
   z
     .strictObject({

@@ -10,6 +10,7 @@ import type { MapAssignment, MapInputPayload, ReduceAssignment, TaskAssignment }
 import { planJob } from '../server/job-planner.ts';
 import { chunksOf, resultEntries } from '../server/result-data.ts';
 import { Scheduler, type SchedulerListener } from '../server/scheduler/scheduler.ts';
+import type { JobStore } from '../server/store/job-store.ts';
 import { MemoryStore } from '../server/store/memory-store.ts';
 
 export const SOURCE = 'export function* map(k, v) { yield [v, 1]; }\nexport function reduce(k, vs) { return vs.length; }';
@@ -17,7 +18,7 @@ export const encode = (value: unknown) => new TextEncoder().encode(JSON.stringif
 export const decode = (bytes: Uint8Array | ArrayBuffer) => JSON.parse(new TextDecoder().decode(bytes)) as unknown;
 
 /** A scheduler on a fake clock, with everything it announces recorded. */
-export function setup(options: { leaseMs?: number; store?: MemoryStore; resultRetentionMs?: number; maxStrikes?: number } = {}) {
+export function setup(options: { leaseMs?: number; store?: JobStore; resultRetentionMs?: number; maxStrikes?: number } = {}) {
   const events = { workAvailable: 0, woken: [] as string[], revoked: [] as { volunteerId: string; taskIds: string[] }[], yields: [] as { volunteerId: string; max: number }[] };
   const listener: SchedulerListener = {
     workAvailable: (volunteerIds) => {

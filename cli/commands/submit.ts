@@ -16,12 +16,13 @@ export const command = defineCommand(
   {
     name: 'submit',
     summary: 'upload a job module and its input; with --wait, follow it and print the result',
-    synopsis: 'JOB.js [INPUT...] [--range A..B | --records FILE] [options]',
+    synopsis: 'JOB.js [INPUT...] [--range A..B | --records FILE | --after ID] [options]',
     description: [
       'JOB.js is an ES module exporting map, reduce and optionally combine (see the README\'s "Write a',
       'job"). The input is text files (each split at line ends into map tasks; a record is [file name,',
-      'text]), the numbers of --range, or the [key, value] records of --records. Files are streamed to',
-      'the coordinator, never read whole into memory.',
+      'text]), the numbers of --range, the [key, value] records of --records, or the result of job ID',
+      'with --after (a pipeline: the job waits for that one). Files are streamed to the coordinator,',
+      'never read whole into memory.',
       '',
       'Prints the job id on stdout. With --wait, shows progress on stderr and prints the result on',
       `stdout: all of it when it has at most 20 keys, else the top 20 by value; --out saves all of it.`,
@@ -29,10 +30,11 @@ export const command = defineCommand(
     options: {
       range: { type: 'string', value: 'A..B', help: 'the numbers A <= i < B as input records [i, i], instead of files' },
       records: { type: 'string', value: 'FILE', help: 'a JSON file of [key, value] records (or a whole input object) as input' },
+      after: { type: 'string', value: 'ID', help: "job ID's result as input records (a pipeline: this job waits until that one succeeds)" },
       name: { type: 'string', value: 'NAME', help: 'the job\'s name in the dashboard (default: JOB.js without .js)' },
       reducers: { type: 'string', value: 'R', help: `number of reduce tasks, 1 to ${LIMITS.reducers} (default: about the square root of the map tasks)` },
       'split-bytes': { type: 'string', value: 'N', help: 'target size of a text split, e.g. 65536, 64k, 1m (default: 1m)' },
-      'records-per-task': { type: 'string', value: 'N', help: 'records per map task for --range and --records (default: the coordinator\'s choice)' },
+      'records-per-task': { type: 'string', value: 'N', help: 'records per map task for --range, --records and --after (default: the coordinator\'s choice)' },
       replication: { type: 'string', value: 'Q', help: 'distinct volunteers that must agree on each task (default: the coordinator\'s, 1 on loopback)' },
       'spot-check': { type: 'string', value: 'F', help: 'with replication 1: the fraction of tasks, 0 to 1, also run on a second volunteer and compared' },
       'max-attempts': { type: 'string', value: 'N', help: `attempts a task gets before the job fails, 1 to ${LIMITS.maxAttempts} (default: 4)` },
@@ -47,17 +49,18 @@ export const command = defineCommand(
       'tabreduce submit examples/word-count.js moby-dick.txt --wait',
       'tabreduce submit examples/triangular-numbers.js --range 0..100 --wait --out triangles.csv',
       'id=$(tabreduce submit examples/word-count.js corpus/*.txt --split-bytes 4m --reducers 8)',
+      'tabreduce submit examples/frequency-of-frequencies.js --after "$id" --wait',
     ],
   },
   async ({ values, positionals }, context) => {
     const [jobFile, ...inputFiles] = positionals as [string, ...string[]];
     const range = rangeOption(values.range);
-    const sources = [inputFiles.length > 0, range !== undefined, values.records !== undefined].filter(Boolean).length;
+    const sources = [inputFiles.length > 0, range !== undefined, values.records !== undefined, values.after !== undefined].filter(Boolean).length;
     if (sources !== 1) {
       throw new UsageError(
         sources === 0
-          ? 'no input: give text files after JOB.js, or --range A..B, or --records FILE'
-          : 'give one kind of input: text files, or --range, or --records, not several',
+          ? 'no input: give text files after JOB.js, or --range A..B, or --records FILE, or --after ID'
+          : 'give one kind of input: text files, or --range, or --records, or --after, not several',
       );
     }
     if (!values.wait && (values.out !== undefined || values.format !== undefined)) {
@@ -78,7 +81,9 @@ export const command = defineCommand(
       ? { kind: 'range', ...range }
       : values.records !== undefined
         ? await readRecords(values.records)
-        : { kind: 'paths', paths: inputFiles };
+        : values.after !== undefined
+          ? { kind: 'job', id: values.after }
+          : { kind: 'paths', paths: inputFiles };
 
     // Loaded here: the client pulls in acorn and the streaming machinery.
     const { startJob, waitForResult } = await import('../../client/index.ts');

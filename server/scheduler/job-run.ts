@@ -46,6 +46,7 @@ export function jobRecordOf(plan: JobPlan, nowMs: number): JobRecord {
     ...(plan.spotCheck && plan.spotCheckSalt ? { spotCheck: plan.spotCheck, spotCheckSalt: plan.spotCheckSalt } : {}),
     inputBytes: plan.inputBytes,
     ...(plan.range ? { range: plan.range } : {}),
+    ...(plan.awaiting ? { awaiting: plan.awaiting } : {}),
     state: { status: 'queued' },
   };
 }

@@ -17,6 +17,8 @@ export interface SchedulerOptions {
   resultRetentionMs?: number;
   /** Lost votes after which a volunteer's results are refused and it gets no work. Default 3. */
   maxStrikes?: number;
+  /** The largest message a volunteer may send (TABREDUCE_MAX_MESSAGE_BYTES): a pipeline's next job is planned to fit it. Default: no limit. */
+  maxMessageBytes?: number;
   newLeaseToken: () => string;
 }
 

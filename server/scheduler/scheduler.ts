@@ -22,13 +22,14 @@ import { losers } from '../../shared/quorum.ts';
 import { findLease, mayRunCopy, transitionTask, TaskTransitionError, type Lease, type TaskEvent, type TaskState } from '../../shared/task.ts';
 import type { JobPlan } from '../job-planner.ts';
 import type { JobRecord, JobStore, TaskRecord } from '../store/job-store.ts';
-import { mergeReduceOutputs, type StoredResult } from '../result-data.ts';
+import { chunksOf, mergeReduceOutputs, resultEntries, type StoredResult } from '../result-data.ts';
 import { outputDigest } from '../verification.ts';
 import { DEFAULT_BACKUP_POLICY, fairShare, pickBackup, pickDonor, takeTask, wakeOnTime, type DispatchView } from './dispatch.ts';
 import { JobIntake } from './job-intake.ts';
-import { countDone, countVote, expiredJobIds, queueOfPending, recordAttempt, type JobRun } from './job-run.ts';
+import { countDone, countVote, expiredJobIds, indexJob, queueOfPending, recordAttempt, type JobRun } from './job-run.ts';
 import { LeaseTable } from './lease-table.ts';
 import { recoverRun, resyncRuns } from './recovery.ts';
+import { settleAwaited } from './pipeline.ts';
 import { DEFAULT_MAX_STRIKES, Reputations } from './reputation.ts';
 import { summarizeCluster, summarizeJob, summarizeTask } from './summaries.ts';
 import { assignmentsReady, checkOutput, leasedInputBytes, leasedTask, outputBytes, storeOutput, type LeasedTask } from './task-data.ts';
@@ -66,6 +67,7 @@ export class Scheduler {
     this.#intake = new JobIntake(store, (jobId) => this.#runs.has(jobId), (run) => {
       this.#runs.set(run.job.id, run);
       this.#wake(run.job.mapTasks);
+      this.#settleAwaiting(run, Date.now());
       this.listener.changed();
     });
     const runs = this.#runs;
@@ -81,6 +83,8 @@ export class Scheduler {
     store.onRollback((jobIds, error) => this.#resync(jobIds, error));
     const nowMs = Date.now();
     for (const job of store.listJobs()) this.#runs.set(job.id, recoverRun(store, this.#policies, job, nowMs));
+    // A job whose awaited job ended just before a crash, its own planning lost with it.
+    for (const run of [...this.#runs.values()]) this.#settleAwaiting(run, nowMs);
   }
 
   // ── Jobs ────────────────────────────────────────────────────────────────────────
@@ -443,6 +447,22 @@ export class Scheduler {
     if (next instanceof Error) throw new TabreduceError('CONFLICT', `job ${run.job.id}: ${next.message}`);
     run.job = { ...run.job, state: next };
     this.store.updateJob(run.job);
+    if (isTerminal(next)) {
+      for (const other of this.#runs.values()) if (other.job.awaiting?.jobId === run.job.id) this.#settleAwaiting(other, nowMs);
+    }
+  }
+
+  /** A job waiting on another's result: planned once that job succeeded, failed if it did not (pipeline.ts). */
+  #settleAwaiting(run: JobRun, nowMs: number): void {
+    if (!run.job.awaiting || isTerminal(run.job.state)) return;
+    const upstream = this.#runs.get(run.job.awaiting.jobId)?.job;
+    const outcome = settleAwaited(run.job, upstream, (jobId) => [...resultEntries(chunksOf(this.getResult(jobId)))], this.options.maxMessageBytes);
+    if (outcome.kind === 'waiting') return;
+    if (outcome.kind === 'failed') return this.#failJob(run, outcome.failure, nowMs);
+    this.store.fillJob(outcome.job, outcome.mapInputs);
+    this.#runs.set(outcome.job.id, indexJob(outcome.job, []));
+    this.#wake(outcome.job.mapTasks);
+    this.listener.changed();
   }
 
   // ── Volunteers' standing ────────────────────────────────────────────────────────

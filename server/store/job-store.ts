@@ -38,7 +38,19 @@ export interface JobRecord {
    * that stored their inputs.
    */
   range?: RangeSplit;
+  /**
+   * A job whose input is another job's result, until that job succeeds: it has no map
+   * or reduce tasks yet (0 of each), and `fillJob` gives it them (server/scheduler/pipeline.ts).
+   */
+  awaiting?: AwaitedInput;
   state: JobState;
+}
+
+/** What a job waiting on another's result needs to be planned once that result exists. */
+export interface AwaitedInput {
+  jobId: string;
+  recordsPerTask?: number;
+  reducers?: number;
 }
 
 /** How a range input is cut into map tasks. */
@@ -90,6 +102,12 @@ export interface JobStore {
    */
   dropUnfinishedJob(jobId: string): void;
   updateJob(job: JobRecord): void;
+  /**
+   * Gives a job saved without tasks (it was `awaiting` another's result) its map tasks:
+   * its record becomes `job` (its task counts included) and its map inputs are saved, in
+   * one write, so a crash leaves the job either still waiting or whole.
+   */
+  fillJob(job: JobRecord, mapInputs: readonly Uint8Array[]): void;
   getJob(jobId: string): JobRecord | undefined;
   /** All jobs, oldest first. */
   listJobs(): JobRecord[];

@@ -49,6 +49,14 @@ export class MemoryStore implements JobStore {
     this.require(job.id).job = job;
   }
 
+  fillJob(job: JobRecord, mapInputs: readonly Uint8Array[]): void {
+    const stored = this.require(job.id);
+    if (stored.job.mapTasks !== 0) throw new Error(`job ${job.id} has its map tasks already`);
+    if (mapInputs.length !== job.mapTasks) throw new Error(`job ${job.id} has ${job.mapTasks} map tasks and ${mapInputs.length} inputs`);
+    stored.job = job;
+    stored.mapInputs = [...mapInputs];
+  }
+
   getJob(jobId: string): JobRecord | undefined {
     return this.jobs.get(jobId)?.job;
   }

@@ -21,7 +21,7 @@ const TRIANGULAR = readFileSync(new URL('../../examples/triangular-numbers.js', 
 const triangular = (to: number): KeyValue[] => Array.from({ length: to }, (_, k) => [k, (k * (k + 1)) / 2]);
 
 /** The store methods that write; after a crash none of them reaches the disk. */
-const WRITES = new Set<keyof JobStore>(['insertJob', 'updateJob', 'saveTask', 'putMapOutput', 'putReduceOutput', 'putResult', 'deleteIntermediate', 'deleteJob']);
+const WRITES = new Set<keyof JobStore>(['insertJob', 'updateJob', 'fillJob', 'saveTask', 'putMapOutput', 'putReduceOutput', 'putResult', 'deleteIntermediate', 'deleteJob']);
 
 /**
  * A store that can "crash": from `crash()` on, writes are dropped, as they would be by a

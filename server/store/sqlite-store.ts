@@ -85,6 +85,7 @@ export class SqliteStore implements JobStore {
   private readonly statements: Statements;
   private readonly insertJobTx: Database.Transaction<(job: JobRecord, stored: boolean, mapInputs: readonly Uint8Array[]) => void>;
   private readonly putMapInputsTx: Database.Transaction<(jobId: string, firstIndex: number, mapInputs: readonly Uint8Array[]) => void>;
+  private readonly fillJobTx: Database.Transaction<(job: JobRecord, mapInputs: readonly Uint8Array[]) => void>;
   private readonly dropUnfinishedTx: Database.Transaction<(jobId: string) => void>;
   private readonly putMapOutputTx: Database.Transaction<(jobId: string, mapIndex: number, partitions: Uint8Array[]) => void>;
   private readonly putResultTx: Database.Transaction<(jobId: string, chunks: Uint8Array[]) => void>;
@@ -176,6 +177,11 @@ export class SqliteStore implements JobStore {
       s.insertJob.run(job.id, JSON.stringify(job), job.state.status, job.submittedAtMs, job.mapTasks, job.reducers, stored ? 1 : 0);
       this.putMapInputsTx(job.id, 0, mapInputs);
     });
+    this.fillJobTx = db.transaction((job: JobRecord, mapInputs: readonly Uint8Array[]) => {
+      const { changes } = s.fillJob.run(JSON.stringify(job), job.state.status, job.mapTasks, job.reducers, job.id);
+      if (changes === 0) throw noJob(job.id);
+      this.putMapInputsTx(job.id, 0, mapInputs);
+    });
     this.dropUnfinishedTx = db.transaction((jobId: string) => {
       s.deleteUnfinishedInputs.run(jobId);
       s.deleteUnfinishedJob.run(jobId);
@@ -246,6 +252,15 @@ export class SqliteStore implements JobStore {
       const { changes } = this.statements.updateJob.run(JSON.stringify(job), job.state.status, job.id);
       if (changes === 0) throw noJob(job.id);
     });
+  }
+
+  fillJob(job: JobRecord, mapInputs: readonly Uint8Array[]): void {
+    const held = this.shape(job.id);
+    if (held.map_tasks !== 0) throw new Error(`job ${job.id} has its map tasks already`);
+    if (mapInputs.length !== job.mapTasks) throw new Error(`job ${job.id} has ${job.mapTasks} map tasks and ${mapInputs.length} inputs`);
+    // Its shape changes here, and only here: a job's M and R are otherwise fixed.
+    this.shapes.delete(job.id);
+    this.commits.write(job.id, () => this.fillJobTx(job, mapInputs));
   }
 
   getJob(jobId: string): JobRecord | undefined {
@@ -393,6 +408,7 @@ function prepareStatements(db: Database.Database) {
     // Every read of jobs but this one sees whole jobs only (stored = 1).
     taken: db.prepare<[string], number>('SELECT 1 FROM jobs WHERE id = ?').pluck(),
     updateJob: db.prepare<[string, string, string]>('UPDATE jobs SET record = ?, status = ? WHERE id = ? AND stored = 1'),
+    fillJob: db.prepare<[string, string, number, number, string]>('UPDATE jobs SET record = ?, status = ?, map_tasks = ?, reducers = ? WHERE id = ? AND stored = 1 AND map_tasks = 0'),
     getJob: db.prepare<[string], JobRow>('SELECT record FROM jobs WHERE id = ? AND stored = 1'),
     listJobs: db.prepare<[], JobRow>('SELECT record FROM jobs WHERE stored = 1 ORDER BY seq'),
     shape: db.prepare<[string], Shape>('SELECT map_tasks, reducers FROM jobs WHERE id = ? AND stored = 1'),

@@ -41,7 +41,7 @@ export function App({ onToken }: AppProps) {
       <ClusterStrip cluster={feed.cluster} status={feed.status} pollError={feed.unauthorized ? undefined : feed.pollError} />
       <main className="columns">
         <div className="column">
-          <SubmitPanel onSubmitted={selectJob} />
+          <SubmitPanel jobs={feed.jobs ?? []} onSubmitted={selectJob} />
           <JobsList jobs={feed.jobs} selectedId={selectedId} onSelect={selectJob} />
         </div>
         <div className="column" ref={jobViewRef}>

@@ -1,14 +1,15 @@
 import { useDeferredValue, useId, useState, type FormEvent } from 'react';
-import type { JobInput, JobSubmission } from '../../shared/job.ts';
+import type { JobInput, JobSubmission, JobSummary } from '../../shared/job.ts';
 import { LIMITS } from '../../shared/limits.ts';
 import { useApiClient } from './api-context.ts';
 import { LazyCodeEditor } from './LazyCodeEditor.tsx';
 import { NumberField } from './NumberField.tsx';
-import { EXAMPLES_WITH_SOURCE } from './example-sources.ts';
+import { apiInputOf, type ExampleJob } from '../../examples/catalog.ts';
+import { EXAMPLES_WITH_SOURCE, type ExampleWithSource } from './example-sources.ts';
 import { describeInput, formatBytes } from './format.ts';
 import { useSourceCheck } from './use-source-check.ts';
 
-type InputKind = 'text' | 'range' | 'example';
+type InputKind = 'text' | 'range' | 'job' | 'example';
 
 /** The example select's value for "my own module". */
 const OWN_MODULE = '';
@@ -17,14 +18,24 @@ const OWN_MODULE = '';
 const PASTED_FILE_NAME = 'pasted.txt';
 
 interface SubmitPanelProps {
+  /** The jobs the feed shows, newest first: any but a failed or cancelled one may be the input of the next. */
+  jobs: readonly JobSummary[];
   onSubmitted: (jobId: string) => void;
+}
+
+/** How an example's input reads, in the hint under the input choice. */
+function describeExampleInput(example: ExampleWithSource): string {
+  if (example.input.kind !== 'result-of') return describeInput(example.input);
+  const { example: upstreamId } = example.input;
+  const upstream = EXAMPLES_WITH_SOURCE.find((candidate) => candidate.id === upstreamId);
+  return `the result of the ${upstream?.title ?? upstreamId} example, submitted first on its own input (a pipeline of two jobs)`;
 }
 
 /** An empty field is NaN rather than Number('')'s 0, so the server reports it missing instead of running on 0. */
 const parseNumberField = (text: string): number => (text.trim() === '' ? Number.NaN : Number(text));
 
 /** The form that submits a job: a module (an example's or your own), its input, a name. */
-export function SubmitPanel({ onSubmitted }: SubmitPanelProps) {
+export function SubmitPanel({ jobs, onSubmitted }: SubmitPanelProps) {
   const api = useApiClient();
   const ids = useId();
   const firstExample = EXAMPLES_WITH_SOURCE[0];
@@ -36,6 +47,7 @@ export function SubmitPanel({ onSubmitted }: SubmitPanelProps) {
   const [files, setFiles] = useState<File[]>([]);
   const [rangeFrom, setRangeFrom] = useState('0');
   const [rangeTo, setRangeTo] = useState('100');
+  const [inputJobId, setInputJobId] = useState('');
   const [reducers, setReducers] = useState('');
   const [splitKiB, setSplitKiB] = useState('');
   const [replication, setReplication] = useState('');
@@ -65,11 +77,23 @@ export function SubmitPanel({ onSubmitted }: SubmitPanelProps) {
     }
   };
 
+  const inputJobs = jobs.filter((job) => job.state !== 'failed' && job.state !== 'cancelled');
+
+  /** Submits a pipeline's first step (apiInputOf), answering its id. */
+  const submitUpstream = async (upstream: ExampleJob, input: JobInput): Promise<string> => {
+    const withSource = EXAMPLES_WITH_SOURCE.find((candidate) => candidate.id === upstream.id);
+    if (!withSource) throw new Error(`the example ${upstream.id}, whose result this one reads, is missing`);
+    return (await api.submitJob({ name: upstream.title, source: withSource.source, input })).id;
+  };
+
   const buildInput = async (): Promise<JobInput> => {
     switch (inputKind) {
       case 'example':
         if (!example) throw new Error('choose an example to use its input');
-        return example.input;
+        return apiInputOf(example.input, submitUpstream);
+      case 'job':
+        if (inputJobId === '') throw new Error("choose the job whose result is this job's input");
+        return { kind: 'job', id: inputJobId };
       case 'range':
         return { kind: 'range', from: parseNumberField(rangeFrom), to: parseNumberField(rangeTo) };
       case 'text': {
@@ -177,7 +201,7 @@ export function SubmitPanel({ onSubmitted }: SubmitPanelProps) {
           }}
         >
           <legend>Input</legend>
-          <p className="hint">Drop text files anywhere here, paste text, or give a range.</p>
+          <p className="hint">Drop text files anywhere here, paste text, give a range, or take another job's result.</p>
           <div className="radio-row">
             <label>
               <input
@@ -200,6 +224,17 @@ export function SubmitPanel({ onSubmitted }: SubmitPanelProps) {
                 onChange={() => setInputKind('range')}
               />
               Range
+            </label>
+            <label>
+              <input
+                type="radio"
+                name={`${ids}-input-kind`}
+                value="job"
+                data-testid="input-kind-job"
+                checked={inputKind === 'job'}
+                onChange={() => setInputKind('job')}
+              />
+              Another job's result
             </label>
             <label>
               <input
@@ -279,7 +314,21 @@ export function SubmitPanel({ onSubmitted }: SubmitPanelProps) {
             </div>
           )}
 
-          {inputKind === 'example' && example && <p className="hint">The example's input: {describeInput(example.input)}.</p>}
+          {inputKind === 'job' && (
+            <div className="field">
+              <label htmlFor={`${ids}-input-job`}>Job whose result is the input (its [key, value] pairs as records; it waits for a running one)</label>
+              <select id={`${ids}-input-job`} data-testid="input-job" value={inputJobId} onChange={(event) => setInputJobId(event.target.value)}>
+                <option value="">Choose a job</option>
+                {inputJobs.map((job) => (
+                  <option key={job.id} value={job.id}>
+                    {job.name} ({job.id}, {job.state})
+                  </option>
+                ))}
+              </select>
+            </div>
+          )}
+
+          {inputKind === 'example' && example && <p className="hint">The example's input: {describeExampleInput(example)}.</p>}
         </fieldset>
 
         <div className="field-row">

@@ -51,6 +51,8 @@ export function describeInput(input: JobInput): string {
       return `the numbers ${formatCount(input.from)} to ${formatCount(input.to - 1)}`;
     case 'files':
       return input.files.length === 1 ? '1 uploaded file' : `${formatCount(input.files.length)} uploaded files`;
+    case 'job':
+      return `the result of job ${input.id}`;
     default: {
       const unreachable: never = input;
       return unreachable;
