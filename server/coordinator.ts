@@ -18,6 +18,7 @@ import { createHttpApi, sameSecret } from './http-api.ts';
 import { InputFiles } from './input-files.ts';
 import { DEFAULT_BACKUP_POLICY, Scheduler } from './scheduler/scheduler.ts';
 import { VolunteerGateway, type VolunteerNamespace } from './socket-gateway.ts';
+import { CoordinatorMetrics } from './metrics.ts';
 import { CONTENT_SECURITY_POLICY, createStaticFiles } from './static-files.ts';
 import type { JobStore } from './store/job-store.ts';
 import { MemoryStore } from './store/memory-store.ts';
@@ -40,6 +41,8 @@ export interface Coordinator {
   config: CoordinatorConfig;
   httpServer: HttpServer;
   scheduler: Scheduler;
+  /** What `GET /metrics` answers from. */
+  metrics: CoordinatorMetrics;
   /** The base URL once listening, e.g. http://127.0.0.1:3000. */
   url: string;
   close(): Promise<void>;
@@ -108,9 +111,11 @@ async function startAround(store: JobStore, config: CoordinatorConfig, { ownsSto
   let rollbacksUnlogged = 0;
   let gateway: VolunteerGateway | undefined;
   let feed: DashboardFeed | undefined;
+  const metrics = new CoordinatorMetrics();
   const scheduler = new Scheduler(
     store,
     {
+      metrics: metrics.events,
       leaseMs: config.leaseMs,
       taskTimeoutMs: config.taskTimeoutMs,
       backups: { ...DEFAULT_BACKUP_POLICY, minRunningMs: config.backupAfterMs },
@@ -136,6 +141,7 @@ async function startAround(store: JobStore, config: CoordinatorConfig, { ownsSto
       },
     },
   );
+  metrics.observe(scheduler);
   files.releaseAllBut(new Set(store.listJobs().map((job) => job.id)));
   const handleApi = createHttpApi(scheduler, {
     maxBodyBytes: config.maxBodyBytes,
@@ -157,7 +163,9 @@ async function startAround(store: JobStore, config: CoordinatorConfig, { ownsSto
     response.setHeader('content-security-policy', CONTENT_SECURITY_POLICY);
     response.setHeader('x-content-type-options', 'nosniff');
     response.setHeader('referrer-policy', 'no-referrer');
-    void handleApi(request, response)
+    // Prometheus scrapes without a token, as it does every service behind a load balancer: counts, no job names.
+    const isMetrics = request.method === 'GET' && request.url?.split('?')[0] === '/metrics';
+    void (isMetrics ? metrics.serve(response).then(() => true) : handleApi(request, response))
       .then((handled) => (handled ? undefined : serveStatic(request, response)))
       .catch((error: unknown) => {
         log(`request ${request.url} failed: ${(error as Error).stack ?? String(error)}`);
@@ -213,6 +221,7 @@ async function startAround(store: JobStore, config: CoordinatorConfig, { ownsSto
     config: { ...config, port: address.port },
     httpServer,
     scheduler,
+    metrics,
     url: `http://${host}:${address.port}`,
     async close() {
       clearInterval(sweeper);

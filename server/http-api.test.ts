@@ -110,5 +110,7 @@ describe('HTTP API with a submit token', () => {
     expect(created.status).toBe(201);
     expect((await api(coordinator.url, `/api/jobs/${created.body.id}`, { headers: { authorization: 'Bearer sesame' } })).status).toBe(200);
     expect((await api(coordinator.url, '/api/volunteers')).status).toBe(200);
+    // A Prometheus scraper has no token: counts, no job names or code.
+    expect((await fetch(`${coordinator.url}/metrics`)).status).toBe(200);
   });
 });

@@ -2,7 +2,34 @@
  * The scheduler's settings, and what it tells the outside world: the gateway turns its
  * announcements into Socket.IO messages, the coordinator into file clean-up and logs.
  */
+import type { TaskKind } from '../../shared/task.ts';
 import type { BackupPolicy } from './dispatch.ts';
+
+/** What the scheduler counts as it goes, for `GET /metrics` (server/metrics.ts): each call is one event. */
+export interface SchedulerMetrics {
+  /** A task got its accepted answer, `durationMs` from its winning lease to that answer. */
+  taskDone(kind: TaskKind, durationMs: number): void;
+  /** Job code failed on a volunteer (threw, timed out, gave a bad answer). */
+  taskFailed(kind: TaskKind): void;
+  leaseExpired(): void;
+  backupStarted(): void;
+  /** Answers outvoted on a replicated task. */
+  votesLost(count: number): void;
+  /** Task input sent to volunteers, and output received from them. */
+  bytesSent(bytes: number): void;
+  bytesReceived(bytes: number): void;
+}
+
+/** Counts nothing: a scheduler without metrics (tests). */
+export const NO_METRICS: SchedulerMetrics = {
+  taskDone: () => {},
+  taskFailed: () => {},
+  leaseExpired: () => {},
+  backupStarted: () => {},
+  votesLost: () => {},
+  bytesSent: () => {},
+  bytesReceived: () => {},
+};
 
 export interface SchedulerOptions {
   /** How long a lease lasts without renewal, in ms. */
@@ -19,6 +46,8 @@ export interface SchedulerOptions {
   maxStrikes?: number;
   /** The largest message a volunteer may send (TABREDUCE_MAX_MESSAGE_BYTES): a pipeline's next job is planned to fit it. Default: no limit. */
   maxMessageBytes?: number;
+  /** Where events are counted. Default: nowhere. */
+  metrics?: SchedulerMetrics;
   newLeaseToken: () => string;
 }
 

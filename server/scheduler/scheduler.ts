@@ -15,33 +15,33 @@
  * step by hand.
  */
 import { TabreduceError, type TaskError } from '../../shared/errors.ts';
-import { isTerminal, transitionJob, type JobEvent, type JobFailure } from '../../shared/job-lifecycle.ts';
+import { isTerminal } from '../../shared/job-lifecycle.ts';
 import type { ClusterSummary, JobSummary, TaskSummary } from '../../shared/job.ts';
 import type { JobSourceReply, TaskAssignment, TaskOutput } from '../../shared/protocol.ts';
 import { losers } from '../../shared/quorum.ts';
 import { findLease, mayRunCopy, transitionTask, TaskTransitionError, type Lease, type TaskEvent, type TaskState } from '../../shared/task.ts';
 import type { JobPlan } from '../job-planner.ts';
 import type { JobRecord, JobStore, TaskRecord } from '../store/job-store.ts';
-import { chunksOf, mergeReduceOutputs, resultEntries, type StoredResult } from '../result-data.ts';
+import { chunksOf, resultEntries, type StoredResult } from '../result-data.ts';
 import { outputDigest } from '../verification.ts';
 import { DEFAULT_BACKUP_POLICY, fairShare, pickBackup, pickDonor, takeTask, wakeOnTime, type DispatchView } from './dispatch.ts';
+import { JobEnds } from './job-ends.ts';
 import { JobIntake } from './job-intake.ts';
-import { countDone, countVote, expiredJobIds, indexJob, queueOfPending, recordAttempt, type JobRun } from './job-run.ts';
+import { countDone, countVote, queueOfPending, recordAttempt, type JobRun } from './job-run.ts';
 import { LeaseTable } from './lease-table.ts';
 import { recoverRun, resyncRuns } from './recovery.ts';
-import { settleAwaited } from './pipeline.ts';
 import { DEFAULT_MAX_STRIKES, Reputations } from './reputation.ts';
-import { summarizeCluster, summarizeJob, summarizeTask } from './summaries.ts';
+import { countLiveTasks, summarizeCluster, summarizeJob, summarizeTask, type TaskCounts } from './summaries.ts';
 import { assignmentsReady, checkOutput, leasedInputBytes, leasedTask, outputBytes, storeOutput, type LeasedTask } from './task-data.ts';
 import { deriveTaskEffects } from './task-effects.ts';
-import type { SchedulerListener, SchedulerOptions } from './scheduler-options.ts';
+import { NO_METRICS, type SchedulerListener, type SchedulerMetrics, type SchedulerOptions } from './scheduler-options.ts';
 import { TaskPolicies } from './task-policy.ts';
 import { VolunteerRegistry, type Volunteer } from './volunteers.ts';
 
 export type { BackupPolicy } from './dispatch.ts';
 export { DEFAULT_BACKUP_POLICY } from './dispatch.ts';
 
-export type { SchedulerListener, SchedulerOptions } from './scheduler-options.ts';
+export type { SchedulerListener, SchedulerMetrics, SchedulerOptions } from './scheduler-options.ts';
 
 const NOBODY_MESSAGE = 'say volunteer:hello before asking for work';
 /** Task events after which the store already holds what recovery would make of the task (see #applyTaskChange). */
@@ -55,6 +55,8 @@ export class Scheduler {
   readonly #policies: TaskPolicies;
   readonly #dispatch: DispatchView;
   readonly #intake: JobIntake;
+  readonly #jobs: JobEnds;
+  readonly #metrics: SchedulerMetrics;
 
   constructor(
     private readonly store: JobStore,
@@ -63,11 +65,21 @@ export class Scheduler {
   ) {
     this.#reputations = new Reputations(options.maxStrikes ?? DEFAULT_MAX_STRIKES);
     this.#policies = new TaskPolicies(options.backoffMs);
+    this.#metrics = options.metrics ?? NO_METRICS;
+    this.#jobs = new JobEnds({
+      store,
+      runs: this.#runs,
+      leases: this.#leases,
+      listener,
+      wake: (leasable) => this.#wake(leasable),
+      resultOf: (jobId) => [...resultEntries(chunksOf(this.getResult(jobId)))],
+      maxMessageBytes: options.maxMessageBytes,
+    });
     // A submitted job goes live in the turn its last piece is written (job-intake.ts).
     this.#intake = new JobIntake(store, (jobId) => this.#runs.has(jobId), (run) => {
       this.#runs.set(run.job.id, run);
       this.#wake(run.job.mapTasks);
-      this.#settleAwaiting(run, Date.now());
+      this.#jobs.settleAwaiting(run, Date.now());
       this.listener.changed();
     });
     const runs = this.#runs;
@@ -84,7 +96,7 @@ export class Scheduler {
     const nowMs = Date.now();
     for (const job of store.listJobs()) this.#runs.set(job.id, recoverRun(store, this.#policies, job, nowMs));
     // A job whose awaited job ended just before a crash, its own planning lost with it.
-    for (const run of [...this.#runs.values()]) this.#settleAwaiting(run, nowMs);
+    for (const run of [...this.#runs.values()]) this.#jobs.settleAwaiting(run, nowMs);
   }
 
   // ── Jobs ────────────────────────────────────────────────────────────────────────
@@ -104,8 +116,8 @@ export class Scheduler {
     if (isTerminal(run.job.state)) {
       throw new TabreduceError('CONFLICT', `job ${jobId} is already ${run.job.state.status}`);
     }
-    this.#moveJob(run, { type: 'cancel' }, nowMs);
-    this.#endJob(run, 'the job was cancelled');
+    this.#jobs.move(run, { type: 'cancel' }, nowMs);
+    this.#jobs.stop(run, 'the job was cancelled');
     return this.#summarize(run);
   }
 
@@ -185,6 +197,11 @@ export class Scheduler {
     return summarizeCluster(this.#volunteers.all(), this.#leases, this.#reputations);
   }
 
+  /** The tasks of jobs still running, by kind and state, for `GET /metrics`. */
+  liveTaskCounts(): TaskCounts {
+    return countLiveTasks(this.#runs.values(), this.#leases);
+  }
+
   // ── Tasks ───────────────────────────────────────────────────────────────────────
 
   /**
@@ -243,6 +260,7 @@ export class Scheduler {
     // the output in hand is the accepted one.
     if (after.status === 'done') storeOutput(this.store, run.job, task, checked);
     this.#volunteers.recordAnswer(volunteerId, lease ? nowMs - lease.leasedAtMs : undefined, outputBytes(output));
+    this.#metrics.bytesReceived(outputBytes(output));
     run.volunteersUsed.add(volunteerId);
     this.#applyTaskChange(run, task, event, after, nowMs);
     this.listener.changed();
@@ -253,6 +271,7 @@ export class Scheduler {
     const { task, jobId } = this.#leases.require(volunteerId, taskId, leaseToken);
     const volunteer = this.#volunteers.get(volunteerId);
     if (volunteer) volunteer.tasksFailed++;
+    this.#metrics.taskFailed(task.kind);
     this.#move(this.#runs.get(jobId)!, task, { type: 'fail', token: leaseToken, error }, nowMs);
     this.listener.changed();
   }
@@ -306,9 +325,12 @@ export class Scheduler {
   tick(nowMs: number): void {
     for (const entry of this.#leases.all()) {
       const lease = findLease(entry.task.state, entry.token);
-      if (lease && nowMs > lease.deadlineMs) this.#abandon(entry.token, 'the lease expired without an answer', nowMs);
+      if (lease && nowMs > lease.deadlineMs) {
+        this.#metrics.leaseExpired();
+        this.#abandon(entry.token, 'the lease expired without an answer', nowMs);
+      }
     }
-    this.#dropExpiredJobs(nowMs);
+    this.#jobs.dropExpired(this.options.resultRetentionMs ?? 0, nowMs);
     // Retries coming out of backoff, and tasks turning slow enough for a backup copy,
     // appear with the passing of time alone: wake whoever waits for work.
     if (!this.#volunteers.anyWaiting()) return;
@@ -320,11 +342,12 @@ export class Scheduler {
 
   #lease(run: JobRun, task: TaskRecord, volunteer: Volunteer, nowMs: number, backup: boolean): LeasedTask {
     const token = this.options.newLeaseToken();
-    if (run.job.state.status === 'queued') this.#moveJob(run, { type: 'start' }, nowMs);
+    if (run.job.state.status === 'queued') this.#jobs.move(run, { type: 'start' }, nowMs);
     const lease: Lease = { token, volunteerId: volunteer.id, leasedAtMs: nowMs, deadlineMs: nowMs + this.options.leaseMs, backup };
     this.#move(run, task, backup ? { type: 'backup', lease } : { type: 'lease', lease }, nowMs);
     const { leased, bytes } = leasedTask(this.store, run.job, task, token, this.options.taskTimeoutMs);
     volunteer.bytesSent += bytes;
+    this.#metrics.bytesSent(bytes);
     return leased;
   }
 
@@ -360,7 +383,10 @@ export class Scheduler {
     const effects = deriveTaskEffects(event, before, after, nowMs, this.#policies.of(run.job, task));
     for (const lease of effects.started) {
       this.#leases.add({ token: lease.token, volunteerId: lease.volunteerId, jobId: run.job.id, task });
-      if (lease.backup) run.backups.started++;
+      if (lease.backup) {
+        run.backups.started++;
+        this.#metrics.backupStarted();
+      }
     }
     if (effects.retried) run.retries++;
     for (const { lease, outcome, revoke } of effects.ended) {
@@ -372,17 +398,20 @@ export class Scheduler {
     else if (effects.enqueue === 'front') run.queue.pushFront(task.index);
     if (effects.wake === 'any') this.#wake(1);
     else if (effects.wake === 'copy') this.#wake(1, (volunteerId) => mayRunCopy(task.state, volunteerId));
-    if (after.status === 'failed') this.#failJob(run, { ...after.error, taskId: task.id }, nowMs);
+    if (after.status === 'failed') this.#jobs.fail(run, { ...after.error, taskId: task.id }, nowMs);
     else if (after.status === 'done') this.#taskDone(run, task, after, nowMs);
   }
 
   #taskDone(run: JobRun, task: TaskRecord, done: Extract<TaskState, { status: 'done' }>, nowMs: number): void {
     countDone(run, task.kind, done.durationMs, done.volunteerId, done.byBackup);
+    this.#metrics.taskDone(task.kind, done.durationMs);
     if (done.votes && done.digest !== undefined) {
       countVote(run, done.votes, done.digest);
+      const lost = losers(done.votes, done.digest);
+      this.#metrics.votesLost(lost.length);
       const struckOut = this.#reputations.tally(
         done.votes.map((vote) => vote.volunteerId),
-        losers(done.votes, done.digest),
+        lost,
       );
       for (const volunteerId of struckOut) this.#strikeOut(volunteerId, nowMs);
     }
@@ -393,30 +422,7 @@ export class Scheduler {
       run.queue = queueOfPending(run);
       this.#wake(run.queue.size);
     }
-    if (task.kind === 'reduce' && run.done.reduce === run.job.reducers) this.#finishJob(run, nowMs);
-  }
-
-  // ── Jobs' ends ──────────────────────────────────────────────────────────────────
-
-  /** Merges the result and marks the job succeeded, in the turn that stored the last reduce output: one commit holds both. */
-  #finishJob(run: JobRun, nowMs: number): void {
-    const result = mergeReduceOutputs(this.store.getReduceOutputs(run.job.id));
-    this.store.putResult(run.job.id, result);
-    this.#moveJob(run, { type: 'succeed' }, nowMs);
-    this.#dropIntermediate(run);
-  }
-
-  #failJob(run: JobRun, error: JobFailure, nowMs: number): void {
-    this.#moveJob(run, { type: 'fail', error }, nowMs);
-    this.#endJob(run, `job failed: task ${error.taskId}: ${error.message}`);
-  }
-
-  /** A job ended early: revoke its running tasks everywhere and drop its queue. */
-  #endJob(run: JobRun, reason: string): void {
-    run.queue.clear();
-    for (const [volunteerId, taskIds] of this.#leases.removeJob(run.job.id)) this.listener.revoke(volunteerId, taskIds, reason);
-    this.#dropIntermediate(run);
-    this.listener.changed();
+    if (task.kind === 'reduce' && run.done.reduce === run.job.reducers) this.#jobs.finish(run, nowMs);
   }
 
   /** A commit failed, and the store rolled back its writes to these jobs: they go back to what it holds (recovery.ts). */
@@ -425,43 +431,6 @@ export class Scheduler {
     resyncRuns({ store: this.store, policies: this.#policies, runs: this.#runs, leases: this.#leases }, jobIds, revoke, Date.now());
     this.listener.rolledBack?.(jobIds, error);
     this.#wake(Number.POSITIVE_INFINITY);
-    this.listener.changed();
-  }
-
-  #dropIntermediate(run: JobRun): void {
-    this.store.deleteIntermediate(run.job.id);
-    this.listener.jobEnded?.(run.job.id);
-  }
-
-  #dropExpiredJobs(nowMs: number): void {
-    const expired = expiredJobIds(this.#runs.values(), this.options.resultRetentionMs ?? 0, nowMs);
-    for (const jobId of expired) {
-      this.store.deleteJob(jobId);
-      this.#runs.delete(jobId);
-    }
-    if (expired.length > 0) this.listener.changed();
-  }
-
-  #moveJob(run: JobRun, event: JobEvent, nowMs: number): void {
-    const next = transitionJob(run.job.state, event, nowMs);
-    if (next instanceof Error) throw new TabreduceError('CONFLICT', `job ${run.job.id}: ${next.message}`);
-    run.job = { ...run.job, state: next };
-    this.store.updateJob(run.job);
-    if (isTerminal(next)) {
-      for (const other of this.#runs.values()) if (other.job.awaiting?.jobId === run.job.id) this.#settleAwaiting(other, nowMs);
-    }
-  }
-
-  /** A job waiting on another's result: planned once that job succeeded, failed if it did not (pipeline.ts). */
-  #settleAwaiting(run: JobRun, nowMs: number): void {
-    if (!run.job.awaiting || isTerminal(run.job.state)) return;
-    const upstream = this.#runs.get(run.job.awaiting.jobId)?.job;
-    const outcome = settleAwaited(run.job, upstream, (jobId) => [...resultEntries(chunksOf(this.getResult(jobId)))], this.options.maxMessageBytes);
-    if (outcome.kind === 'waiting') return;
-    if (outcome.kind === 'failed') return this.#failJob(run, outcome.failure, nowMs);
-    this.store.fillJob(outcome.job, outcome.mapInputs);
-    this.#runs.set(outcome.job.id, indexJob(outcome.job, []));
-    this.#wake(outcome.job.mapTasks);
     this.listener.changed();
   }
 

@@ -3,6 +3,8 @@
  * summaries. Read-only views, built on request.
  */
 import type { ClusterSummary, JobSummary, PastAttempt, TaskSummary } from '../../shared/job.ts';
+import { isTerminal } from '../../shared/job-lifecycle.ts';
+import type { TaskKind } from '../../shared/task.ts';
 import type { TaskRecord } from '../store/job-store.ts';
 import { statusOf, type JobRun } from './job-run.ts';
 import type { LeaseTable } from './lease-table.ts';
@@ -84,4 +86,24 @@ export function summarizeCluster(volunteers: Iterable<Volunteer>, leases: LeaseT
     busySlots: leases.size,
     volunteerList,
   };
+}
+
+/** Tasks of the jobs still running, by kind: done, running (a live lease, backups counted once) and waiting. */
+export type TaskCounts = Record<TaskKind, { waiting: number; running: number; done: number }>;
+
+/** Counts the live jobs' tasks for `GET /metrics`: from the runs' counters and the leases, never a walk of every task. */
+export function countLiveTasks(runs: Iterable<JobRun>, leases: LeaseTable): TaskCounts {
+  const counts: TaskCounts = { map: { waiting: 0, running: 0, done: 0 }, reduce: { waiting: 0, running: 0, done: 0 } };
+  for (const run of runs) {
+    if (isTerminal(run.job.state)) continue;
+    const running = { map: 0, reduce: 0 };
+    for (const task of leases.tasksOfJob(run.job.id)) running[task.kind]++;
+    const totals = { map: run.job.mapTasks, reduce: run.job.reducers };
+    for (const kind of ['map', 'reduce'] as const) {
+      counts[kind].done += run.done[kind];
+      counts[kind].running += running[kind];
+      counts[kind].waiting += Math.max(0, totals[kind] - run.done[kind] - running[kind]);
+    }
+  }
+  return counts;
 }
