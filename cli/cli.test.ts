@@ -227,7 +227,7 @@ describe('tabreduce with a coordinator and two volunteers', () => {
     [['submit', 'job.js', 'a.txt', '--url'], 'tabreduce: option --url needs a value: see `tabreduce submit --help`'],
     [['submit', 'job.js', 'a.txt', '--url', 'localhost:3000'], 'tabreduce: --url must be an http:// or https:// URL such as http://localhost:3000, got "localhost:3000"'],
     [['status'], 'tabreduce: missing arguments: `tabreduce status ID [--json]` (see --help)'],
-    [['frobnicate'], 'tabreduce: unknown command "frobnicate": the commands are serve, submit, status, result, cancel, list, volunteer (see tabreduce --help)'],
+    [['frobnicate'], 'tabreduce: unknown command "frobnicate": the commands are serve, submit, run, status, result, cancel, list, volunteer (see tabreduce --help)'],
   ])('usage error %j: exit 2, one line', async (args, message) => {
     const run = await runCli(args);
     expect(run.code).toBe(EXIT.USAGE);

@@ -3,12 +3,12 @@
  * place that turns any failure into a code and a one-line message that says what to do.
  */
 import { ApiError } from '../client/api-client.ts';
-import { InvalidJobError, JobFailedError } from '../client/errors.ts';
+import { InvalidJobError, JobFailedError, LocalTaskError } from '../client/errors.ts';
 
 export const EXIT = {
   /** Done: the job was submitted, succeeded, cancelled as asked, listed... */
   OK: 0,
-  /** The job failed (a task's error, after its retries) or was cancelled. */
+  /** The job failed (a task's error, after its retries; in a local run, at once) or was cancelled. */
   JOB_FAILED: 1,
   /** The command line is wrong: unknown command or option, a missing or malformed argument. */
   USAGE: 2,
@@ -72,7 +72,7 @@ export interface Target {
 /** Turns anything a command threw into a CliError with its exit code and one-line message. */
 export function toCliError(error: unknown, target: Target | undefined): CliError {
   if (error instanceof CliError) return error;
-  if (error instanceof JobFailedError) {
+  if (error instanceof JobFailedError || error instanceof LocalTaskError) {
     const stack = error.taskError?.stack?.split('\n').slice(1).map((line) => `  ${line.trim()}`) ?? [];
     return new CliError(EXIT.JOB_FAILED, error.message, stack);
   }

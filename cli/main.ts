@@ -2,7 +2,7 @@
  * `tabreduce`: the command line. Finds the command, parses its options, runs it, and
  * turns whatever went wrong into one line on stderr and an exit code from EXIT.
  *
- *   tabreduce serve | submit | status | result | cancel | list | volunteer   [--help]
+ *   tabreduce serve | submit | run | status | result | cancel | list | volunteer   [--help]
  *
  * Each command lives in commands/; its module loads only light dependencies at import
  * time, so `--help` is quick and `serve` never loads the volunteer's code, nor the
@@ -16,6 +16,7 @@ import { EXIT, EXIT_MEANINGS, oneLine, toCliError, type ExitCode } from './exit-
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   serve: () => import('./commands/serve.ts'),
   submit: () => import('./commands/submit.ts'),
+  run: () => import('./commands/run.ts'),
   status: () => import('./commands/status.ts'),
   result: () => import('./commands/result.ts'),
   cancel: () => import('./commands/cancel.ts'),

@@ -1,6 +1,6 @@
 /** How the CLI shows and saves a job's result. */
 import { createWriteStream } from 'node:fs';
-import { access, constants } from 'node:fs/promises';
+import { access, constants, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -43,6 +43,17 @@ export function previewResult(pairs: readonly KeyValue[], format: ResultFormat, 
         ? '[]\n'
         : `[\n${shown.map((pair) => `  ${JSON.stringify(pair)}`).join(',\n')}\n]\n`;
   return { text, shown: shown.length, total: pairs.length };
+}
+
+/** Writes a whole result to `file` in `format`, the bytes the coordinator serves for it; answers the bytes written. */
+export async function writeResult(pairs: readonly KeyValue[], format: ResultFormat, file: string): Promise<number> {
+  const text = format === 'csv' ? resultToCsv(pairs) : JSON.stringify(pairs);
+  try {
+    await writeFile(file, text);
+  } catch (error) {
+    throw new CliError(EXIT.REJECTED, `cannot write ${file}: ${describeFsError(error)}`);
+  }
+  return Buffer.byteLength(text);
 }
 
 /** Fails early, before any upload or wait, when `file` could not be written. */

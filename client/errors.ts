@@ -68,3 +68,21 @@ export class InvalidJobError extends Error {
     this.code = code;
   }
 }
+
+/**
+ * A task of a local run (`runLocal`, `tabreduce run`) whose job code failed: threw,
+ * timed out or crashed its worker thread. `taskError` has the job code's name, message
+ * and stack; the stack is this error's stack too.
+ */
+export class LocalTaskError extends Error {
+  readonly taskId: string;
+  readonly taskError: TaskError;
+
+  constructor(taskId: string, taskError: TaskError) {
+    super(`task ${taskId} failed: ${taskError.name}: ${taskError.message}`);
+    this.name = 'LocalTaskError';
+    this.taskId = taskId;
+    this.taskError = taskError;
+    if (taskError.stack) this.stack = taskError.stack;
+  }
+}

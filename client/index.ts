@@ -33,7 +33,8 @@ import { uploadInput, type ClientInput } from './input-upload.ts';
 import { waitForJob } from './wait.ts';
 
 export { ApiClient, ApiError, type ApiErrorCode, type ResultFormat } from './api-client.ts';
-export { InvalidJobError, JobFailedError, type InvalidJobCode } from './errors.ts';
+export { InvalidJobError, JobFailedError, LocalTaskError, type InvalidJobCode } from './errors.ts';
+export { runLocal, type RunLocalOptions } from './run-local.ts';
 export { moduleFromFile, moduleFromFunctions, type JobFunctions } from './job-source.ts';
 export type { ClientInput, PathsInput } from './input-upload.ts';
 export { waitForJob, type WaitOptions } from './wait.ts';

@@ -46,7 +46,7 @@ export async function uploadInput(
     onSent?.(0, 0);
     return input;
   }
-  const files = await checkFiles(input.paths);
+  const files = await checkInputFiles(input.paths);
   const totalBytes = files.reduce((sum, file) => sum + file.bytes, 0);
   onSent?.(0, totalBytes);
   const sent = new Array<number>(files.length).fill(0);
@@ -94,7 +94,8 @@ export async function uploadInput(
 /** Files uploaded at once. */
 const UPLOADS_AT_ONCE = 3;
 
-async function checkFiles(paths: string[]): Promise<InputFile[]> {
+/** Checks that every input file can be read, before any is: answers their names (the paths as given), paths and sizes. */
+export async function checkInputFiles(paths: string[]): Promise<InputFile[]> {
   if (paths.length === 0) throw new InvalidJobError('INPUT_FILE', 'no input files: give at least one');
   if (paths.length > LIMITS.files) {
     throw new InvalidJobError('INPUT_FILE', `${paths.length} input files; a job takes at most ${LIMITS.files}: concatenate some`);

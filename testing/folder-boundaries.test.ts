@@ -17,7 +17,8 @@ const RULES: Record<string, { folders: string[]; node: boolean }> = {
   server: { folders: ['server', 'shared'], node: true },
   web: { folders: ['web', 'runtime', 'client', 'examples', 'shared'], node: false },
   'node-volunteer': { folders: ['node-volunteer', 'runtime', 'shared'], node: true },
-  client: { folders: ['client', 'shared'], node: true },
+  // `runLocal` runs the volunteer's own task runtime on Node worker threads.
+  client: { folders: ['client', 'node-volunteer', 'runtime', 'shared'], node: true },
   // `tabreduce serve` starts a coordinator in this process.
   cli: { folders: ['cli', 'client', 'node-volunteer', 'runtime', 'server', 'shared'], node: true },
 };

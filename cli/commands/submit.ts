@@ -1,5 +1,4 @@
 /** `tabreduce submit`: uploads a job module and its input, and optionally waits for the result. */
-import { readFile } from 'node:fs/promises';
 import type { ApiClient, ResultFormat } from '../../client/api-client.ts';
 import type { ClientInput, JobTuning } from '../../client/index.ts';
 import type { KeyValue } from '../../shared/job.ts';
@@ -11,6 +10,7 @@ import { CliError, EXIT, UsageError } from '../exit-codes.ts';
 import { checkWritable, formatCount, previewResult, RESULT_FORMATS, resultFormat, saveResult } from '../output.ts';
 import { formatBytes } from '../../shared/format-bytes.ts';
 import { progressReporter, type ProgressReporter } from '../progress-bar.ts';
+import { readRecords } from '../records-file.ts';
 
 export const command = defineCommand(
   {
@@ -151,24 +151,4 @@ async function showResult(
     const bytes = await saveResult(api, id, format, out);
     context.stderr.write(`wrote ${formatCount(preview.total)} keys (${format}, ${formatBytes(bytes)}) to ${out}\n`);
   }
-}
-
-/** `--records FILE`: a JSON array of [key, value] pairs, or a whole input object. Records files are read whole. */
-async function readRecords(file: string): Promise<ClientInput> {
-  const { describeFsError } = await import('../../client/job-source.ts');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new CliError(EXIT.REJECTED, `cannot read the records file ${file}: ${describeFsError(error)}`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new CliError(EXIT.REJECTED, `the records file ${file} is not JSON: ${(error as Error).message}`);
-  }
-  if (Array.isArray(parsed)) return { kind: 'records', records: parsed as [never, unknown][] };
-  if (parsed && typeof parsed === 'object' && 'kind' in parsed) return parsed as ClientInput;
-  throw new CliError(EXIT.REJECTED, `the records file ${file} must hold a JSON array of [key, value] pairs, or an input object such as {"kind":"records","records":[...]}`);
 }
