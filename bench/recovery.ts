@@ -27,6 +27,7 @@ import { startCoordinator, type Coordinator } from '../server/coordinator.ts';
 import { InProcessExecutor } from '../node-volunteer/in-process-executor.ts';
 import { taskRevoked, type TaskExecutor } from '../runtime/task-executor.ts';
 import { VolunteerClient, type VolunteerState } from '../runtime/volunteer-client.ts';
+import { silentLogger } from '../server/logger.ts';
 
 const leaseMs = Number(process.argv.find((arg) => arg.startsWith('--lease-ms='))?.split('=')[1] ?? 30_000);
 const SOURCE = `export function* map(k) { yield [k % 7, 1]; }\nexport function reduce(k, vs) { return vs.length; }`;
@@ -80,7 +81,7 @@ async function submit(coordinator: Coordinator, source = SOURCE, to = 2): Promis
 
 /** A tab closes while it holds a task: ms from the close to the task starting elsewhere. */
 async function measureClosed(): Promise<number> {
-  const coordinator = await startCoordinator({ port: 0, store: 'memory', leaseMs, log: () => {} });
+  const coordinator = await startCoordinator({ port: 0, store: 'memory', leaseMs, log: silentLogger });
   const stuck = new StuckExecutor();
   const gotTask = new Promise<string>((resolve) => (stuck.taken = resolve));
   const victim = volunteer(coordinator.url, stuck);
@@ -104,7 +105,7 @@ async function measureClosed(): Promise<number> {
  * starting elsewhere.
  */
 async function measureFrozen(): Promise<number> {
-  const coordinator = await startCoordinator({ port: 0, store: 'memory', leaseMs, log: () => {} });
+  const coordinator = await startCoordinator({ port: 0, store: 'memory', leaseMs, log: silentLogger });
   const frozen: Socket<CoordinatorToVolunteerEvents, VolunteerToCoordinatorEvents> = connect(coordinator.url + VOLUNTEER_NAMESPACE, { transports: ['websocket'], forceNew: true });
   await frozen.emitWithAck('volunteer:hello', { agent: 'frozen', slots: 1 });
   await submit(coordinator, SOURCE, 1);
@@ -121,7 +122,7 @@ async function measureFrozen(): Promise<number> {
 }
 
 async function measureThrow(): Promise<number> {
-  const coordinator = await startCoordinator({ port: 0, store: 'memory', log: () => {} });
+  const coordinator = await startCoordinator({ port: 0, store: 'memory', log: silentLogger });
   const executor = new WatchingExecutor({ slots: 1 });
   const attempts: number[] = [];
   const original = executor.run.bind(executor);
@@ -140,14 +141,14 @@ async function measureThrow(): Promise<number> {
 
 async function measureRestart(): Promise<number> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'tabreduce-recovery-'));
-  let coordinator = await startCoordinator({ port: 0, dataDir, store: 'sqlite', log: () => {} });
+  let coordinator = await startCoordinator({ port: 0, dataDir, store: 'sqlite', log: silentLogger });
   const port = coordinator.config.port;
   const executor = new WatchingExecutor({ slots: 1 });
   const worker = volunteer(coordinator.url, executor);
   await until(() => worker.state()?.connected);
   const downAt = performance.now();
   await coordinator.close();
-  coordinator = await startCoordinator({ port, dataDir, store: 'sqlite', log: () => {} });
+  coordinator = await startCoordinator({ port, dataDir, store: 'sqlite', log: silentLogger });
   await until(() => worker.state()?.connected);
   const jobId = await submit(coordinator, SOURCE, 1);
   await until(() => executor.started.get(`${jobId}/map/0`));

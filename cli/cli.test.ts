@@ -359,7 +359,7 @@ describe('tabreduce serve', () => {
     try {
       // The banner's last line: with a token, what job endpoints need.
       await server.waitForOutput(/job endpoints need: .*\n/);
-      const url = /listening on (http:\/\/\S+)/.exec(server.stdout())![1]!;
+      const url = /listening on (http:\/\/[^\s"]+)/.exec(server.stdout())![1]!;
       expect(server.stdout()).toMatch(/^ {2}dashboard: http:\/\/localhost:\d+\/$/m);
       expect(server.stdout()).toMatch(/^ {2}store: {5}memory/m);
       expect((await runCli(['list', '--url', url, '--token', 'pass'])).code).toBe(EXIT.OK);

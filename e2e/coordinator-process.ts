@@ -10,12 +10,36 @@ import path from 'node:path';
 const repoRoot = path.resolve(import.meta.dirname, '..');
 const TEMP_PREFIX = path.join(tmpdir(), 'tabreduce-e2e-');
 
+/** One line of the coordinator's log as pino writes it. */
+export interface LogRecord {
+  level: number;
+  time: number;
+  msg: string;
+  [field: string]: unknown;
+}
+
+/** The JSON log lines in `output`; anything else (a stack a crash printed) is skipped. */
+export function logRecordsOf(output: string): LogRecord[] {
+  const records: LogRecord[] = [];
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      records.push(JSON.parse(line) as LogRecord);
+    } catch {
+      // A line cut where the output was read: its end comes later.
+    }
+  }
+  return records;
+}
+
 export interface CoordinatorProcess {
   url: string;
   dataDir: string;
   child: ChildProcess;
   /** Everything the coordinator printed so far. */
   output(): string;
+  /** Its log records so far (JSON lines, server/logger.ts), each with `msg` and its fields. */
+  logRecords(): LogRecord[];
   /** Stops the coordinator and removes its data directory if it is one of ours in /tmp. */
   stop(): Promise<void>;
 }
@@ -48,7 +72,7 @@ export async function startCoordinatorProcess(env: Record<string, string> = {}, 
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`the coordinator did not start in 30 s:\n${output}`)), 30_000);
       const onData = () => {
-        const match = /listening on (http:\/\/\S+)/.exec(output);
+        const match = /listening on (http:\/\/[^\s"]+)/.exec(output);
         if (match) {
           clearTimeout(timer);
           child.stdout!.off('data', onData);
@@ -61,7 +85,7 @@ export async function startCoordinatorProcess(env: Record<string, string> = {}, 
         reject(new Error(`the coordinator exited with ${code} before listening:\n${output}`));
       });
     });
-    return { url, dataDir, child, output: () => output, stop };
+    return { url, dataDir, child, output: () => output, logRecords: () => logRecordsOf(output), stop };
   } catch (error) {
     // A coordinator that never listened must not outlive the test that started it.
     await stop();

@@ -3,6 +3,7 @@
  * variables, overridden again by whoever starts it in code (tests, the CLI).
  */
 import path from 'node:path';
+import { LOG_LEVELS, type LogLevel } from './logger.ts';
 import { DEFAULT_BACKUP_POLICY } from './scheduler/dispatch.ts';
 
 export interface CoordinatorConfig {
@@ -58,6 +59,8 @@ export interface CoordinatorConfig {
   replication: number;
   /** Votes a volunteer may lose before its results are refused. Env TABREDUCE_MAX_STRIKES, default 3. */
   maxStrikes: number;
+  /** The least severe log records written (server/logger.ts). Env TABREDUCE_LOG_LEVEL, default info. */
+  logLevel: LogLevel;
   /**
    * Events a second one volunteer connection may send (twice that in a burst); faster
    * ones are refused, and a connection refused too often is dropped.
@@ -102,6 +105,13 @@ function intFromEnv(name: string, fallback: number): number {
   return value;
 }
 
+function logLevelFromEnv(): LogLevel {
+  const raw = process.env.TABREDUCE_LOG_LEVEL;
+  if (raw === undefined || raw === '') return 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(raw)) throw new Error(`TABREDUCE_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${raw}"`);
+  return raw as LogLevel;
+}
+
 function storeFromEnv(): StoreKind {
   const raw = process.env.TABREDUCE_STORE;
   if (raw === undefined || raw === '') return 'sqlite';
@@ -127,6 +137,7 @@ export function loadConfig(overrides: Partial<CoordinatorConfig> = {}): Coordina
     dashboardIntervalMs: 250,
     resultRetentionMs: intFromEnv('TABREDUCE_RESULT_RETENTION_HOURS', 7 * 24) * 3_600_000,
     maxStrikes: intFromEnv('TABREDUCE_MAX_STRIKES', 3),
+    logLevel: logLevelFromEnv(),
     eventsPerSecond: intFromEnv('TABREDUCE_EVENTS_PER_SECOND', 1000),
     minFreeBytes: intFromEnv('TABREDUCE_MIN_FREE_BYTES', 64 * 1024 * 1024),
     diskCheckIntervalMs: 1000,

@@ -18,6 +18,7 @@ import { createHttpApi, sameSecret } from './http-api.ts';
 import { InputFiles } from './input-files.ts';
 import { DEFAULT_BACKUP_POLICY, Scheduler } from './scheduler/scheduler.ts';
 import { VolunteerGateway, type VolunteerNamespace } from './socket-gateway.ts';
+import { createLogger, type Logger } from './logger.ts';
 import { CoordinatorMetrics } from './metrics.ts';
 import { CONTENT_SECURITY_POLICY, createStaticFiles } from './static-files.ts';
 import type { JobStore } from './store/job-store.ts';
@@ -34,7 +35,8 @@ export interface CoordinatorOptions extends Partial<Omit<CoordinatorConfig, 'sto
   /** Submit token; when set, job endpoints need it. */
   token?: string;
   now?: () => number;
-  log?: (message: string) => void;
+  /** Where the coordinator logs. Default: pino at TABREDUCE_LOG_LEVEL on stdout (server/logger.ts). */
+  log?: Logger;
 }
 
 export interface Coordinator {
@@ -49,8 +51,9 @@ export interface Coordinator {
 }
 
 export async function startCoordinator(options: CoordinatorOptions = {}): Promise<Coordinator> {
-  const { store: storeOption, token, now = Date.now, log = (message: string) => console.log(message), ...overrides } = options;
+  const { store: storeOption, token, now = Date.now, log: givenLog, ...overrides } = options;
   const config = loadConfig(typeof storeOption === 'string' ? { ...overrides, store: storeOption } : overrides);
+  const log = givenLog ?? createLogger({ level: config.logLevel });
   const ownsStore = typeof storeOption !== 'object';
   const store = typeof storeOption === 'object' ? storeOption : openStore(config);
   try {
@@ -67,14 +70,14 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
  * it (at least 50 ms, at most 10 minutes apart): an upload outlives its retention by
  * that much at most, and a directory of a few uploads costs one listing per sweep.
  */
-function sweepUploads(files: InputFiles, retentionMs: number, now: () => number, log: (message: string) => void): NodeJS.Timeout | undefined {
+function sweepUploads(files: InputFiles, retentionMs: number, now: () => number, log: Logger): NodeJS.Timeout | undefined {
   if (retentionMs <= 0) return undefined;
   const sweep = () => {
     try {
-      for (const id of files.expire(now(), retentionMs)) log(`upload ${id} deleted: no job used it within the upload retention`);
+      for (const id of files.expire(now(), retentionMs)) log.info({ uploadId: id }, 'upload deleted: no job used it within the upload retention');
     } catch (error) {
       // A sweep that failed (a permission changed under us) is tried again at the next one; it must not end the coordinator.
-      log(`sweeping expired uploads failed: ${(error as Error).message}`);
+      log.error({ err: error }, 'sweeping expired uploads failed');
     }
   };
   sweep();
@@ -92,7 +95,7 @@ interface Wiring {
   ownsStore: boolean;
   token: string | undefined;
   now: () => number;
-  log: (message: string) => void;
+  log: Logger;
 }
 
 async function startAround(store: JobStore, config: CoordinatorConfig, { ownsStore, token, now, log }: Wiring): Promise<Coordinator> {
@@ -135,7 +138,7 @@ async function startAround(store: JobStore, config: CoordinatorConfig, { ownsSto
         if (now() - rollbackLoggedAtMs < 10_000) return void rollbacksUnlogged++;
         const more = rollbacksUnlogged > 0 ? ` (and ${rollbacksUnlogged} more failed commits since the last such line)` : '';
         const jobs = [...jobIds].slice(0, 5).join(', ') + (jobIds.size > 5 ? ` and ${jobIds.size - 5} more jobs` : '');
-        log(`a commit failed (${(error as Error).message}): ${jobs} went back to their last stored state${more}`);
+        log.error({ err: error, jobIds: [...jobIds].slice(0, 5) }, `a commit failed: ${jobs} went back to their last stored state${more}`);
         rollbackLoggedAtMs = now();
         rollbacksUnlogged = 0;
       },
@@ -168,7 +171,7 @@ async function startAround(store: JobStore, config: CoordinatorConfig, { ownsSto
     void (isMetrics ? metrics.serve(response).then(() => true) : handleApi(request, response))
       .then((handled) => (handled ? undefined : serveStatic(request, response)))
       .catch((error: unknown) => {
-        log(`request ${request.url} failed: ${(error as Error).stack ?? String(error)}`);
+        log.error({ err: error, url: request.url }, 'request failed');
         if (!response.headersSent) response.writeHead(500);
         response.end();
       });

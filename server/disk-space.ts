@@ -5,6 +5,7 @@
  * while the writes of jobs already running still fit. When a write fails for want of
  * space anyway, the same 507 rather than a 500 or a crash.
  */
+import type { Logger } from './logger.ts';
 import { statfsSync, type StatsFs } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { TabreduceError } from '../shared/errors.ts';
@@ -20,7 +21,7 @@ export class DiskSpace {
     readonly directory: string,
     /** Below this many free bytes new work is refused (TABREDUCE_MIN_FREE_BYTES). */
     readonly minFreeBytes: number,
-    private readonly log: (message: string) => void,
+    private readonly log: Logger,
   ) {
     this.#freeBytes = bytesFree(statfsSync(directory));
     this.#note();
@@ -91,7 +92,8 @@ export class DiskSpace {
     const low = this.#freeBytes < this.minFreeBytes;
     if (low === this.#low) return;
     this.#low = low;
-    this.log(
+    this.log[low ? 'warn' : 'info'](
+      { directory: this.directory, freeBytes: this.#freeBytes, minFreeBytes: this.minFreeBytes },
       low
         ? `disk space low: ${this.directory} has ${describeBytes(this.#freeBytes)} free, under TABREDUCE_MIN_FREE_BYTES (${describeBytes(this.minFreeBytes)}): new jobs and uploads are refused, running jobs go on`
         : `disk space back: ${this.directory} has ${describeBytes(this.#freeBytes)} free: new jobs and uploads are taken again`,

@@ -4,6 +4,7 @@
  * scheduler sees it, and every error is a JSON `HttpErrorBody` (`{ error, code }`) with
  * the status its code has in shared/errors.ts (docs/errors.md).
  */
+import type { Logger } from './logger.ts';
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TabreduceError } from '../shared/errors.ts';
@@ -34,7 +35,7 @@ export interface HttpApiOptions {
   /** When set, job endpoints need `Authorization: Bearer <token>`. */
   token?: string;
   now: () => number;
-  log: (message: string) => void;
+  log: Logger;
 }
 
 /**
@@ -114,14 +115,14 @@ export function createHttpApi(scheduler: Scheduler, options: HttpApiOptions) {
         workerSlots: scheduler.cluster().slots,
         hasJob: (upstreamId) => scheduler.getJob(upstreamId) !== undefined,
       });
-      if (plan.mapInputs.length >= SLOW_SUBMIT_INPUTS) options.log(`job ${jobId} "${plan.name}": storing ${plan.mapInputs.length} map inputs`);
+      if (plan.mapInputs.length >= SLOW_SUBMIT_INPUTS) options.log.info({ jobId, mapInputs: plan.mapInputs.length }, `job "${plan.name}": storing its map inputs`);
       job = await scheduler.submitInTurns(plan, options.now());
     } catch (error) {
       // Refused, or its commit failed: nothing of the job is stored, and its uploads are let go.
       if (!scheduler.getJob(jobId)) options.files.release(jobId);
       throw error;
     }
-    options.log(`job ${job.id} "${job.name}" submitted: ${job.mapTasks} map tasks, ${job.reducers} reduce tasks`);
+    options.log.info({ jobId: job.id, mapTasks: job.mapTasks, reducers: job.reducers, ...(job.awaiting ? { awaiting: job.awaiting.jobId } : {}) }, `job "${job.name}" submitted`);
     sendJson(response, 201, { id: job.id });
   });
 
@@ -146,7 +147,7 @@ export function createHttpApi(scheduler: Scheduler, options: HttpApiOptions) {
 
   route('DELETE', /^\/api\/files\/([^/]+)$/, (_request, response, { id }) => {
     const deleted = options.files.delete(id!);
-    options.log(`upload ${id} deleted`);
+    options.log.info({ uploadId: id }, 'upload deleted');
     sendJson(response, 200, deleted);
   });
 
@@ -161,7 +162,7 @@ export function createHttpApi(scheduler: Scheduler, options: HttpApiOptions) {
   route('DELETE', /^\/api\/jobs\/([^/]+)$/, async (_request, response, { id }) => {
     const job = scheduler.cancel(id!, options.now());
     await options.stored();
-    options.log(`job ${id} cancelled`);
+    options.log.info({ jobId: id }, 'job cancelled');
     sendJson(response, 200, job);
   });
 
@@ -214,7 +215,7 @@ export function createHttpApi(scheduler: Scheduler, options: HttpApiOptions) {
       if (error instanceof TabreduceError) {
         sendError(response, error);
       } else {
-        options.log(`${request.method} ${url.pathname} failed: ${(error as Error).stack ?? String(error)}`);
+        options.log.error({ err: error, method: request.method, path: url.pathname }, 'request failed');
         sendError(response, new TabreduceError('INTERNAL', 'the coordinator failed on this request; see its log'));
       }
       // A body we refused may still be arriving; drop the connection rather than read it all.

@@ -3,6 +3,7 @@
  * incoming payload against its schema before the scheduler sees it, answers every
  * request with an Ack, and turns scheduler notifications into messages.
  */
+import type { Logger } from './logger.ts';
 import { randomUUID } from 'node:crypto';
 import type { Namespace, Socket } from 'socket.io';
 import { TabreduceError, type ErrorCode, type WireError } from '../shared/errors.ts';
@@ -32,7 +33,7 @@ interface SocketData {
 export interface GatewayOptions {
   leaseMs: number;
   now: () => number;
-  log: (message: string) => void;
+  log: Logger;
   /** Resolves once every write so far is committed: a result's acknowledgement waits for it. */
   stored: () => Promise<void>;
   /** Per-connection event rate and abuse limits (connection-guard.ts). */
@@ -154,7 +155,7 @@ export class VolunteerGateway {
           return null;
         } catch (error) {
           const wire = toWireError(error);
-          if (wire.code === 'INTERNAL') options.log(`tasks:report failed for ${end.taskId}: ${(error as Error).stack ?? wire.message}`);
+          if (wire.code === 'INTERNAL') options.log.error({ err: error, taskId: end.taskId, volunteerId }, 'tasks:report failed');
           return wire;
         }
       });
@@ -175,7 +176,7 @@ export class VolunteerGateway {
   private abuse(socket: VolunteerSocket, what: string): void {
     const guard = this.guards.get(socket);
     if (!guard?.abused(this.options.now()) || socket.disconnected) return;
-    this.options.log(`dropping volunteer connection ${socket.data.volunteerId ?? socket.id}: it ${what}, and too often`);
+    this.options.log.warn({ volunteerId: socket.data.volunteerId ?? socket.id }, `dropping a volunteer connection: it ${what}, and too often`);
     socket.disconnect(true);
   }
 
@@ -208,7 +209,7 @@ export class VolunteerGateway {
         if (!parsed.success) return refuse({ code: 'BAD_REQUEST', message: `${event}: ${describeZodError(parsed.error)}` });
         const failed = (error: unknown) => {
           const wire = toWireError(error);
-          if (wire.code === 'INTERNAL') this.options.log(`${event} failed: ${(error as Error).stack ?? wire.message}`);
+          if (wire.code === 'INTERNAL') this.options.log.error({ err: error, event, volunteerId: socket.data.volunteerId }, `${event} failed`);
           refuse(wire);
         };
         try {

@@ -77,7 +77,7 @@ describe('upload retention', () => {
     try {
       expect((await api(second.url, `/api/files/${old}`, { method: 'DELETE' })).status).toBe(404);
       expect((await api(second.url, `/api/files/${fresh}`, { method: 'DELETE' })).status).toBe(200);
-      expect(second.output()).toContain(`upload ${old} deleted`);
+      expect(second.logRecords()).toContainEqual(expect.objectContaining({ uploadId: old, msg: expect.stringMatching(/^upload deleted/) }));
     } finally {
       await second.stop();
     }

@@ -10,10 +10,11 @@ import { InProcessExecutor } from '../node-volunteer/in-process-executor.ts';
 import type { TaskExecutor } from '../runtime/task-executor.ts';
 import { VolunteerClient, type VolunteerState } from '../runtime/volunteer-client.ts';
 import { startCoordinator, type Coordinator, type CoordinatorOptions } from '../server/coordinator.ts';
+import { silentLogger } from '../server/logger.ts';
 
 /** A coordinator on a free port; in memory unless `store` says otherwise, which keeps tests fast. */
 export async function testCoordinator(options: CoordinatorOptions = {}): Promise<Coordinator> {
-  return startCoordinator({ port: 0, host: '127.0.0.1', store: 'memory', log: () => {}, ...options });
+  return startCoordinator({ port: 0, host: '127.0.0.1', store: 'memory', log: silentLogger, ...options });
 }
 
 /** What a test started and `stopAfterEach` stops: set `coordinator`, push to `volunteers`. */

@@ -92,7 +92,7 @@ describe('a job of hundreds of thousands of map tasks, submitted to a real coord
     const answer = submit(url, records(250_000)).catch((error: unknown) => error);
     // Its pieces are being written: the log says so when the first is about to be, and a few
     // turns of the loop later (each a piece or two, with a group commit every 20 ms) some are on disk.
-    await waitFor('the large job to be storing', () => /storing 250000 map inputs/.test(coordinator!.output()), 60_000);
+    await waitFor('the large job to be storing', () => coordinator!.logRecords().some((record) => record.mapInputs === 250_000), 60_000);
     const answersBefore = watching.answers;
     await waitFor('the loop to turn a few times', () => watching.answers >= answersBefore + 10);
     await killHard(coordinator!);
