@@ -137,6 +137,16 @@ export class ApiClient {
     return (await (await this.request(`${jobPath(id)}/tasks`, { signal })).json()) as TaskSummary[];
   }
 
+  /** `GET /api/jobs/:id/report`: the job's self-contained HTML report (server/job-report.ts), as a file to save. */
+  async getReportBlob(id: string, signal?: AbortSignal): Promise<Blob> {
+    return (await this.request(`${jobPath(id)}/report`, { signal })).blob();
+  }
+
+  /** The URL of a job's report, for links; with a token, fetch it with `getReportBlob` instead. */
+  reportUrl(id: string): string {
+    return `${this.baseUrl}${jobPath(id)}/report`;
+  }
+
   /** `GET /api/volunteers`: the volunteers connected right now. */
   async getCluster(signal?: AbortSignal): Promise<ClusterSummary> {
     return (await (await this.request('/api/volunteers', { signal })).json()) as ClusterSummary;

@@ -13,6 +13,7 @@ import { LIMITS } from '../shared/limits.ts';
 import type { DiskSpace } from './disk-space.ts';
 import { readBoundedBody } from './bounded-body.ts';
 import type { InputFiles } from './input-files.ts';
+import { renderJobReport, REPORT_CONTENT_SECURITY_POLICY } from './job-report.ts';
 import { planJobInTurns } from './job-planner.ts';
 import { sendResult } from './result-response.ts';
 import type { Scheduler } from './scheduler/scheduler.ts';
@@ -175,6 +176,20 @@ export function createHttpApi(scheduler: Scheduler, options: HttpApiOptions) {
   });
 
   route('GET', /^\/api\/jobs\/([^/]+)\/tasks$/, (_request, response, { id }) => sendJson(response, 200, scheduler.getTasks(id!)));
+
+  route('GET', /^\/api\/jobs\/([^/]+)\/report$/, (_request, response, { id }) => {
+    const job = scheduler.getJob(id!);
+    if (!job) throw new TabreduceError('NOT_FOUND', `no job ${id}`);
+    const html = renderJobReport(job, scheduler.getTasks(id!), options.now());
+    response.writeHead(200, {
+      'content-type': 'text/html; charset=utf-8',
+      'content-length': Buffer.byteLength(html),
+      // Its own policy replaces the web app's: inline styles and SVG, and no script at all.
+      'content-security-policy': REPORT_CONTENT_SECURITY_POLICY,
+      'content-disposition': `attachment; filename="tabreduce-report-${id!.replace(/[^\w.-]/g, '_')}.html"`,
+    });
+    response.end(html);
+  });
 
   route('GET', /^\/api\/jobs\/([^/]+)\/source$/, (_request, response, { id }) => sendJson(response, 200, scheduler.getSource(id!)));
 

@@ -126,6 +126,9 @@ export interface TaskSummary {
   finishedAtMs?: number;
   /** True when a backup copy's answer won (done). */
   byBackup?: boolean;
+  /** What the accepted attempt was sent and answered, in bytes (done). */
+  inputBytes?: number;
+  outputBytes?: number;
   lastError?: TaskError;
   /**
    * Attempts that ended without giving the accepted answer, oldest first: the job code

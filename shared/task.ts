@@ -54,6 +54,8 @@ export interface Lease {
   deadlineMs: number;
   /** True for a backup copy started while the first lease was still running. */
   backup: boolean;
+  /** The task input sent with this lease, in bytes (a reduce task's: its partition's blocks). */
+  inputBytes?: number;
 }
 
 export type TaskState =
@@ -67,6 +69,9 @@ export type TaskState =
       durationMs: number;
       /** True when a backup copy's answer won. */
       byBackup: boolean;
+      /** What the winning copy was sent and answered, in bytes (absent in states stored before they were kept). */
+      inputBytes?: number;
+      outputBytes?: number;
       /** Every answer, when the task was replicated; the accepted digest is `digest`. */
       votes?: Vote[];
       digest?: string;
@@ -79,7 +84,7 @@ export type TaskEvent =
   | { type: 'lease'; lease: Lease }
   | { type: 'backup'; lease: Lease }
   | { type: 'renew'; token: string; deadlineMs: number }
-  | { type: 'complete'; token: string; digest: string }
+  | { type: 'complete'; token: string; digest: string; outputBytes?: number }
   | { type: 'fail'; token: string; error: TaskError }
   | { type: 'abandon'; token: string; reason: string }
   /** The volunteer gives back a copy it never started (it paused, or took on less): no attempt is spent. */
@@ -213,6 +218,8 @@ export function transitionTask(
         finishedAtMs: nowMs,
         durationMs: nowMs - lease.leasedAtMs,
         byBackup: lease.backup,
+        ...(lease.inputBytes !== undefined ? { inputBytes: lease.inputBytes } : {}),
+        ...(event.outputBytes !== undefined ? { outputBytes: event.outputBytes } : {}),
       } as const;
       if (policy.replication <= 1) return done;
       const cast = [...(state.votes ?? []), { volunteerId: lease.volunteerId, digest: event.digest, atMs: nowMs }];

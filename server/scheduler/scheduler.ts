@@ -251,7 +251,7 @@ export class Scheduler {
     // lease lapses.
     const checked = checkOutput(task, run.job, output);
     const policy = this.#policies.of(run.job, task);
-    const event: TaskEvent = { type: 'complete', token: leaseToken, digest: policy.replication > 1 ? outputDigest(output) : '' };
+    const event: TaskEvent = { type: 'complete', token: leaseToken, digest: policy.replication > 1 ? outputDigest(output) : '', outputBytes: outputBytes(output) };
     const lease = findLease(task.state, leaseToken);
     const after = this.#nextState(run, task, event, nowMs);
     // The output is stored before the task is marked done, so a crash in between leaves a
@@ -343,9 +343,10 @@ export class Scheduler {
   #lease(run: JobRun, task: TaskRecord, volunteer: Volunteer, nowMs: number, backup: boolean): LeasedTask {
     const token = this.options.newLeaseToken();
     if (run.job.state.status === 'queued') this.#jobs.move(run, { type: 'start' }, nowMs);
-    const lease: Lease = { token, volunteerId: volunteer.id, leasedAtMs: nowMs, deadlineMs: nowMs + this.options.leaseMs, backup };
-    this.#move(run, task, backup ? { type: 'backup', lease } : { type: 'lease', lease }, nowMs);
+    // The input first: its size goes with the lease, to the task's metrics (the job report).
     const { leased, bytes } = leasedTask(this.store, run.job, task, token, this.options.taskTimeoutMs);
+    const lease: Lease = { token, volunteerId: volunteer.id, leasedAtMs: nowMs, deadlineMs: nowMs + this.options.leaseMs, backup, inputBytes: bytes };
+    this.#move(run, task, backup ? { type: 'backup', lease } : { type: 'lease', lease }, nowMs);
     volunteer.bytesSent += bytes;
     this.#metrics.bytesSent(bytes);
     return leased;

@@ -50,7 +50,15 @@ export function summarizeTask(task: TaskRecord, pastAttempts: PastAttempt[] | un
     attemptsStarted: state.attemptsStarted,
     ...(state.status === 'leased' ? { volunteerId: state.leases[0]!.volunteerId, copies: state.leases.length, startedAtMs: state.leases[0]!.leasedAtMs } : {}),
     ...(state.status === 'done'
-      ? { volunteerId: state.volunteerId, durationMs: state.durationMs, startedAtMs: state.finishedAtMs - state.durationMs, finishedAtMs: state.finishedAtMs, byBackup: state.byBackup }
+      ? {
+          volunteerId: state.volunteerId,
+          durationMs: state.durationMs,
+          startedAtMs: state.finishedAtMs - state.durationMs,
+          finishedAtMs: state.finishedAtMs,
+          byBackup: state.byBackup,
+          ...(state.inputBytes !== undefined ? { inputBytes: state.inputBytes } : {}),
+          ...(state.outputBytes !== undefined ? { outputBytes: state.outputBytes } : {}),
+        }
       : {}),
     ...(state.status === 'failed' ? { lastError: state.error } : {}),
     ...((state.status === 'pending' || state.status === 'leased') && state.lastError ? { lastError: state.lastError } : {}),

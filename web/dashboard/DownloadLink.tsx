@@ -4,7 +4,8 @@ import { useApiClient } from './api-context.ts';
 
 interface DownloadLinkProps {
   jobId: string;
-  format: ResultFormat;
+  /** The result in a format, or the job's HTML report. */
+  format: ResultFormat | 'report';
   /** The name the browser saves the file under. */
   fileName: string;
   testId: string;
@@ -15,7 +16,7 @@ interface DownloadLinkProps {
 const BLOB_URL_LIFETIME_MS = 60_000;
 
 /**
- * A link that downloads a job's result. Without a token it is a plain link to the result
+ * A link that downloads a job's result or report. Without a token it is a plain link to the result
  * endpoint; with one, the click fetches the file with the Authorization header (which
  * a link cannot send) and saves it from a blob URL instead.
  */
@@ -27,7 +28,7 @@ export function DownloadLink({ jobId, format, fileName, testId, children }: Down
     event.preventDefault();
     setError(undefined);
     try {
-      const url = URL.createObjectURL(await api.getResultBlob(jobId, format));
+      const url = URL.createObjectURL(await (format === 'report' ? api.getReportBlob(jobId) : api.getResultBlob(jobId, format)));
       const anchor = document.createElement('a');
       anchor.href = url;
       anchor.download = fileName;
@@ -42,7 +43,7 @@ export function DownloadLink({ jobId, format, fileName, testId, children }: Down
     <>
       <a
         className="button-link"
-        href={api.resultUrl(jobId, format)}
+        href={format === 'report' ? api.reportUrl(jobId) : api.resultUrl(jobId, format)}
         download={fileName}
         data-testid={testId}
         onClick={api.token ? (event) => void downloadWithToken(event) : undefined}

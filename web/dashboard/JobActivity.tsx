@@ -1,7 +1,9 @@
 import { useEffect, useState } from 'react';
 import type { JobSummary, TaskSummary } from '../../shared/job.ts';
 import { useApiClient } from './api-context.ts';
+import { DownloadLink } from './DownloadLink.tsx';
 import { formatCount } from './format.ts';
+import { TaskMetricsTable } from './TaskMetricsTable.tsx';
 import { firstStartMs, TaskTimeline } from './TaskTimeline.tsx';
 import { ThroughputChart } from './ThroughputChart.tsx';
 
@@ -47,7 +49,7 @@ export function JobActivity({ job }: { job: JobSummary }) {
   const startMs = (shown && firstStartMs(shown)) ?? endMs;
   return (
     <details className="job-activity" open={open} onToggle={(event) => setOpen(event.currentTarget.open)}>
-      <summary>Timeline and throughput</summary>
+      <summary>Timeline, throughput and task metrics</summary>
       {error && (
         <p role="alert" className="error-text">
           Could not load the tasks: {error}
@@ -59,6 +61,14 @@ export function JobActivity({ job }: { job: JobSummary }) {
           {tasks!.length > MAX_BARS && <p className="muted">The latest {formatCount(MAX_BARS)} of {formatCount(tasks!.length)} tasks.</p>}
           <TaskTimeline tasks={shown} startMs={startMs} endMs={endMs} />
           <ThroughputChart tasks={shown} startMs={startMs} endMs={endMs} />
+          <TaskMetricsTable tasks={tasks!} />
+          {!running && (
+            <p>
+              <DownloadLink jobId={job.id} format="report" fileName={`tabreduce-report-${job.id}.html`} testId="download-report">
+                Download the job report (HTML)
+              </DownloadLink>
+            </p>
+          )}
         </>
       )}
     </details>

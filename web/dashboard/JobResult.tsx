@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { JobSummary, KeyValue } from '../../shared/job.ts';
 import { useApiClient } from './api-context.ts';
 import { DownloadLink } from './DownloadLink.tsx';
+import { downloadBaseName } from './format.ts';
 import { ResultTable } from './ResultTable.tsx';
 import { TopValuesChart } from './TopValuesChart.tsx';
 
@@ -12,14 +13,6 @@ interface JobResultProps {
 
 type ResultLoad = { status: 'loading' } | { status: 'loaded'; pairs: KeyValue[] } | { status: 'failed'; message: string };
 
-/** A file name for the job's downloads: its name with anything unsafe in a file name replaced. */
-function downloadBaseName(jobName: string): string {
-  const safe = jobName
-    .replace(/[^\p{L}\p{N}._-]+/gu, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 80);
-  return `${safe || 'job'}-result`;
-}
 
 /** The final output of a succeeded job: its size, download links and a table. */
 export function JobResult({ job }: JobResultProps) {

@@ -59,3 +59,12 @@ export function describeInput(input: JobInput): string {
     }
   }
 }
+
+/** A file name for the job's downloads: its name with anything unsafe in a file name replaced. */
+export function downloadBaseName(jobName: string): string {
+  const safe = jobName
+    .replace(/[^\p{L}\p{N}._-]+/gu, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 80);
+  return `${safe || 'job'}-result`;
+}
