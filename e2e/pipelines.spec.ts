@@ -21,7 +21,7 @@ test.describe.serial('pipelines on the dashboard', () => {
   };
 
   test('the two-job example submits the word count, then frequencies of frequencies on its result', async () => {
-    await rig.dashboard.getByTestId('example-select').selectOption('frequency-of-frequencies');
+    await rig.dashboard.getByTestId('example-card-frequency-of-frequencies').click();
     await expect(rig.dashboard.getByTestId('input-kind-example')).toBeChecked();
     await expect(rig.dashboard.getByText(/the result of the Word count example, submitted first/)).toBeVisible();
     await rig.dashboard.getByTestId('submit-job').click();

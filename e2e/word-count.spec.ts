@@ -36,7 +36,7 @@ test.describe.serial('a job runs end to end on real browser tabs', () => {
     await dashboard.goto(coordinator.url);
 
     await expect(dashboard.getByTestId('volunteer-count')).toHaveText('3');
-    await dashboard.getByTestId('example-select').selectOption('word-count');
+    await dashboard.getByTestId('example-card-word-count').click();
     await dashboard.getByTestId('job-name').fill('e2e word count');
     await dashboard.getByTestId('input-kind-text').check();
     await dashboard.getByTestId('input-files').setInputFiles({ name: 'prose.txt', mimeType: 'text/plain', buffer: Buffer.from(text) });

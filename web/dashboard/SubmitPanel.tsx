@@ -5,6 +5,7 @@ import { useApiClient } from './api-context.ts';
 import { LazyCodeEditor } from './LazyCodeEditor.tsx';
 import { NumberField } from './NumberField.tsx';
 import { apiInputOf, type ExampleJob } from '../../examples/catalog.ts';
+import { ExampleGallery } from './ExampleGallery.tsx';
 import { EXAMPLES_WITH_SOURCE, type ExampleWithSource } from './example-sources.ts';
 import { describeInput, formatBytes } from './format.ts';
 import { useSourceCheck } from './use-source-check.ts';
@@ -145,23 +146,7 @@ export function SubmitPanel({ jobs, onSubmitted }: SubmitPanelProps) {
     <section className="panel" aria-labelledby={`${ids}-heading`}>
       <h2 id={`${ids}-heading`}>Submit a job</h2>
       <form className="submit-form" onSubmit={(event) => void submit(event)} noValidate>
-        <div className="field">
-          <label htmlFor={`${ids}-example`}>Job module</label>
-          <select
-            id={`${ids}-example`}
-            data-testid="example-select"
-            value={exampleId}
-            onChange={(event) => chooseExample(event.target.value)}
-          >
-            {EXAMPLES_WITH_SOURCE.map((candidate) => (
-              <option key={candidate.id} value={candidate.id}>
-                Example: {candidate.title}
-              </option>
-            ))}
-            <option value={OWN_MODULE}>My own module</option>
-          </select>
-          {example && <p className="hint">{example.origin}</p>}
-        </div>
+        <ExampleGallery examples={EXAMPLES_WITH_SOURCE} chosen={exampleId} ownModule={OWN_MODULE} onChoose={chooseExample} />
 
         <div className="field">
           <label id={`${ids}-source-label`}>Module source</label>

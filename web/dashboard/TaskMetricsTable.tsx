@@ -22,27 +22,30 @@ export function TaskMetricsTable({ tasks }: { tasks: readonly TaskSummary[] }) {
     </tr>
   );
   return (
-    <table className="task-metrics" data-testid="task-metrics">
-      <caption>
-        Task metrics over the tasks done ({metrics.map.tasks} map, {metrics.reduce.tasks} reduce)
-      </caption>
-      <thead>
-        <tr>
-          <th />
-          {COLUMNS.map((column) => (
-            <th key={column} scope="col">
-              {HEADINGS[column]}
-            </th>
-          ))}
-        </tr>
-      </thead>
-      <tbody>
-        {(['map', 'reduce'] as const).flatMap((kind) => [
-          row(kind, 'duration', 'duration', metrics[kind].durationMs, formatDuration),
-          row(kind, 'input', 'input', metrics[kind].inputBytes, formatBytes),
-          row(kind, 'output', 'output', metrics[kind].outputBytes, formatBytes),
-        ])}
-      </tbody>
-    </table>
+    // Focusable: on a phone the table scrolls sideways, and a keyboard must be able to scroll it too.
+    <div className="table-scroll" tabIndex={0} role="region" aria-label="Task metrics">
+      <table className="data-table task-metrics" data-testid="task-metrics">
+        <caption>
+          Task metrics over the tasks done ({metrics.map.tasks} map, {metrics.reduce.tasks} reduce)
+        </caption>
+        <thead>
+          <tr>
+            <th />
+            {COLUMNS.map((column) => (
+              <th key={column} scope="col">
+                {HEADINGS[column]}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {(['map', 'reduce'] as const).flatMap((kind) => [
+            row(kind, 'duration', 'duration', metrics[kind].durationMs, formatDuration),
+            row(kind, 'input', 'input', metrics[kind].inputBytes, formatBytes),
+            row(kind, 'output', 'output', metrics[kind].outputBytes, formatBytes),
+          ])}
+        </tbody>
+      </table>
+    </div>
   );
 }
