@@ -3,6 +3,7 @@
  * variables, overridden again by whoever starts it in code (tests, the CLI).
  */
 import path from 'node:path';
+import { isLoopback } from '../shared/loopback.ts';
 import { LOG_LEVELS, type LogLevel } from './logger.ts';
 import { DEFAULT_BACKUP_POLICY } from './scheduler/dispatch.ts';
 
@@ -85,11 +86,6 @@ export interface CoordinatorConfig {
  * many tasks would near 1 GB. Large inputs go up as files (POST /api/files), streamed to disk.
  */
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
-
-/** Whether a bind address only reaches this machine. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\./.test(host);
-}
 
 /** The JobStore implementations the coordinator can open by name. */
 export const STORE_KINDS = ['sqlite', 'memory'] as const;

@@ -3,7 +3,8 @@
  * starts it, prints where to find it, and closes it cleanly on SIGINT or SIGTERM.
  */
 import { randomBytes } from 'node:crypto';
-import { isLoopback, loadConfig } from './config.ts';
+import { isLoopback } from '../shared/loopback.ts';
+import { loadConfig } from './config.ts';
 import { startCoordinator, type Coordinator, type CoordinatorOptions } from './coordinator.ts';
 import { createLogger } from './logger.ts';
 

@@ -1,6 +1,7 @@
 import { useRef } from 'react';
 import { useApiClient } from './api-context.ts';
 import { ClusterStrip } from './ClusterStrip.tsx';
+import { InvitePanel } from './InvitePanel.tsx';
 import { JobsList } from './JobsList.tsx';
 import { JobView } from './JobView.tsx';
 import { SubmitPanel } from './SubmitPanel.tsx';
@@ -41,6 +42,7 @@ export function App({ onToken }: AppProps) {
       <ClusterStrip cluster={feed.cluster} status={feed.status} pollError={feed.unauthorized ? undefined : feed.pollError} />
       <main className="columns">
         <div className="column">
+          <InvitePanel origin={window.location.origin} volunteers={feed.cluster?.volunteerList} />
           <SubmitPanel jobs={feed.jobs ?? []} onSubmitted={selectJob} />
           <JobsList jobs={feed.jobs} selectedId={selectedId} onSelect={selectJob} />
         </div>

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { BackgroundNotice } from './BackgroundNotice.tsx';
 import { formatDuration } from '../dashboard/format.ts';
 import type { ConnectionStatus } from '../../runtime/volunteer-state.ts';
 import { RunningJobs } from './RunningJobs.tsx';
@@ -41,6 +42,7 @@ export function VolunteerPage({ origin }: VolunteerPageProps) {
           pieces of them in background workers and sends the results back to the coordinator. Close the tab to stop at
           any time.
         </p>
+        <BackgroundNotice onlyWhenVisible={settings.onlyWhenVisible} />
       </header>
 
       <section className="panel" aria-labelledby="status-heading">

@@ -22,7 +22,8 @@ export interface VolunteerControls {
 
 /** The reasons to pause this page may give the client. */
 const PAUSED_BY_HAND = 'paused by hand';
-const HIDDEN = 'this tab is hidden';
+/** Why a tab set to run only while visible takes no work; the page's background notice quotes it. */
+export const HIDDEN = 'this tab is hidden';
 const ON_BATTERY = 'the device runs on battery';
 
 /** The BroadcastChannel between this browser's volunteer tabs; undefined where there is none. */
