@@ -1,11 +1,14 @@
 /**
- * Pipelines from the dashboard, run by real tabs: the two-job example (a word count, then
- * frequencies of frequencies on its result) submitted in one click, and a job given
- * another job's result as its input by hand.
+ * Pipelines run by real tabs: from the dashboard, the two-job example (a word count, then
+ * frequencies of frequencies on its result) submitted in one click and a job given another
+ * job's result as its input by hand; over HTTP, PageRank iterated to convergence.
  */
+import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import type { JobSummary, KeyValue } from '../shared/job.ts';
-import { dashboardWithTabs, getJson, waitForJob } from './fixtures.ts';
+import { EXAMPLES } from '../examples/catalog.ts';
+import { largestMove, pagerankReference, type PageState } from '../testing/pagerank-reference.ts';
+import { dashboardWithTabs, getJson, submitJob, waitForJob } from './fixtures.ts';
 
 // The word count example's sample: 7 words once, 4 twice (catalog.ts).
 const FREQUENCIES: KeyValue[] = [[1, 7], [2, 4]];
@@ -42,5 +45,27 @@ test.describe.serial('pipelines on the dashboard', () => {
     await expect(rig.dashboard.getByTestId('job-state')).toHaveText('succeeded', { timeout: 60_000 });
     const again = await jobNamed('frequencies again');
     expect(await getJson<KeyValue[]>(`${rig.coordinator.url}/api/jobs/${again.id}/result`)).toEqual(FREQUENCIES);
+  });
+
+  test('pagerank iterated through the HTTP API on the tabs, each job reading the last one, converges to the power method', async () => {
+    const { url } = rig.coordinator;
+    const source = readFileSync(new URL('../examples/pagerank.js', import.meta.url), 'utf8');
+    const web = (EXAMPLES.find((candidate) => candidate.id === 'pagerank')!.input as { records: KeyValue[] }).records;
+    const resultOf = async (id: string) => {
+      expect((await waitForJob(url, id)).state).toBe('succeeded');
+      return getJson<KeyValue[]>(`${url}/api/jobs/${id}/result`);
+    };
+    let last = await submitJob(url, { name: 'pagerank 1', source, input: { kind: 'records', records: web }, recordsPerTask: 2, reducers: 2 });
+    let ranks = await resultOf(last);
+    let iterations = 1;
+    for (let moved = largestMove(web, ranks); moved > 1e-9; iterations++) {
+      last = await submitJob(url, { name: `pagerank ${iterations + 1}`, source, input: { kind: 'job', id: last }, recordsPerTask: 2, reducers: 2 });
+      const next = await resultOf(last);
+      moved = largestMove(ranks, next);
+      ranks = next;
+    }
+    const reference = pagerankReference(web, 1e-9);
+    for (const [page, state] of ranks) expect((state as PageState).rank).toBeCloseTo(reference.get(page as string)!, 7);
+    expect(iterations).toBeGreaterThan(5);
   });
 });
