@@ -149,8 +149,17 @@ class HeldExecutor implements TaskExecutor {
 
 /** A HeldExecutor whose slots take tasks in the order given, the rest waiting their turn, as the worker pool's do. */
 class QueueingExecutor extends HeldExecutor {
+  readonly #ended = new Set<string>();
+
+  override run(assignment: TaskAssignment, job: JobSourceReply, signal: AbortSignal): Promise<TaskOutput> {
+    const running = super.run(assignment, job, signal);
+    const end = () => this.#ended.add(assignment.taskId);
+    running.then(end, end);
+    return running;
+  }
+
   unstarted(): string[] {
-    return this.runs.filter((run) => !run.signal.aborted).slice(this.slots).map((run) => run.assignment.taskId);
+    return this.runs.filter((run) => !run.signal.aborted && !this.#ended.has(run.assignment.taskId)).slice(this.slots).map((run) => run.assignment.taskId);
   }
 }
 
@@ -413,6 +422,17 @@ describe('VolunteerClient', () => {
       beat();
       expect(coordinator.renewals.length).toBeGreaterThanOrEqual(2);
     });
+  });
+
+  test('counts as running only what a worker started; the task held ahead is waiting', async () => {
+    const executor = new QueueingExecutor();
+    const { coordinator, client } = await connect(executor);
+    coordinator.addJob(WORD_COUNT);
+    coordinator.offer(mapTask('first', WORD_COUNT, 'x'), mapTask('next', WORD_COUNT, 'y'));
+    await vi.waitFor(() => expect(executor.runs).toHaveLength(2));
+    expect(client.state).toMatchObject({ running: 1, waiting: 1, slots: 1 });
+    executor.runs[0]!.finish({ kind: 'reduce', pairs: encode([]) });
+    await vi.waitFor(() => expect(client.state).toMatchObject({ running: 1, waiting: 0 }));
   });
 
   test('asked to yield, it hands back the last task waiting for a slot and keeps running the one it started', async () => {

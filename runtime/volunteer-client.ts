@@ -466,13 +466,16 @@ export class VolunteerClient {
   /** Builds the state: the counts plus what is derived from the lifecycle, the demand and the running tasks. */
   #rebuild(): void {
     this.#stale = false;
+    const session = this.#connection.session;
+    const waiting = session === undefined ? 0 : this.#running.unstarted(session, new Set(this.#executor.unstarted?.() ?? [])).length;
     this.#state = {
       ...this.#state,
       ...this.#counts,
       ...connectionView(this.#connection.lifecycle),
       ...this.#running.jobs(),
       slots: this.#executor.slots,
-      running: this.#running.size,
+      running: this.#running.size - waiting,
+      waiting,
       pausedBecause: [...this.#demand.pausedBecause],
       share: this.#demand.share,
       workerMs: this.#workerMs,

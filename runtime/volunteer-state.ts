@@ -16,8 +16,10 @@ export interface VolunteerState {
   volunteerId: string | undefined;
   /** Worker slots: tasks this tab runs at once. */
   slots: number;
-  /** Tasks running right now. */
+  /** Tasks started on a worker and not finished (a worker may run a batch of several). */
   running: number;
+  /** Tasks held but not started: the next input of each worker, handed out ahead so it never waits. */
+  waiting: number;
   /** Tasks whose result the coordinator accepted, since the client started. */
   tasksDone: number;
   /** Tasks whose job code failed or timed out here and were reported as failed. */
@@ -42,6 +44,7 @@ export const initialVolunteerState = (slots: number): VolunteerState => ({
   volunteerId: undefined,
   slots,
   running: 0,
+  waiting: 0,
   tasksDone: 0,
   tasksFailed: 0,
   currentJobs: [],

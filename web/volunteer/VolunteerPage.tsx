@@ -31,7 +31,7 @@ export function VolunteerPage({ origin }: VolunteerPageProps) {
     setSettings(next);
   };
   const { state, batteryKnown, coreShare } = useVolunteer(origin, settings);
-  const { connection, volunteerId, runningJobs, running, slots, tasksDone, tasksFailed, lastError, pausedBecause, workerMs } = state;
+  const { connection, volunteerId, runningJobs, running, waiting, slots, tasksDone, tasksFailed, lastError, pausedBecause, workerMs } = state;
 
   return (
     <main className="volunteer">
@@ -86,7 +86,9 @@ export function VolunteerPage({ origin }: VolunteerPageProps) {
           <div>
             <dt>Running</dt>
             <dd>
-              {running} of {slots} {slots === 1 ? 'worker' : 'workers'} busy
+              {/* A busy worker may run a batch of tiny tasks: workers are counted, not tasks. */}
+              <span data-testid="workers-busy">{Math.min(running, slots)}</span> of {slots} {slots === 1 ? 'worker' : 'workers'} busy
+              {waiting > 0 && `, ${waiting} ${waiting === 1 ? 'task' : 'tasks'} waiting for one`}
             </dd>
           </div>
           <div>
