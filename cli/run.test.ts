@@ -9,6 +9,7 @@ import { EXAMPLES } from '../examples/catalog.ts';
 import type { Coordinator } from '../server/coordinator.ts';
 import { startVolunteer, testCoordinator, waitFor, type TestVolunteer } from '../testing/integration-rig.ts';
 import { REPO_ROOT, runCli, tempDir } from '../testing/cli-process.ts';
+import { pagerankWeb } from '../testing/pagerank-reference.ts';
 import { EXIT } from './exit-codes.ts';
 
 const example = (id: string) => path.join(REPO_ROOT, 'examples', `${id}.js`);
@@ -62,7 +63,7 @@ describe('tabreduce run gives what the cluster gives', () => {
     const files = [file('one.txt', PROSE.slice(0, 9000)), file('two.txt', PROSE.slice(9000))];
     const index = await bothWays('index', [example('inverted-index'), ...files, '--split-bytes', '4k', '--reducers', '2'], 'json');
     expect(index.local.equals(index.cluster)).toBe(true);
-    const web = file('web.json', JSON.stringify((EXAMPLES.find((candidate) => candidate.id === 'pagerank')!.input as { records: unknown[] }).records));
+    const web = file('web.json', JSON.stringify(pagerankWeb(EXAMPLES)));
     const ranks = await bothWays('ranks', [example('pagerank'), '--records', web, '--records-per-task', '2', '--reducers', '2'], 'json');
     expect(ranks.local.equals(ranks.cluster)).toBe(true);
   });

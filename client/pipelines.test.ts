@@ -11,7 +11,7 @@ import type { KeyValue } from '../shared/job.ts';
 import { EXAMPLES } from '../examples/catalog.ts';
 import type { Coordinator } from '../server/coordinator.ts';
 import { api, startVolunteer, testCoordinator, waitFor, waitForJobEnd, type TestVolunteer } from '../testing/integration-rig.ts';
-import { largestMove, pagerankReference, type PageState } from '../testing/pagerank-reference.ts';
+import { iterateToConvergence, pagerankReference, pagerankWeb, type PageState } from '../testing/pagerank-reference.ts';
 import { ApiError, JobFailedError, startJob, submit } from 'tabreduce/client';
 
 const example = (id: string) => new URL(`../examples/${id}.js`, import.meta.url);
@@ -44,20 +44,15 @@ describe('pipelines, with two volunteers', () => {
   });
 
   it('pagerank, iterated on its own result until the ranks stop moving, matches the power method', async () => {
-    const web = (EXAMPLES.find((candidate) => candidate.id === 'pagerank')!.input as { records: KeyValue[] }).records;
-    const resultOf = async (id: string): Promise<KeyValue[]> => {
-      expect((await waitForJobEnd(coordinator.url, id)).state).toBe('succeeded');
-      return (await api<KeyValue[]>(coordinator.url, `/api/jobs/${id}/result`)).body;
-    };
-    let last = await startJob({ module: example('pagerank'), input: { kind: 'records', records: web } }, options);
-    let ranks = await resultOf(last);
-    let iterations = 1;
-    for (let moved = largestMove(web, ranks); moved > 1e-9; iterations++) {
-      last = await startJob({ module: example('pagerank'), input: { kind: 'job', id: last } }, { ...options, recordsPerTask: 2, reducers: 2 });
-      const next = await resultOf(last);
-      moved = largestMove(ranks, next);
-      ranks = next;
-    }
+    const web = pagerankWeb(EXAMPLES);
+    const { ranks, iterations } = await iterateToConvergence(web, 1e-9, {
+      start: () => startJob({ module: example('pagerank'), input: { kind: 'records', records: web } }, options),
+      next: (last) => startJob({ module: example('pagerank'), input: { kind: 'job', id: last } }, { ...options, recordsPerTask: 2, reducers: 2 }),
+      resultOf: async (id) => {
+        expect((await waitForJobEnd(coordinator.url, id)).state).toBe('succeeded');
+        return (await api<KeyValue[]>(coordinator.url, `/api/jobs/${id}/result`)).body;
+      },
+    });
     const reference = pagerankReference(web, 1e-9);
     for (const [page, state] of ranks) expect((state as PageState).rank).toBeCloseTo(reference.get(page as string)!, 7);
     expect(iterations).toBeGreaterThan(5);

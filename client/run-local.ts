@@ -17,7 +17,7 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { createHash } from 'node:crypto';
-import { joinJsonArray, toUint8Array, unpackParts } from '../shared/byte-packing.ts';
+import { isEmptyBlock, joinJsonArray, toUint8Array, unpackParts } from '../shared/byte-packing.ts';
 import { defaultRecordsPerTask, defaultReducers, defaultSplitBytes, type InlineJobInput, type JobSummary, type KeyValue } from '../shared/job.ts';
 import { compareKeys } from '../shared/keys.ts';
 import { LIMITS } from '../shared/limits.ts';
@@ -45,7 +45,6 @@ export interface RunLocalOptions extends Pick<JobTuning, 'reducers' | 'splitByte
 
 const LOCAL_JOB_ID = 'local';
 const DEFAULT_TASK_TIMEOUT_MS = 600_000;
-const EMPTY_BLOCK = '[]';
 
 /** Runs `job` here and resolves with its result: `[key, value]` pairs sorted by key, as `submit` gives. */
 export async function runLocal(job: JobSpec, options: RunLocalOptions = {}): Promise<KeyValue[]> {
@@ -121,8 +120,6 @@ async function localInput(input: ClientInput): Promise<InlineJobInput> {
       return input;
   }
 }
-
-const isEmptyBlock = (block: Uint8Array): boolean => block.byteLength === EMPTY_BLOCK.length && new TextDecoder().decode(block) === EMPTY_BLOCK;
 
 /** The run's progress as a job summary, so a progress bar made for `submit` shows it unchanged. */
 class LocalProgress {

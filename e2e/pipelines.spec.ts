@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import type { JobSummary, KeyValue } from '../shared/job.ts';
 import { EXAMPLES } from '../examples/catalog.ts';
-import { largestMove, pagerankReference, type PageState } from '../testing/pagerank-reference.ts';
+import { iterateToConvergence, pagerankReference, pagerankWeb, type PageState } from '../testing/pagerank-reference.ts';
 import { dashboardWithTabs, getJson, submitJob, waitForJob } from './fixtures.ts';
 
 // The word count example's sample: 7 words once, 4 twice (catalog.ts).
@@ -50,20 +50,17 @@ test.describe.serial('pipelines on the dashboard', () => {
   test('pagerank iterated through the HTTP API on the tabs, each job reading the last one, converges to the power method', async () => {
     const { url } = rig.coordinator;
     const source = readFileSync(new URL('../examples/pagerank.js', import.meta.url), 'utf8');
-    const web = (EXAMPLES.find((candidate) => candidate.id === 'pagerank')!.input as { records: KeyValue[] }).records;
-    const resultOf = async (id: string) => {
-      expect((await waitForJob(url, id)).state).toBe('succeeded');
-      return getJson<KeyValue[]>(`${url}/api/jobs/${id}/result`);
-    };
-    let last = await submitJob(url, { name: 'pagerank 1', source, input: { kind: 'records', records: web }, recordsPerTask: 2, reducers: 2 });
-    let ranks = await resultOf(last);
-    let iterations = 1;
-    for (let moved = largestMove(web, ranks); moved > 1e-9; iterations++) {
-      last = await submitJob(url, { name: `pagerank ${iterations + 1}`, source, input: { kind: 'job', id: last }, recordsPerTask: 2, reducers: 2 });
-      const next = await resultOf(last);
-      moved = largestMove(ranks, next);
-      ranks = next;
-    }
+    const web = pagerankWeb(EXAMPLES);
+    const job = (name: string, input: unknown) => submitJob(url, { name, source, input, recordsPerTask: 2, reducers: 2 });
+    let submitted = 0;
+    const { ranks, iterations } = await iterateToConvergence(web, 1e-9, {
+      start: () => job(`pagerank ${++submitted}`, { kind: 'records', records: web }),
+      next: (last) => job(`pagerank ${++submitted}`, { kind: 'job', id: last }),
+      resultOf: async (id) => {
+        expect((await waitForJob(url, id)).state).toBe('succeeded');
+        return getJson<KeyValue[]>(`${url}/api/jobs/${id}/result`);
+      },
+    });
     const reference = pagerankReference(web, 1e-9);
     for (const [page, state] of ranks) expect((state as PageState).rank).toBeCloseTo(reference.get(page as string)!, 7);
     expect(iterations).toBeGreaterThan(5);

@@ -10,7 +10,7 @@ import { splitInput } from '../shared/split.ts';
 import { runMapTask, runReduceTask, toJobModule, type JobModule } from '../runtime/task-runtime.ts';
 import { compareKeys } from '../shared/keys.ts';
 import { EXAMPLES, type ExampleInput } from './catalog.ts';
-import { largestMove, pagerankReference, type PageState } from '../testing/pagerank-reference.ts';
+import { largestMove, pagerankReference, pagerankWeb, type PageState } from '../testing/pagerank-reference.ts';
 import pyMapReduceStrings from './inputs/pymapreduce-strings.json' with { type: 'json' };
 
 async function loadExample(id: string): Promise<JobModule> {
@@ -82,7 +82,7 @@ describe.each([1, 3])('examples with %i reduce partitions', (partitions) => {
 describe('pagerank iterated on its own result', () => {
   it('converges to the power method’s ranks, each iteration’s output the next one’s input', async () => {
     const module = await loadExample('pagerank');
-    const web = (EXAMPLES.find((example) => example.id === 'pagerank')!.input as { records: KeyValue[] }).records;
+    const web = pagerankWeb(EXAMPLES);
     let ranks = web;
     let iterations = 0;
     for (let moved = Infinity; moved > 1e-12; iterations++) {

@@ -130,20 +130,27 @@ function* planSteps(submission: JobSubmission, context: PlanContext): Steps<JobP
   // Last: a submission refused above leaves its uploads where they were, free for the next try.
   const mapInputs = yield* planned.mapInputs();
   return {
+    ...planHead(submission, context, replication, spotCheck),
+    reducers: submission.reducers ?? defaultReducers(planned.tasks),
+    inputBytes: planned.bytes,
+    mapTasks: planned.tasks,
+    ...(planned.range ? { range: planned.range } : {}),
+    mapInputs,
+  };
+}
+
+/** What a plan takes from the submission whatever its input: who, what code, and how its tasks are checked. */
+function planHead(submission: JobSubmission, context: PlanContext, replication: number, spotCheck: number) {
+  return {
     id: context.jobId,
     name: submission.name,
     source: submission.source,
     sourceDigest: digestSource(submission.source),
-    reducers: submission.reducers ?? defaultReducers(planned.tasks),
     maxAttempts: submission.maxAttempts ?? JOB_DEFAULTS.maxAttempts,
     replication,
     ...(submission.submitter ? { submitter: submission.submitter } : {}),
     spotCheck,
     ...(spotCheck > 0 ? { spotCheckSalt: randomBytes(16).toString('hex') } : {}),
-    inputBytes: planned.bytes,
-    mapTasks: planned.tasks,
-    ...(planned.range ? { range: planned.range } : {}),
-    mapInputs,
   };
 }
 
@@ -164,22 +171,7 @@ function awaitingPlan(submission: JobSubmission, upstreamId: string, replication
     ...(submission.recordsPerTask !== undefined ? { recordsPerTask: submission.recordsPerTask } : {}),
     ...(submission.reducers !== undefined ? { reducers: submission.reducers } : {}),
   };
-  return {
-    id: context.jobId,
-    name: submission.name,
-    source: submission.source,
-    sourceDigest: digestSource(submission.source),
-    reducers: 0,
-    maxAttempts: submission.maxAttempts ?? JOB_DEFAULTS.maxAttempts,
-    replication,
-    ...(submission.submitter ? { submitter: submission.submitter } : {}),
-    spotCheck,
-    ...(spotCheck > 0 ? { spotCheckSalt: randomBytes(16).toString('hex') } : {}),
-    inputBytes: 0,
-    mapTasks: 0,
-    mapInputs: [],
-    awaiting,
-  };
+  return { ...planHead(submission, context, replication, spotCheck), reducers: 0, inputBytes: 0, mapTasks: 0, mapInputs: [], awaiting };
 }
 
 /**

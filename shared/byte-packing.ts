@@ -57,3 +57,8 @@ export function joinJsonArray(values: readonly Uint8Array[]): Uint8Array {
   out[at++] = CLOSE;
   return out.subarray(0, at);
 }
+
+/** Whether an encoded partition block is the empty one, `[]`, as the task runtime writes it: the store keeps none, and a local run drops them alike. */
+export function isEmptyBlock(block: Uint8Array): boolean {
+  return block.length === 2 && block[0] === 0x5b && block[1] === 0x5d;
+}

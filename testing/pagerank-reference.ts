@@ -34,3 +34,31 @@ export function largestMove(before: readonly KeyValue[], after: readonly KeyValu
   const old = new Map(before.map(([page, state]) => [page, (state as PageState).rank]));
   return Math.max(...after.map(([page, state]) => Math.abs((state as PageState).rank - old.get(page)!)));
 }
+
+/** The PageRank example's web: its pages, links and starting ranks. */
+export function pagerankWeb(examples: readonly { id: string; input: unknown }[]): KeyValue[] {
+  return (examples.find((example) => example.id === 'pagerank')!.input as { records: KeyValue[] }).records;
+}
+
+/**
+ * Runs PageRank as a pipeline until no rank moves by more than `tolerance`: `start` submits
+ * the first iteration on the web, `next` one whose input is the last one's result (a job
+ * input), and `resultOf` waits for a job and reads its result. Answers the last ranks and
+ * how many iterations ran.
+ */
+export async function iterateToConvergence(
+  web: readonly KeyValue[],
+  tolerance: number,
+  steps: { start: () => Promise<string>; next: (lastId: string) => Promise<string>; resultOf: (id: string) => Promise<KeyValue[]> },
+): Promise<{ ranks: KeyValue[]; iterations: number }> {
+  let last = await steps.start();
+  let ranks = await steps.resultOf(last);
+  let iterations = 1;
+  for (let moved = largestMove(web, ranks); moved > tolerance; iterations++) {
+    last = await steps.next(last);
+    const next = await steps.resultOf(last);
+    moved = largestMove(ranks, next);
+    ranks = next;
+  }
+  return { ranks, iterations };
+}

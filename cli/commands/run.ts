@@ -1,15 +1,14 @@
 /** `tabreduce run`: a job run on this machine without a coordinator, for developing and testing it. */
 import os from 'node:os';
-import type { ClientInput } from '../../client/index.ts';
 import type { KeyValue } from '../../shared/job.ts';
 import { formatBytes } from '../../shared/format-bytes.ts';
 import { LIMITS } from '../../shared/limits.ts';
-import { bytesOption, choiceOption, intOption, rangeOption } from '../args.ts';
+import { bytesOption, choiceOption, intOption } from '../args.ts';
 import { defineCommand } from '../command.ts';
-import { CliError, EXIT, UsageError } from '../exit-codes.ts';
+import { CliError, EXIT } from '../exit-codes.ts';
 import { checkWritable, formatCount, previewResult, RESULT_FORMATS, resultFormat, writeResult } from '../output.ts';
 import { progressReporter } from '../progress-bar.ts';
-import { readRecords } from '../records-file.ts';
+import { chooseInput } from '../input-args.ts';
 
 export const command = defineCommand(
   {
@@ -45,16 +44,10 @@ export const command = defineCommand(
   },
   async ({ values, positionals }, context) => {
     const [jobFile, ...inputFiles] = positionals as [string, ...string[]];
-    const range = rangeOption(values.range);
-    const sources = [inputFiles.length > 0, range !== undefined, values.records !== undefined].filter(Boolean).length;
-    if (sources !== 1) {
-      throw new UsageError(
-        sources === 0 ? 'no input: give text files after JOB.js, or --range A..B, or --records FILE' : 'give one kind of input: text files, or --range, or --records, not several',
-      );
-    }
+    const readInput = chooseInput({ files: inputFiles, range: values.range, records: values.records });
     const format = resultFormat(choiceOption('format', values.format, RESULT_FORMATS), values.out);
     if (values.out !== undefined) await checkWritable(values.out);
-    const input: ClientInput = range ? { kind: 'range', ...range } : values.records !== undefined ? await readRecords(values.records) : { kind: 'paths', paths: inputFiles };
+    const input = await readInput();
     const threads = intOption('threads', values.threads, 1, LIMITS.slotsPerVolunteer);
     const reducers = intOption('reducers', values.reducers, 1, LIMITS.reducers);
     const splitBytes = bytesOption('split-bytes', values['split-bytes'], LIMITS.minSplitBytes, LIMITS.maxSplitBytes);

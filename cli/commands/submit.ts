@@ -1,16 +1,16 @@
 /** `tabreduce submit`: uploads a job module and its input, and optionally waits for the result. */
 import type { ApiClient, ResultFormat } from '../../client/api-client.ts';
-import type { ClientInput, JobTuning } from '../../client/index.ts';
+import type { JobTuning } from '../../client/index.ts';
 import type { KeyValue } from '../../shared/job.ts';
 import { LIMITS } from '../../shared/limits.ts';
-import { bytesOption, choiceOption, CONNECTION_OPTIONS, fractionOption, intOption, rangeOption } from '../args.ts';
+import { bytesOption, choiceOption, CONNECTION_OPTIONS, fractionOption, intOption } from '../args.ts';
 import { defineCommand, type CliContext } from '../command.ts';
 import { connectFrom } from '../connection.ts';
 import { CliError, EXIT, UsageError } from '../exit-codes.ts';
 import { checkWritable, formatCount, previewResult, RESULT_FORMATS, resultFormat, saveResult } from '../output.ts';
 import { formatBytes } from '../../shared/format-bytes.ts';
 import { progressReporter, type ProgressReporter } from '../progress-bar.ts';
-import { readRecords } from '../records-file.ts';
+import { chooseInput } from '../input-args.ts';
 
 export const command = defineCommand(
   {
@@ -54,15 +54,7 @@ export const command = defineCommand(
   },
   async ({ values, positionals }, context) => {
     const [jobFile, ...inputFiles] = positionals as [string, ...string[]];
-    const range = rangeOption(values.range);
-    const sources = [inputFiles.length > 0, range !== undefined, values.records !== undefined, values.after !== undefined].filter(Boolean).length;
-    if (sources !== 1) {
-      throw new UsageError(
-        sources === 0
-          ? 'no input: give text files after JOB.js, or --range A..B, or --records FILE, or --after ID'
-          : 'give one kind of input: text files, or --range, or --records, or --after, not several',
-      );
-    }
+    const readInput = chooseInput({ files: inputFiles, range: values.range, records: values.records, after: values.after });
     if (!values.wait && (values.out !== undefined || values.format !== undefined)) {
       throw new UsageError('--out and --format need --wait (or save a finished job\'s result with `tabreduce result ID --out FILE`)');
     }
@@ -77,13 +69,7 @@ export const command = defineCommand(
     const format = resultFormat(choiceOption('format', values.format, RESULT_FORMATS), values.out);
     const connection = connectFrom(values, context);
     if (values.out !== undefined) await checkWritable(values.out);
-    const input: ClientInput = range
-      ? { kind: 'range', ...range }
-      : values.records !== undefined
-        ? await readRecords(values.records)
-        : values.after !== undefined
-          ? { kind: 'job', id: values.after }
-          : { kind: 'paths', paths: inputFiles };
+    const input = await readInput();
 
     // Loaded here: the client pulls in acorn and the streaming machinery.
     const { startJob, waitForResult } = await import('../../client/index.ts');

@@ -251,7 +251,8 @@ export class Scheduler {
     // lease lapses.
     const checked = checkOutput(task, run.job, output);
     const policy = this.#policies.of(run.job, task);
-    const event: TaskEvent = { type: 'complete', token: leaseToken, digest: policy.replication > 1 ? outputDigest(output) : '', outputBytes: outputBytes(output) };
+    const bytes = outputBytes(output);
+    const event: TaskEvent = { type: 'complete', token: leaseToken, digest: policy.replication > 1 ? outputDigest(output) : '', outputBytes: bytes };
     const lease = findLease(task.state, leaseToken);
     const after = this.#nextState(run, task, event, nowMs);
     // The output is stored before the task is marked done, so a crash in between leaves a
@@ -259,8 +260,8 @@ export class Scheduler {
     // answer that decides is always one for the winning digest (shared/quorum.ts), so
     // the output in hand is the accepted one.
     if (after.status === 'done') storeOutput(this.store, run.job, task, checked);
-    this.#volunteers.recordAnswer(volunteerId, lease ? nowMs - lease.leasedAtMs : undefined, outputBytes(output));
-    this.#metrics.bytesReceived(outputBytes(output));
+    this.#volunteers.recordAnswer(volunteerId, lease ? nowMs - lease.leasedAtMs : undefined, bytes);
+    this.#metrics.bytesReceived(bytes);
     run.volunteersUsed.add(volunteerId);
     this.#applyTaskChange(run, task, event, after, nowMs);
     this.listener.changed();

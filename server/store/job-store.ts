@@ -183,7 +183,4 @@ export interface JobStore {
   close(): void;
 }
 
-/** Whether an encoded partition block is the empty one, `[]`, as the task runtime writes it. */
-export function isEmptyBlock(block: Uint8Array): boolean {
-  return block.length === 2 && block[0] === 0x5b && block[1] === 0x5d;
-}
+export { isEmptyBlock } from '../../shared/byte-packing.ts';

@@ -12,6 +12,14 @@ import { useSourceCheck } from './use-source-check.ts';
 
 type InputKind = 'text' | 'range' | 'job' | 'example';
 
+/** The input choices, in the order shown. */
+const INPUT_KINDS: { kind: InputKind; label: string }[] = [
+  { kind: 'text', label: 'Text' },
+  { kind: 'range', label: 'Range' },
+  { kind: 'job', label: "Another job's result" },
+  { kind: 'example', label: 'Example input' },
+];
+
 /** The example select's value for "my own module". */
 const OWN_MODULE = '';
 
@@ -188,51 +196,20 @@ export function SubmitPanel({ jobs, onSubmitted }: SubmitPanelProps) {
           <legend>Input</legend>
           <p className="hint">Drop text files anywhere here, paste text, give a range, or take another job's result.</p>
           <div className="radio-row">
-            <label>
-              <input
-                type="radio"
-                name={`${ids}-input-kind`}
-                value="text"
-                data-testid="input-kind-text"
-                checked={inputKind === 'text'}
-                onChange={() => setInputKind('text')}
-              />
-              Text
-            </label>
-            <label>
-              <input
-                type="radio"
-                name={`${ids}-input-kind`}
-                value="range"
-                data-testid="input-kind-range"
-                checked={inputKind === 'range'}
-                onChange={() => setInputKind('range')}
-              />
-              Range
-            </label>
-            <label>
-              <input
-                type="radio"
-                name={`${ids}-input-kind`}
-                value="job"
-                data-testid="input-kind-job"
-                checked={inputKind === 'job'}
-                onChange={() => setInputKind('job')}
-              />
-              Another job's result
-            </label>
-            <label>
-              <input
-                type="radio"
-                name={`${ids}-input-kind`}
-                value="example"
-                data-testid="input-kind-example"
-                checked={inputKind === 'example'}
-                disabled={!example}
-                onChange={() => setInputKind('example')}
-              />
-              Example input
-            </label>
+            {INPUT_KINDS.map(({ kind, label }) => (
+              <label key={kind}>
+                <input
+                  type="radio"
+                  name={`${ids}-input-kind`}
+                  value={kind}
+                  data-testid={`input-kind-${kind}`}
+                  checked={inputKind === kind}
+                  disabled={kind === 'example' && !example}
+                  onChange={() => setInputKind(kind)}
+                />
+                {label}
+              </label>
+            ))}
           </div>
 
           {inputKind === 'text' && (
