@@ -218,7 +218,7 @@ export interface Tabs {
 
 export function checkBrowserSetup(): void {
   if (!existsSync(CHROMIUM_EXECUTABLE)) {
-    throw new Error(`${CHROMIUM_EXECUTABLE} is missing: run \`node e2e/ensure-chromium.mjs\` (or set TABREDUCE_CHROMIUM)`);
+    throw new Error(`${CHROMIUM_EXECUTABLE} is missing: run \`node testing/ensure-system-packages.mjs\` (or set TABREDUCE_CHROMIUM)`);
   }
   if (!existsSync(path.join(repoRoot, 'dist', 'web'))) throw new Error('dist/web is missing: run `npx vite build` first (npm run bench does)');
 }
