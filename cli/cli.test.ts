@@ -40,7 +40,7 @@ describe('tabreduce with a coordinator and two volunteers', () => {
     coordinator = await testCoordinator();
     url = coordinator.url;
     volunteers = [startVolunteer(url), startVolunteer(url)];
-    await waitFor('two volunteers', () => coordinator.scheduler.cluster().volunteers === 2);
+    await waitFor('two volunteers', async () => (await coordinator.scheduler.cluster()).volunteers === 2);
   });
 
   afterAll(async () => {
@@ -152,11 +152,11 @@ describe('tabreduce with a coordinator and two volunteers', () => {
 
   it('refuses a job module without a reduce export (exit 5) before uploading anything', async () => {
     const job = file('no-reduce.js', 'export function* map(k, v) { yield [k, 1]; }\n');
-    const jobsBefore = coordinator.scheduler.listJobs().length;
+    const jobsBefore = (await coordinator.scheduler.listJobs()).length;
     const run = await runCli(['submit', job, file('in.txt', TEXT), '--url', url]);
     expect(run.code).toBe(EXIT.REJECTED);
     expect(run.stderr).toBe(`tabreduce: ${job}: the job module must export \`reduce\` (e.g. \`export function reduce(...) {...}\`)\n`);
-    expect(coordinator.scheduler.listJobs()).toHaveLength(jobsBefore);
+    expect(await coordinator.scheduler.listJobs()).toHaveLength(jobsBefore);
   });
 
   it('refuses a job module that does not parse, with its line and column (exit 5)', async () => {
@@ -270,9 +270,9 @@ describe('tabreduce with a coordinator and no volunteers', () => {
 
   it('submit --wait on a job cancelled meanwhile: exit 1', async () => {
     const url = coordinator.url;
-    const known = new Set(coordinator.scheduler.listJobs().map((job) => job.id));
+    const known = new Set((await coordinator.scheduler.listJobs()).map((job) => job.id));
     const waiting = startCli(['submit', path.join(REPO_ROOT, 'examples', 'triangular-numbers.js'), '--range', '0..10', '--records-per-task', '10', '--reducers', '1', '--wait', '--url', url]);
-    const job = await waitFor('the new job', () => coordinator.scheduler.listJobs().find((candidate) => !known.has(candidate.id)));
+    const job = await waitFor('the new job', async () => (await coordinator.scheduler.listJobs()).find((candidate) => !known.has(candidate.id)));
     // Not a terminal: the queued state is a plain line, with where volunteers can join.
     await waitFor('the queued line', () => waiting.stderr().includes(`queued: 0/1 map · 0/1 reduce · waiting for volunteers: open ${url}/volunteer`));
     await api(url, `/api/jobs/${job.id}`, { method: 'DELETE' });

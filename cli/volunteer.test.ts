@@ -22,7 +22,7 @@ describe('tabreduce volunteer', () => {
     const { url } = coordinator;
     volunteer = startCli(['volunteer', '--url', url, '--threads', '2']);
     await volunteer.waitForOutput(/connected as v-\S+, 2 slots/);
-    const cluster = coordinator.scheduler.cluster();
+    const cluster = await coordinator.scheduler.cluster();
     expect(cluster).toMatchObject({ volunteers: 1, slots: 2 });
     expect(cluster.volunteerList[0]!.agent).toMatch(/^tabreduce volunteer \(Node v\d+/);
 
@@ -41,13 +41,13 @@ describe('tabreduce volunteer', () => {
     expect(run.code).toBe(EXIT.OK);
     // 40 characters, so the top 20 by count: pyMapReduce's ' ' 265 and 'e' 198 first.
     expect((JSON.parse(run.stdout) as [string, number][]).slice(0, 2)).toEqual([[' ', 265], ['e', 198]]);
-    expect(coordinator.scheduler.cluster().volunteerList[0]!.tasksDone).toBeGreaterThan(0);
+    expect((await coordinator.scheduler.cluster()).volunteerList[0]!.tasksDone).toBeGreaterThan(0);
     expect(volunteer.stdout()).toMatch(/working on "char-count"/);
 
     volunteer.process.kill('SIGINT');
     expect(await volunteer.exited()).toBe(EXIT.OK);
     expect(volunteer.stdout()).toMatch(/SIGINT: stopped after \d+ tasks? done, 0 failed\n$/);
-    await waitFor('the volunteer to leave', () => coordinator!.scheduler.cluster().volunteers === 0);
+    await waitFor('the volunteer to leave', async () => (await coordinator!.scheduler.cluster()).volunteers === 0);
   });
 
   it('refuses a bad --threads (exit 2)', async () => {

@@ -24,7 +24,7 @@ describe('submit, with two volunteers', () => {
   beforeAll(async () => {
     coordinator = await testCoordinator();
     volunteers = [startVolunteer(coordinator.url), startVolunteer(coordinator.url)];
-    await waitFor('two volunteers', () => coordinator.scheduler.cluster().volunteers === 2);
+    await waitFor('two volunteers', async () => (await coordinator.scheduler.cluster()).volunteers === 2);
   });
   afterAll(async () => {
     for (const volunteer of volunteers) volunteer.stop();
@@ -67,7 +67,7 @@ describe('submit, with two volunteers', () => {
         ['volunteers', [a]],
       ]),
     );
-    expect(coordinator.scheduler.listJobs()[0]!.name).toBe('inverted-index');
+    expect((await coordinator.scheduler.listJobs())[0]!.name).toBe('inverted-index');
   });
 
   it('uploads several files at once, keeping their order in the job, and counts every byte sent', async () => {
@@ -130,11 +130,11 @@ describe('submit, with two volunteers', () => {
     ['a module that is not there', () => ({ module: path.join(dir, 'gone.js'), input: { kind: 'range', from: 0, to: 1 } }), 'JOB_FILE', /cannot read the job module .*gone\.js: no such file/],
     ['an input file that is not there', () => ({ module: new URL('../examples/word-count.js', import.meta.url), input: { kind: 'paths', paths: [path.join(dir, 'gone.txt')] } }), 'INPUT_FILE', /cannot read the input file .*gone\.txt: no such file/],
   ] as const)('refuses %s before sending anything', async (_name, job, code, message) => {
-    const jobsBefore = coordinator.scheduler.listJobs().length;
+    const jobsBefore = (await coordinator.scheduler.listJobs()).length;
     const failure = await submit(job() as Parameters<typeof submit>[0], { url: coordinator.url }).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(InvalidJobError);
     expect(failure).toMatchObject({ code, message: expect.stringMatching(message) });
-    expect(coordinator.scheduler.listJobs()).toHaveLength(jobsBefore);
+    expect(await coordinator.scheduler.listJobs()).toHaveLength(jobsBefore);
   });
 
   it("passes on the coordinator's refusal as an ApiError", async () => {
@@ -172,7 +172,7 @@ describe('submit, without volunteers', () => {
       },
     });
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
-    expect(coordinator.scheduler.getJob(jobId!)?.state).toBe('cancelled');
+    expect((await coordinator.scheduler.getJob(jobId!))?.state).toBe('cancelled');
   });
 
   it('rejects a wrong token with ApiError 401, and an unreachable coordinator with ApiError 0', async () => {

@@ -4,11 +4,8 @@
  * tab does, and can close that tab right there: the kill is sure to land while the tab
  * holds a lease in the phase the test aimed at, however late a busy machine lets the
  * test process react.
- *
- * Tasks that reach a tab over Socket.IO's first HTTP long-polling requests (before the
- * WebSocket upgrade, in a tab's first moments) go unseen and uncounted; the test picks
- * its kills among the first handful of tasks of a phase, which tabs connected
- * beforehand receive over their WebSocket.
+ * Tabs speak to the coordinator over WebSocket only (runtime/coordinator-connection.ts),
+ * so no task reaches a tab any other way.
  */
 import { expect, type Browser, type Page, type WebSocketRoute } from '@playwright/test';
 import { openVolunteer } from './fixtures.ts';

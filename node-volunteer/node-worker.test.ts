@@ -26,7 +26,7 @@ describe('WorkerPool on Node worker threads', () => {
     coordinator = await testCoordinator({ taskTimeoutMs });
     pool = new WorkerPool({ slots: 2, createWorker: createNodeJobWorker });
     volunteer = startVolunteer(coordinator.url, pool);
-    await waitFor('the volunteer', () => coordinator!.scheduler.cluster().volunteers === 1);
+    await waitFor('the volunteer', async () => (await coordinator!.scheduler.cluster()).volunteers === 1);
   }
 
   async function run(source: string, input: unknown, extra: Record<string, unknown> = {}): Promise<JobSummary & { result?: KeyValue[] }> {

@@ -71,6 +71,9 @@ export class CoordinatorConnection {
       // Each client gets its own connection (socket.io would otherwise share one per
       // origin), so several volunteers in one process stay independent.
       forceNew: true,
+      // WebSocket only: behind a load balancer over many coordinators (docs/scaling.md),
+      // HTTP long-polling would need every request of a session on one coordinator.
+      transports: ['websocket'],
       ...options.socketOptions,
     });
     this.#socket.on('connect', () => this.#onConnect());

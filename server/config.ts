@@ -20,6 +20,18 @@ export interface CoordinatorConfig {
    * default 'sqlite'.
    */
   store: StoreKind;
+  /**
+   * A PostgreSQL database that holds everything instead, shared by every coordinator
+   * given the same one: they form one cluster (docs/scaling.md). Env
+   * TABREDUCE_DATABASE_URL (`postgres://` or `postgresql://`), default none: the store above.
+   */
+  databaseUrl?: string;
+  /**
+   * In a cluster: how long a coordinator may go without a heartbeat (each sweep writes
+   * one) before the others end its volunteers' leases. Env
+   * TABREDUCE_COORDINATOR_TIMEOUT_MS, default 5 s.
+   */
+  coordinatorTimeoutMs: number;
   /** Directory of the built web app. Default dist/web beside the repo root. */
   webDir: string;
   /** Lease length in ms; volunteers renew within it. Env TABREDUCE_LEASE_MS, default 30 s. */
@@ -108,6 +120,13 @@ function logLevelFromEnv(): LogLevel {
   return raw as LogLevel;
 }
 
+function databaseUrlFromEnv(): string | undefined {
+  const raw = process.env.TABREDUCE_DATABASE_URL;
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^postgres(ql)?:\/\//.test(raw)) throw new Error(`TABREDUCE_DATABASE_URL must be a postgres:// or postgresql:// URL, got "${raw.slice(0, 40)}"`);
+  return raw;
+}
+
 function storeFromEnv(): StoreKind {
   const raw = process.env.TABREDUCE_STORE;
   if (raw === undefined || raw === '') return 'sqlite';
@@ -116,11 +135,14 @@ function storeFromEnv(): StoreKind {
 }
 
 export function loadConfig(overrides: Partial<CoordinatorConfig> = {}): CoordinatorConfig {
+  const databaseUrl = databaseUrlFromEnv();
   const config: Omit<CoordinatorConfig, 'replication'> & { replication?: number } = {
     port: intFromEnv('PORT', 3000),
     host: process.env.HOST || '127.0.0.1',
     dataDir: path.resolve(process.env.TABREDUCE_DATA_DIR || 'data'),
     store: storeFromEnv(),
+    ...(databaseUrl ? { databaseUrl } : {}),
+    coordinatorTimeoutMs: intFromEnv('TABREDUCE_COORDINATOR_TIMEOUT_MS', 5000),
     webDir: path.join(repoRoot, 'dist', 'web'),
     leaseMs: intFromEnv('TABREDUCE_LEASE_MS', 30_000),
     taskTimeoutMs: intFromEnv('TABREDUCE_TASK_TIMEOUT_MS', 5 * 60_000),

@@ -38,7 +38,7 @@ describe('coordinator with real volunteers', () => {
   it('runs every seed example to its published answer on three volunteers', async () => {
     coordinator = await testCoordinator();
     volunteers = [0, 1, 2].map(() => startVolunteer(coordinator!.url));
-    await waitFor('three volunteers', () => coordinator!.scheduler.cluster().volunteers === 3);
+    await waitFor('three volunteers', async () => (await coordinator!.scheduler.cluster()).volunteers === 3);
     const ids = await Promise.all(
       EXAMPLES.map(async (example) => {
         const post = async (posted: { id: string }, input: unknown) => {

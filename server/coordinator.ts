@@ -1,11 +1,9 @@
 /**
  * Wires the coordinator together: one HTTP server carrying the API, the web app and
- * Socket.IO (volunteers and dashboards), around one scheduler and one store.
+ * Socket.IO (volunteers and dashboards), around one scheduler: the in-memory one over an
+ * embedded store, or in a cluster the one over PostgreSQL (coordinator-backends.ts).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server as SocketServer } from 'socket.io';
@@ -13,10 +11,9 @@ import { DASHBOARD_NAMESPACE, VOLUNTEER_NAMESPACE } from '../shared/protocol.ts'
 import { DEFAULT_GUARD_LIMITS } from './connection-guard.ts';
 import { loadConfig, type CoordinatorConfig, type StoreKind } from './config.ts';
 import { DashboardFeed, type DashboardNamespace } from './dashboard-feed.ts';
-import { DiskSpace } from './disk-space.ts';
+import { clusterBackend, singleBackend, type Backend, type BackendWiring } from './coordinator-backends.ts';
 import { createHttpApi, sameSecret } from './http-api.ts';
-import { InputFiles } from './input-files.ts';
-import { DEFAULT_BACKUP_POLICY, Scheduler } from './scheduler/scheduler.ts';
+import type { SchedulerService } from './scheduler-service.ts';
 import { VolunteerGateway, type VolunteerNamespace } from './socket-gateway.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { CoordinatorMetrics } from './metrics.ts';
@@ -42,7 +39,8 @@ export interface CoordinatorOptions extends Partial<Omit<CoordinatorConfig, 'sto
 export interface Coordinator {
   config: CoordinatorConfig;
   httpServer: HttpServer;
-  scheduler: Scheduler;
+  /** The in-memory scheduler, or in a cluster the one over PostgreSQL (coordinator-backends.ts). */
+  scheduler: SchedulerService;
   /** What `GET /metrics` answers from. */
   metrics: CoordinatorMetrics;
   /** The base URL once listening, e.g. http://127.0.0.1:3000. */
@@ -54,13 +52,38 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   const { store: storeOption, token, now = Date.now, log: givenLog, ...overrides } = options;
   const config = loadConfig(typeof storeOption === 'string' ? { ...overrides, store: storeOption } : overrides);
   const log = givenLog ?? createLogger({ level: config.logLevel });
-  const ownsStore = typeof storeOption !== 'object';
-  const store = typeof storeOption === 'object' ? storeOption : openStore(config);
+  // The scheduler tells the gateway and the feed, which are made once it exists.
+  const targets: { gateway?: VolunteerGateway; feed?: DashboardFeed } = {};
+  const metrics = new CoordinatorMetrics();
+  const wiring: BackendWiring = {
+    listener: {
+      workAvailable: (volunteerIds) => targets.gateway?.announceWork(volunteerIds),
+      revoke: (volunteerId, taskIds, reason) => targets.gateway?.revoke(volunteerId, taskIds, reason),
+      yieldTasks: (volunteerId, max) => targets.gateway?.askToYield(volunteerId, max),
+      changed: () => targets.feed?.changed(),
+    },
+    metrics: metrics.events,
+    now,
+    log,
+  };
+  const { databaseUrl } = config;
+  let backend: Backend;
+  if (databaseUrl && typeof storeOption !== 'object') {
+    backend = await clusterBackend({ ...config, databaseUrl }, wiring);
+  } else {
+    const store = typeof storeOption === 'object' ? storeOption : openStore(config);
+    try {
+      backend = singleBackend(store, typeof storeOption !== 'object', config, wiring);
+    } catch (error) {
+      if (typeof storeOption !== 'object') store.close();
+      throw error;
+    }
+  }
   try {
-    return await startAround(store, config, { ownsStore, token, now, log });
+    return await serve(backend, config, { token, now, log, metrics, targets });
   } catch (error) {
     // A coordinator that never started must not keep its database open.
-    if (ownsStore) store.close();
+    await backend.close();
     throw error;
   }
 }
@@ -70,14 +93,17 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
  * it (at least 50 ms, at most 10 minutes apart): an upload outlives its retention by
  * that much at most, and a directory of a few uploads costs one listing per sweep.
  */
-function sweepUploads(files: InputFiles, retentionMs: number, now: () => number, log: Logger): NodeJS.Timeout | undefined {
+function sweepUploads(uploads: Backend['uploads'], retentionMs: number, now: () => number, log: Logger): NodeJS.Timeout | undefined {
   if (retentionMs <= 0) return undefined;
   const sweep = () => {
+    // A sweep that failed (a permission changed under us, the database away) is tried again at the next one; it must not end the coordinator.
+    const failed = (error: unknown) => log.error({ err: error }, 'sweeping expired uploads failed');
     try {
-      for (const id of files.expire(now(), retentionMs)) log.info({ uploadId: id }, 'upload deleted: no job used it within the upload retention');
+      void Promise.resolve(uploads.expire(now(), retentionMs)).then((expired) => {
+        for (const id of expired) log.info({ uploadId: id }, 'upload deleted: no job used it within the upload retention');
+      }, failed);
     } catch (error) {
-      // A sweep that failed (a permission changed under us) is tried again at the next one; it must not end the coordinator.
-      log.error({ err: error }, 'sweeping expired uploads failed');
+      failed(error);
     }
   };
   sweep();
@@ -86,71 +112,46 @@ function sweepUploads(files: InputFiles, retentionMs: number, now: () => number,
   return timer;
 }
 
+/**
+ * Calls the scheduler's `tick` every `intervalMs`. A tick that answers a promise (a
+ * database's transaction) is waited for: the next one is skipped until it settles, so
+ * slow ticks never pile up, and one that fails is logged and tried again at the next.
+ */
+function sweepLeases(scheduler: SchedulerService, intervalMs: number, now: () => number, log: Logger): NodeJS.Timeout {
+  let ticking = false;
+  const timer = setInterval(() => {
+    if (ticking) return;
+    const ticked = scheduler.tick(now());
+    if (!(ticked instanceof Promise)) return;
+    ticking = true;
+    void ticked.catch((error: unknown) => log.error({ err: error }, "the scheduler's tick failed")).finally(() => (ticking = false));
+  }, intervalMs);
+  timer.unref();
+  return timer;
+}
+
 function openStore(config: CoordinatorConfig): JobStore {
   return config.store === 'memory' ? new MemoryStore() : new SqliteStore(config.dataDir);
 }
 
-interface Wiring {
-  /** Whether close() closes the store: only a store the coordinator opened itself. */
-  ownsStore: boolean;
+interface Serving {
   token: string | undefined;
   now: () => number;
   log: Logger;
+  metrics: CoordinatorMetrics;
+  targets: { gateway?: VolunteerGateway; feed?: DashboardFeed };
 }
 
-async function startAround(store: JobStore, config: CoordinatorConfig, { ownsStore, token, now, log }: Wiring): Promise<Coordinator> {
-  // Uploaded files live beside a durable store; a memory store gets a scratch directory
-  // that goes away with it, so nothing it held outlives it.
-  const scratchDir = store instanceof MemoryStore ? mkdtempSync(path.join(tmpdir(), 'tabreduce-files-')) : undefined;
-  const files = new InputFiles(scratchDir ?? config.dataDir);
-  const disk = new DiskSpace(scratchDir ?? config.dataDir, config.minFreeBytes, log);
-  // What every answer that says "stored" waits for; a disk with no room makes it a 507, not a 500.
-  const stored = () =>
-    store.durable().catch((error: unknown) => {
-      throw disk.refusalFor(error) ?? error;
-    });
-  // On a full disk every group commit may fail, 50 times a second: one line per 10 s says so.
-  let rollbackLoggedAtMs = Number.NEGATIVE_INFINITY;
-  let rollbacksUnlogged = 0;
-  let gateway: VolunteerGateway | undefined;
-  let feed: DashboardFeed | undefined;
-  const metrics = new CoordinatorMetrics();
-  const scheduler = new Scheduler(
-    store,
-    {
-      metrics: metrics.events,
-      leaseMs: config.leaseMs,
-      taskTimeoutMs: config.taskTimeoutMs,
-      backups: { ...DEFAULT_BACKUP_POLICY, minRunningMs: config.backupAfterMs },
-      resultRetentionMs: config.resultRetentionMs,
-      maxStrikes: config.maxStrikes,
-      maxMessageBytes: config.maxMessageBytes,
-      newLeaseToken: () => randomUUID(),
-    },
-    {
-      workAvailable: (volunteerIds) => gateway?.announceWork(volunteerIds),
-      revoke: (volunteerId, taskIds, reason) => gateway?.revoke(volunteerId, taskIds, reason),
-      yieldTasks: (volunteerId, max) => gateway?.askToYield(volunteerId, max),
-      changed: () => feed?.changed(),
-      // Once the end is committed: until then a crash, or a failed commit, leaves a job that still needs its files.
-      jobEnded: (jobId) => void store.durable().then(() => files.release(jobId), () => {}),
-      rolledBack: (jobIds, error) => {
-        if (now() - rollbackLoggedAtMs < 10_000) return void rollbacksUnlogged++;
-        const more = rollbacksUnlogged > 0 ? ` (and ${rollbacksUnlogged} more failed commits since the last such line)` : '';
-        const jobs = [...jobIds].slice(0, 5).join(', ') + (jobIds.size > 5 ? ` and ${jobIds.size - 5} more jobs` : '');
-        log.error({ err: error, jobIds: [...jobIds].slice(0, 5) }, `a commit failed: ${jobs} went back to their last stored state${more}`);
-        rollbackLoggedAtMs = now();
-        rollbacksUnlogged = 0;
-      },
-    },
-  );
+async function serve(backend: Backend, config: CoordinatorConfig, { token, now, log, metrics, targets }: Serving): Promise<Coordinator> {
+  const { scheduler, files, disk, stored } = backend;
   metrics.observe(scheduler);
-  files.releaseAllBut(new Set(store.listJobs().map((job) => job.id)));
   const handleApi = createHttpApi(scheduler, {
     maxBodyBytes: config.maxBodyBytes,
     maxFileBytes: config.maxFileBytes,
     maxMessageBytes: config.maxMessageBytes,
     files,
+    uploads: backend.uploads,
+    ...(backend.stageUploads ? { stageUploads: backend.stageUploads } : {}),
     disk,
     stored,
     defaultReplication: config.replication,
@@ -184,7 +185,7 @@ async function startAround(store: JobStore, config: CoordinatorConfig, { ownsSto
   });
 
   // Socket.IO types a server's events once for all namespaces; ours differ per namespace.
-  gateway = new VolunteerGateway(io.of(VOLUNTEER_NAMESPACE) as unknown as VolunteerNamespace, scheduler, {
+  const gateway = new VolunteerGateway(io.of(VOLUNTEER_NAMESPACE) as unknown as VolunteerNamespace, scheduler, {
     leaseMs: config.leaseMs,
     now,
     log,
@@ -199,11 +200,8 @@ async function startAround(store: JobStore, config: CoordinatorConfig, { ownsSto
       next(typeof presented === 'string' && sameSecret(presented, token) ? undefined : new Error('UNAUTHORIZED: this coordinator needs its submit token'));
     });
   }
-  feed = new DashboardFeed(
-    dashboards as unknown as DashboardNamespace,
-    () => ({ jobs: scheduler.listJobs(), cluster: scheduler.cluster() }),
-    config.dashboardIntervalMs,
-  );
+  const feed = new DashboardFeed(dashboards as unknown as DashboardNamespace, scheduler, config.dashboardIntervalMs, log);
+  Object.assign(targets, { gateway, feed });
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -213,10 +211,9 @@ async function startAround(store: JobStore, config: CoordinatorConfig, { ownsSto
     });
   });
   // Started once listening: a coordinator that failed to listen leaves no timer behind.
-  const sweeper = setInterval(() => scheduler.tick(now()), config.sweepIntervalMs);
-  sweeper.unref();
+  const sweeper = sweepLeases(scheduler, config.sweepIntervalMs, now, log);
   disk.watch(config.diskCheckIntervalMs);
-  const uploadSweeper = sweepUploads(files, config.uploadRetentionMs, now, log);
+  const uploadSweeper = sweepUploads(backend.uploads, config.uploadRetentionMs, now, log);
   const address = httpServer.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
@@ -230,12 +227,11 @@ async function startAround(store: JobStore, config: CoordinatorConfig, { ownsSto
       clearInterval(sweeper);
       disk.stop();
       if (uploadSweeper) clearInterval(uploadSweeper);
-      feed?.close();
+      feed.close();
       await io.close();
       httpServer.closeAllConnections();
       // Last: closing the sockets above still writes through the store (abandoned leases).
-      if (ownsStore) store.close();
-      if (scratchDir) rmSync(scratchDir, { recursive: true, force: true });
+      await backend.close();
     },
   };
 }

@@ -4,6 +4,8 @@
  */
 import type { Namespace } from 'socket.io';
 import type { CoordinatorToDashboardEvents, DashboardSnapshot, DashboardToCoordinatorEvents } from '../shared/protocol.ts';
+import type { Logger } from './logger.ts';
+import type { MaybePromise, SchedulerService } from './scheduler-service.ts';
 
 /** How many jobs a snapshot carries; older ones are in `GET /api/jobs`. */
 const SNAPSHOT_JOBS = 100;
@@ -16,11 +18,12 @@ export class DashboardFeed {
 
   constructor(
     private readonly namespace: DashboardNamespace,
-    private readonly snapshot: () => DashboardSnapshot,
+    private readonly scheduler: SchedulerService,
     private readonly intervalMs: number,
+    private readonly log: Logger,
   ) {
     namespace.on('connection', (socket) => {
-      socket.emit('dashboard:snapshot', this.trimmed());
+      this.send((snapshot) => socket.emit('dashboard:snapshot', snapshot));
     });
   }
 
@@ -31,7 +34,7 @@ export class DashboardFeed {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.lastSentMs = Date.now();
-      if (this.namespace.sockets.size > 0) this.namespace.emit('dashboard:snapshot', this.trimmed());
+      if (this.namespace.sockets.size > 0) this.send((snapshot) => this.namespace.emit('dashboard:snapshot', snapshot));
     }, wait);
   }
 
@@ -39,8 +42,21 @@ export class DashboardFeed {
     clearTimeout(this.timer);
   }
 
-  private trimmed(): DashboardSnapshot {
+  /** Sends a snapshot once it is read: at once from a scheduler that answers at once. */
+  private send(emit: (snapshot: DashboardSnapshot) => void): void {
     const snapshot = this.snapshot();
-    return { ...snapshot, jobs: snapshot.jobs.slice(0, SNAPSHOT_JOBS) };
+    if (snapshot instanceof Promise) snapshot.then(emit, (error: unknown) => this.log.error({ err: error }, 'reading a dashboard snapshot failed'));
+    else emit(snapshot);
   }
+
+  private snapshot(): MaybePromise<DashboardSnapshot> {
+    const jobs = this.scheduler.listJobs();
+    const cluster = this.scheduler.cluster();
+    if (jobs instanceof Promise || cluster instanceof Promise) return Promise.all([jobs, cluster]).then(([listed, summary]) => trimmed(listed, summary));
+    return trimmed(jobs, cluster);
+  }
+}
+
+function trimmed(jobs: DashboardSnapshot['jobs'], cluster: DashboardSnapshot['cluster']): DashboardSnapshot {
+  return { jobs: jobs.slice(0, SNAPSHOT_JOBS), cluster };
 }

@@ -176,7 +176,7 @@ describe('hostile input', () => {
 
     // And a real job still runs to its exact answer.
     rig.volunteers.push(startVolunteer(url), startVolunteer(url));
-    await waitFor('two honest volunteers', () => coordinator.scheduler.cluster().volunteerList.filter((v) => v.agent === 'integration-test').length === 2);
+    await waitFor('two honest volunteers', async () => (await coordinator.scheduler.cluster()).volunteerList.filter((v) => v.agent === 'integration-test').length === 2);
     const text = 'the quick brown fox jumps over the lazy dog the end';
     const { body: job } = await api<{ id: string }>(url, '/api/jobs', {
       method: 'POST',

@@ -7,16 +7,18 @@
 import type { Logger } from './logger.ts';
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import { TabreduceError } from '../shared/errors.ts';
 import { describeZodError, jobSubmissionSchema } from '../shared/schemas.ts';
 import { LIMITS } from '../shared/limits.ts';
+import type { UploadedFile } from '../shared/job.ts';
 import type { DiskSpace } from './disk-space.ts';
 import { readBoundedBody } from './bounded-body.ts';
 import type { InputFiles } from './input-files.ts';
 import { renderJobReport, REPORT_CONTENT_SECURITY_POLICY } from './job-report.ts';
 import { planJobInTurns } from './job-planner.ts';
 import { sendResult } from './result-response.ts';
-import type { Scheduler } from './scheduler/scheduler.ts';
+import type { MaybePromise, SchedulerService } from './scheduler-service.ts';
 
 export interface HttpApiOptions {
   maxBodyBytes: number;
@@ -24,8 +26,15 @@ export interface HttpApiOptions {
   maxFileBytes: number;
   /** Largest message from a volunteer, in bytes (TABREDUCE_MAX_MESSAGE_BYTES): each map task must fit one. Default: no limit. */
   maxMessageBytes?: number;
-  /** Where uploaded input files go. */
+  /** Where the planner finds the uploads a `files` input names, and where they stay while their job runs. */
   files: InputFiles;
+  /**
+   * Where `POST /api/files` keeps uploads and `DELETE /api/files/:id` deletes them: `files`
+   * itself on a single coordinator; the database in a cluster, whose uploads are copied
+   * into `files` by `stageUploads` before a job naming them is planned.
+   */
+  uploads?: UploadRoutes;
+  stageUploads?: (fileIds: readonly string[]) => Promise<void>;
   /** Free space: new jobs and uploads are refused below its floor. */
   disk: DiskSpace;
   /** Resolves once every write so far is committed: what "stored" answers wait for (a 507 when the disk had no room). */
@@ -37,6 +46,12 @@ export interface HttpApiOptions {
   token?: string;
   now: () => number;
   log: Logger;
+}
+
+/** What the upload routes need of where uploads are kept. */
+export interface UploadRoutes {
+  save(name: string, body: Readable, maxBytes: number): Promise<UploadedFile>;
+  delete(fileId: string): MaybePromise<UploadedFile>;
 }
 
 /**
@@ -92,7 +107,7 @@ export function sameSecret(presented: string, token: string): boolean {
   return a.length === b.length ? timingSafeEqual(a, b) : (timingSafeEqual(b, b), false);
 }
 
-export function createHttpApi(scheduler: Scheduler, options: HttpApiOptions) {
+export function createHttpApi(scheduler: SchedulerService, options: HttpApiOptions) {
   const routes: { method: string; pattern: RegExp; handler: Handler; auth: boolean }[] = [];
   const route = (method: string, pattern: RegExp, handler: Handler, auth = true) => routes.push({ method, pattern, handler, auth });
 
@@ -108,19 +123,23 @@ export function createHttpApi(scheduler: Scheduler, options: HttpApiOptions) {
     // Planned and stored a slice of the event loop at a time, so that a job of 250,000 map
     // tasks blocks nobody else; it is in no list until stored, and the 201 follows its commit.
     try {
+      const { input } = parsed.data;
+      if (input.kind === 'files') await options.stageUploads?.(input.files.map((ref) => ref.fileId));
+      // The planner asks at once whether the job a job input names is held: it is looked up first, however the scheduler answers.
+      const upstream = input.kind === 'job' ? await scheduler.getJob(input.id) : undefined;
       const plan = await planJobInTurns(parsed.data, {
         jobId,
         files: options.files,
         defaultReplication: options.defaultReplication,
         maxMessageBytes: options.maxMessageBytes,
-        workerSlots: scheduler.cluster().slots,
-        hasJob: (upstreamId) => scheduler.getJob(upstreamId) !== undefined,
+        workerSlots: (await scheduler.cluster()).slots,
+        hasJob: (upstreamId) => upstream?.id === upstreamId,
       });
       if (plan.mapInputs.length >= SLOW_SUBMIT_INPUTS) options.log.info({ jobId, mapInputs: plan.mapInputs.length }, `job "${plan.name}": storing its map inputs`);
       job = await scheduler.submitInTurns(plan, options.now());
     } catch (error) {
       // Refused, or its commit failed: nothing of the job is stored, and its uploads are let go.
-      if (!scheduler.getJob(jobId)) options.files.release(jobId);
+      if (!(await scheduler.getJob(jobId))) options.files.release(jobId);
       throw error;
     }
     options.log.info({ jobId: job.id, mapTasks: job.mapTasks, reducers: job.reducers, ...(job.awaiting ? { awaiting: job.awaiting.jobId } : {}) }, `job "${job.name}" submitted`);
@@ -142,26 +161,26 @@ export function createHttpApi(scheduler: Scheduler, options: HttpApiOptions) {
       throw new TabreduceError('PAYLOAD_TOO_LARGE', `the file is ${declared} bytes; the limit is ${options.maxFileBytes} (TABREDUCE_MAX_FILE_BYTES)`);
     }
     options.disk.requireRoom('upload', declared || 0);
-    const file = await options.files.save(name, request, options.maxFileBytes);
+    const file = await (options.uploads ?? options.files).save(name, request, options.maxFileBytes);
     sendJson(response, 201, file);
   });
 
-  route('DELETE', /^\/api\/files\/([^/]+)$/, (_request, response, { id }) => {
-    const deleted = options.files.delete(id!);
+  route('DELETE', /^\/api\/files\/([^/]+)$/, async (_request, response, { id }) => {
+    const deleted = await (options.uploads ?? options.files).delete(id!);
     options.log.info({ uploadId: id }, 'upload deleted');
     sendJson(response, 200, deleted);
   });
 
-  route('GET', /^\/api\/jobs$/, (_request, response) => sendJson(response, 200, scheduler.listJobs()));
+  route('GET', /^\/api\/jobs$/, async (_request, response) => sendJson(response, 200, await scheduler.listJobs()));
 
-  route('GET', /^\/api\/jobs\/([^/]+)$/, (_request, response, { id }) => {
-    const job = scheduler.getJob(id!);
+  route('GET', /^\/api\/jobs\/([^/]+)$/, async (_request, response, { id }) => {
+    const job = await scheduler.getJob(id!);
     if (!job) throw new TabreduceError('NOT_FOUND', `no job ${id}`);
     sendJson(response, 200, job);
   });
 
   route('DELETE', /^\/api\/jobs\/([^/]+)$/, async (_request, response, { id }) => {
-    const job = scheduler.cancel(id!, options.now());
+    const job = await scheduler.cancel(id!, options.now());
     await options.stored();
     options.log.info({ jobId: id }, 'job cancelled');
     sendJson(response, 200, job);
@@ -172,15 +191,15 @@ export function createHttpApi(scheduler: Scheduler, options: HttpApiOptions) {
     if (format !== 'json' && format !== 'csv') {
       throw new TabreduceError('BAD_REQUEST', `format must be json or csv, got "${format}"`);
     }
-    await sendResult(response, scheduler.getResult(id!), format, id!);
+    await sendResult(response, await scheduler.getResult(id!), format, id!);
   });
 
-  route('GET', /^\/api\/jobs\/([^/]+)\/tasks$/, (_request, response, { id }) => sendJson(response, 200, scheduler.getTasks(id!)));
+  route('GET', /^\/api\/jobs\/([^/]+)\/tasks$/, async (_request, response, { id }) => sendJson(response, 200, await scheduler.getTasks(id!)));
 
-  route('GET', /^\/api\/jobs\/([^/]+)\/report$/, (_request, response, { id }) => {
-    const job = scheduler.getJob(id!);
+  route('GET', /^\/api\/jobs\/([^/]+)\/report$/, async (_request, response, { id }) => {
+    const job = await scheduler.getJob(id!);
     if (!job) throw new TabreduceError('NOT_FOUND', `no job ${id}`);
-    const html = renderJobReport(job, scheduler.getTasks(id!), options.now());
+    const html = renderJobReport(job, await scheduler.getTasks(id!), options.now());
     response.writeHead(200, {
       'content-type': 'text/html; charset=utf-8',
       'content-length': Buffer.byteLength(html),
@@ -191,7 +210,7 @@ export function createHttpApi(scheduler: Scheduler, options: HttpApiOptions) {
     response.end(html);
   });
 
-  route('GET', /^\/api\/jobs\/([^/]+)\/source$/, (_request, response, { id }) => sendJson(response, 200, scheduler.getSource(id!)));
+  route('GET', /^\/api\/jobs\/([^/]+)\/source$/, async (_request, response, { id }) => sendJson(response, 200, await scheduler.getSource(id!)));
 
   // A volunteer's worker fetches a large split here (FetchedMapInput): no submit token,
   // since volunteers have none; the live lease in the path is what allows it.
@@ -204,7 +223,7 @@ export function createHttpApi(scheduler: Scheduler, options: HttpApiOptions) {
     },
     false,
   );
-  route('GET', /^\/api\/volunteers$/, (_request, response) => sendJson(response, 200, scheduler.cluster()), false);
+  route('GET', /^\/api\/volunteers$/, async (_request, response) => sendJson(response, 200, await scheduler.cluster()), false);
 
   /** Handles an /api request; answers false when the path is not under /api. */
   return async function handleApi(request: IncomingMessage, response: ServerResponse): Promise<boolean> {

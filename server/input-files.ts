@@ -35,6 +35,11 @@ export function missingUpload(fileId: string): string {
   return `no uploaded file ${fileId}: upload it with POST /api/files (each upload feeds one job, and one that no job uses is deleted after TABREDUCE_UPLOAD_RETENTION_HOURS)`;
 }
 
+/** A new upload's id: `f-` and 16 hex digits. */
+export function newUploadId(): string {
+  return `f-${randomBytes(8).toString('hex')}`;
+}
+
 export class InputFiles {
   private readonly uploads: string;
   private readonly owned: string;
@@ -52,9 +57,9 @@ export class InputFiles {
    * Streams `body` to disk as a new upload; refuses it past `maxBytes`. Resolves once the
    * upload is stored: its bytes synced to disk and the file renamed into place, so an
    * upload that was answered survives a crash of the coordinator or of the machine.
+   * `id` is for a copy of an upload kept elsewhere (cluster/cluster-uploads.ts): the copy keeps its id.
    */
-  async save(name: string, body: Readable, maxBytes: number): Promise<UploadedFile> {
-    const id = `f-${randomBytes(8).toString('hex')}`;
+  async save(name: string, body: Readable, maxBytes: number, id = newUploadId()): Promise<UploadedFile> {
     const partial = path.join(this.uploads, `${id}.part`);
     let bytes = 0;
     const limit = new Transform({

@@ -49,6 +49,8 @@ export interface JobPlan {
   mapInputs: Uint8Array[];
   /** For a job input: the job whose result it waits for; it has no tasks until then (M and R are 0). */
   awaiting?: AwaitedInput;
+  /** For a `files` input: the uploads it reads, which storing the job uses up. */
+  uploadIds?: string[];
 }
 
 /** SHA-256 of the job source, hex: how tabs and people tell job modules apart. */
@@ -136,6 +138,7 @@ function* planSteps(submission: JobSubmission, context: PlanContext): Steps<JobP
     mapTasks: planned.tasks,
     ...(planned.range ? { range: planned.range } : {}),
     mapInputs,
+    ...(submission.input.kind === 'files' ? { uploadIds: submission.input.files.map((ref) => ref.fileId) } : {}),
   };
 }
 

@@ -49,7 +49,7 @@ describe('GET /metrics', () => {
     expect(valueOf(queued, 'tabreduce_tasks', { kind: 'reduce', state: 'waiting' })).toBe(2);
 
     rig.volunteers.push(startVolunteer(coordinator.url), startVolunteer(coordinator.url));
-    await waitFor('two volunteers', () => coordinator.scheduler.cluster().volunteers === 2);
+    await waitFor('two volunteers', async () => (await coordinator.scheduler.cluster()).volunteers === 2);
     const job = await waitForJobEnd(coordinator.url, body.id);
     expect(job.state).toBe('succeeded');
     const done = await scrape(coordinator.url);

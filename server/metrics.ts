@@ -14,7 +14,8 @@ import type { ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { TERMINAL_JOB_STATUSES, type JobStatus } from '../shared/job-lifecycle.ts';
 import type { TaskKind } from '../shared/task.ts';
-import type { Scheduler, SchedulerMetrics } from './scheduler/scheduler.ts';
+import type { SchedulerMetrics } from './scheduler/scheduler.ts';
+import type { SchedulerService } from './scheduler-service.ts';
 
 const PREFIX = 'tabreduce_';
 const JOB_STATUSES: readonly JobStatus[] = ['queued', 'mapping', 'reducing', ...TERMINAL_JOB_STATUSES];
@@ -25,7 +26,7 @@ export class CoordinatorMetrics {
   readonly registry = new Registry();
   /** What the scheduler calls as events happen. */
   readonly events: SchedulerMetrics;
-  #scheduler: Scheduler | undefined;
+  #scheduler: SchedulerService | undefined;
 
   constructor() {
     const registers = [this.registry];
@@ -68,9 +69,9 @@ export class CoordinatorMetrics {
       help: 'Jobs held, by state.',
       labelNames: ['state'],
       registers,
-      collect() {
+      async collect() {
         const counts = new Map<JobStatus, number>(JOB_STATUSES.map((state) => [state, 0]));
-        for (const job of scheduler()?.listJobs() ?? []) counts.set(job.state, counts.get(job.state)! + 1);
+        for (const job of (await scheduler()?.listJobs()) ?? []) counts.set(job.state, counts.get(job.state)! + 1);
         for (const [state, count] of counts) this.set({ state }, count);
       },
     });
@@ -79,8 +80,8 @@ export class CoordinatorMetrics {
       help: 'Tasks of the jobs still running, by kind and state (waiting, running, done).',
       labelNames: ['kind', 'state'],
       registers,
-      collect() {
-        const counts = scheduler()?.liveTaskCounts();
+      async collect() {
+        const counts = await scheduler()?.liveTaskCounts();
         if (!counts) return;
         for (const kind of ['map', 'reduce'] as const) {
           for (const state of ['waiting', 'running', 'done'] as const) this.set({ kind, state }, counts[kind][state]);
@@ -91,8 +92,8 @@ export class CoordinatorMetrics {
       name: `${PREFIX}volunteers`,
       help: 'Volunteers connected.',
       registers,
-      collect() {
-        this.set(scheduler()?.cluster().volunteers ?? 0);
+      async collect() {
+        this.set((await scheduler()?.cluster())?.volunteers ?? 0);
       },
     });
     new Gauge({
@@ -100,8 +101,8 @@ export class CoordinatorMetrics {
       help: 'Worker slots of the volunteers connected, by use (busy: running a task, idle).',
       labelNames: ['use'],
       registers,
-      collect() {
-        const cluster = scheduler()?.cluster();
+      async collect() {
+        const cluster = await scheduler()?.cluster();
         this.set({ use: 'busy' }, cluster?.busySlots ?? 0);
         this.set({ use: 'idle' }, Math.max(0, (cluster?.slots ?? 0) - (cluster?.busySlots ?? 0)));
       },
@@ -110,7 +111,7 @@ export class CoordinatorMetrics {
   }
 
   /** The scheduler the gauges read; it is built after this (it takes `events`). */
-  observe(scheduler: Scheduler): void {
+  observe(scheduler: SchedulerService): void {
     this.#scheduler = scheduler;
   }
 

@@ -4,7 +4,11 @@ import type { KeyValue } from '../shared/job.ts';
 import { chunkResult, mergeReduceOutputs, RESULT_CHUNK_BYTES, resultEntries, resultJsonParts } from './result-data.ts';
 
 const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
-const joined = (parts: Iterable<Uint8Array>) => JSON.parse(Buffer.concat([...parts]).toString("utf8")) as unknown;
+const joined = async (parts: AsyncIterable<Uint8Array>) => {
+  const all: Uint8Array[] = [];
+  for await (const part of parts) all.push(part);
+  return JSON.parse(Buffer.concat(all).toString('utf8')) as unknown;
+};
 const sorted = (pairs: KeyValue[]) => [...pairs].sort((x, y) => compareKeys(x[0], y[0]));
 
 describe('mergeReduceOutputs', () => {
@@ -37,15 +41,15 @@ describe('mergeReduceOutputs', () => {
 });
 
 describe('resultJsonParts', () => {
-  test('joins the chunks into one JSON array without parsing them', () => {
+  test('joins the chunks into one JSON array without parsing them', async () => {
     const pairs: KeyValue[] = Array.from({ length: 9000 }, (_, i) => [i, { text: 'y'.repeat(300) }]);
     const chunks = chunkResult(pairs);
     expect(chunks.length).toBeGreaterThan(1);
-    expect(joined(resultJsonParts(chunks))).toEqual(pairs);
+    expect(await joined(resultJsonParts(chunks))).toEqual(pairs);
   });
 
-  test('an empty result is an empty array, and empty chunks are skipped', () => {
-    expect(joined(resultJsonParts(chunkResult([])))).toEqual([]);
-    expect(joined(resultJsonParts([encode([]), encode([['a', 1]]), encode([]), encode([['b', 2]])]))).toEqual([['a', 1], ['b', 2]]);
+  test('an empty result is an empty array, and empty chunks are skipped', async () => {
+    expect(await joined(resultJsonParts(chunkResult([])))).toEqual([]);
+    expect(await joined(resultJsonParts([encode([]), encode([['a', 1]]), encode([]), encode([['b', 2]])]))).toEqual([['a', 1], ['b', 2]]);
   });
 });

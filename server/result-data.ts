@@ -102,22 +102,32 @@ export function mergeReduceOutputs(outputs: readonly Uint8Array[]): Uint8Array[]
   return chunker.finish();
 }
 
-/** A stored result, read a chunk at a time. */
+/** A stored result, read a chunk at a time; a database's chunk comes as a promise. */
 export interface StoredResult {
   chunks: number;
+  chunk(index: number): Uint8Array | Promise<Uint8Array>;
+}
+
+/** A stored result whose chunks are at hand: a synchronous store's, which the in-memory scheduler reads itself (a pipeline's next input). */
+export interface StoredResultAtHand extends StoredResult {
   chunk(index: number): Uint8Array;
 }
 
 /** The result's chunks, read from the store one at a time as they are asked for. */
-export function* chunksOf(result: StoredResult): Generator<Uint8Array> {
+export function* chunksOf(result: StoredResultAtHand): Generator<Uint8Array> {
   for (let index = 0; index < result.chunks; index++) yield result.chunk(index);
 }
 
+/** The result's chunks, each read when it is asked for, whichever way the store answers. */
+export async function* readChunks(result: StoredResult): AsyncGenerator<Uint8Array> {
+  for (let index = 0; index < result.chunks; index++) yield await result.chunk(index);
+}
+
 /** The pieces of the JSON answer for a result, in order: the chunks' entries, joined into one array, never parsed. */
-export function* resultJsonParts(chunks: Iterable<Uint8Array>): Generator<Uint8Array> {
+export async function* resultJsonParts(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<Uint8Array> {
   yield OPEN;
   let first = true;
-  for (const chunk of chunks) {
+  for await (const chunk of chunks) {
     // A chunk is `[...]`: its entries lie between the brackets; `[]` has none.
     if (chunk.byteLength <= 2) continue;
     if (!first) yield COMMA;

@@ -8,7 +8,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { CSV_HEADER, csvRows } from '../shared/result-format.ts';
-import { chunksOf, resultEntries, resultJsonParts, type StoredResult } from './result-data.ts';
+import { readChunks, resultEntries, resultJsonParts, type StoredResult } from './result-data.ts';
 
 export type ResultFormat = 'json' | 'csv';
 
@@ -16,8 +16,8 @@ export async function sendResult(response: ServerResponse, result: StoredResult,
   const csv = format === 'csv';
   response.writeHead(200, csv ? { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${jobId}.csv"` } : { 'content-type': 'application/json; charset=utf-8' });
   try {
-    const pieces = csv ? csvPieces(result) : slices(resultJsonParts(chunksOf(result)));
-    for (const piece of pieces) if (!(await write(response, piece))) return;
+    const pieces = csv ? csvPieces(result) : slices(resultJsonParts(readChunks(result)));
+    for await (const piece of pieces) if (!(await write(response, piece))) return;
     response.end();
   } catch (error) {
     // The status line is sent: the only honest way left to say the answer is incomplete
@@ -40,13 +40,13 @@ const CSV_PAIRS_PER_PIECE = 4096;
  */
 const JSON_PIECE_BYTES = 256 * 1024;
 
-function* slices(parts: Iterable<Uint8Array>): Generator<Uint8Array> {
-  for (const part of parts) for (let at = 0; at < part.byteLength; at += JSON_PIECE_BYTES) yield part.subarray(at, at + JSON_PIECE_BYTES);
+async function* slices(parts: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  for await (const part of parts) for (let at = 0; at < part.byteLength; at += JSON_PIECE_BYTES) yield part.subarray(at, at + JSON_PIECE_BYTES);
 }
 
-function* csvPieces(result: StoredResult): Generator<string> {
+async function* csvPieces(result: StoredResult): AsyncGenerator<string> {
   yield CSV_HEADER;
-  for (const chunk of chunksOf(result)) {
+  for await (const chunk of readChunks(result)) {
     const pairs = [...resultEntries([chunk])];
     for (let at = 0; at < pairs.length; at += CSV_PAIRS_PER_PIECE) yield csvRows(pairs.slice(at, at + CSV_PAIRS_PER_PIECE));
   }

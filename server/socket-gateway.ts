@@ -6,7 +6,7 @@
 import type { Logger } from './logger.ts';
 import { randomUUID } from 'node:crypto';
 import type { Namespace, Socket } from 'socket.io';
-import { TabreduceError, type ErrorCode, type WireError } from '../shared/errors.ts';
+import { TabreduceError, toWireError, type ErrorCode, type WireError } from '../shared/errors.ts';
 import type {
   Ack,
   CoordinatorToVolunteerEvents,
@@ -18,9 +18,9 @@ import type {
   VolunteerToCoordinatorEvents,
 } from '../shared/protocol.ts';
 import { describeZodError, volunteerSchemas } from '../shared/schemas.ts';
-import { packTaskBatch, unpackReports } from '../shared/task-batch.ts';
+import { packTaskBatch, unpackReports, type TaskEnd } from '../shared/task-batch.ts';
 import { ConnectionGuard, DEFAULT_GUARD_LIMITS, type GuardLimits } from './connection-guard.ts';
-import type { Scheduler } from './scheduler/scheduler.ts';
+import { onceReady, type MaybePromise, type SchedulerService } from './scheduler-service.ts';
 
 type VolunteerSocket = Socket<VolunteerToCoordinatorEvents, CoordinatorToVolunteerEvents, Record<string, never>, SocketData>;
 export type VolunteerNamespace = Namespace<VolunteerToCoordinatorEvents, CoordinatorToVolunteerEvents, Record<string, never>, SocketData>;
@@ -46,11 +46,6 @@ const KNOWN_EVENTS: ReadonlySet<string> = new Set(Object.keys(volunteerSchemas))
 /** Refusals that an honest volunteer never provokes, so they count as abuse. */
 const ABUSIVE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['BAD_REQUEST', 'BAD_RESULT', 'RATE_LIMITED']);
 
-function toWireError(error: unknown): WireError {
-  if (error instanceof TabreduceError) return error.toWire();
-  return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
-}
-
 /** Socket.IO's disconnect reason, as a task error a submitter can act on. */
 export function describeDisconnect(reason: string): string {
   switch (reason) {
@@ -69,7 +64,7 @@ export function describeDisconnect(reason: string): string {
 export class VolunteerGateway {
   constructor(
     private readonly namespace: VolunteerNamespace,
-    private readonly scheduler: Scheduler,
+    private readonly scheduler: SchedulerService,
     private readonly options: GatewayOptions,
   ) {
     namespace.on('connection', (socket) => this.attach(socket));
@@ -114,31 +109,34 @@ export class VolunteerGateway {
       const volunteerId = socket.data.volunteerId ?? `v-${randomUUID().slice(0, 8)}`;
       socket.data.volunteerId = volunteerId;
       void socket.join(volunteerId);
-      scheduler.connect(volunteerId, hello.agent, hello.slots, options.now());
-      return { volunteerId, leaseMs: options.leaseMs };
+      return onceReady(scheduler.connect(volunteerId, hello.agent, hello.slots, options.now()), () => ({ volunteerId, leaseMs: options.leaseMs }));
     });
     socket.on('volunteer:slots', (update) => {
       if (!guard.allow(options.now())) return this.abuse(socket, 'sends events too fast');
       const parsed = volunteerSchemas['volunteer:slots'].safeParse(update);
       if (!parsed.success) return this.abuse(socket, 'sent malformed volunteer:slots');
-      if (socket.data.volunteerId) scheduler.setSlots(socket.data.volunteerId, parsed.data.slots);
+      if (socket.data.volunteerId) this.unanswered('volunteer:slots', socket.data.volunteerId, scheduler.setSlots(socket.data.volunteerId, parsed.data.slots));
     });
     this.handle(socket, 'task:request', (request) => tasksReply(scheduler.requestTasks(volunteerIdOf(), request.max, options.now())));
     // A result and the request for the next work share one round trip: for small tasks
     // the round trip, not the work, is what limits the rate.
-    // The receipt of a result says it is stored, so it waits for the commit that holds it
-    // (and the next tasks' leases); every answer of one event-loop turn shares that commit.
-    const nextTasksOnceStored = (volunteerId: string, next: number | undefined) =>
-      Promise.all([options.stored(), tasksReply(next ? scheduler.requestTasks(volunteerId, next, options.now()) : [])]).then(([, reply]) => reply);
+    // The receipt of a result says it is stored. A scheduler's promise resolves once it is
+    // committed; an answer at hand is only written, so the receipt waits for the commit that
+    // holds it and the next tasks' leases (every answer of one event-loop turn shares it).
+    // The next tasks are asked for once the result is recorded, either way.
+    const onceStored = <T, R>(recorded: MaybePromise<T>, reply: (recorded: T) => MaybePromise<R>): Promise<R> => {
+      if (recorded instanceof Promise) return recorded.then(reply);
+      const answer = reply(recorded);
+      return Promise.all([options.stored(), answer]).then(([, value]) => value);
+    };
+    const nextTasks = (volunteerId: string, next: number | undefined) => tasksReply(next ? scheduler.requestTasks(volunteerId, next, options.now()) : []);
     this.handle(socket, 'task:complete', (completion) => {
       const volunteerId = volunteerIdOf();
-      scheduler.complete(volunteerId, completion.taskId, completion.leaseToken, completion.output, options.now());
-      return nextTasksOnceStored(volunteerId, completion.next);
+      return onceStored(scheduler.complete(volunteerId, completion.taskId, completion.leaseToken, completion.output, options.now()), () => nextTasks(volunteerId, completion.next));
     });
     this.handle(socket, 'task:fail', (failure) => {
       const volunteerId = volunteerIdOf();
-      scheduler.fail(volunteerId, failure.taskId, failure.leaseToken, failure.error, options.now());
-      return nextTasksOnceStored(volunteerId, failure.next);
+      return onceStored(scheduler.fail(volunteerId, failure.taskId, failure.leaseToken, failure.error, options.now()), () => nextTasks(volunteerId, failure.next));
     });
     // The batched forms, which the runtime uses: one claim, or one report of many ends, per
     // message. Each result is judged alone: a refused one leaves the others recorded.
@@ -146,30 +144,35 @@ export class VolunteerGateway {
     this.handle(socket, 'tasks:report', (report) => {
       const volunteerId = volunteerIdOf();
       const nowMs = options.now();
-      const outcomes = unpackReports(report).map((unpacked): WireError | null => {
-        if (unpacked.problem !== undefined) return { code: 'BAD_RESULT', message: `task ${unpacked.taskId}: ${unpacked.problem}` };
-        const { end } = unpacked;
-        try {
-          if ('output' in end) scheduler.complete(volunteerId, end.taskId, end.leaseToken, end.output, nowMs);
-          else scheduler.fail(volunteerId, end.taskId, end.leaseToken, end.error, nowMs);
-          return null;
-        } catch (error) {
-          const wire = toWireError(error);
-          if (wire.code === 'INTERNAL') options.log.error({ err: error, taskId: end.taskId, volunteerId }, 'tasks:report failed');
-          return wire;
-        }
+      const unpacked = unpackReports(report);
+      // A result whose bytes the wire could not carry never reaches the scheduler.
+      const ends: TaskEnd[] = [];
+      for (const result of unpacked) if (result.end) ends.push(result.end);
+      return onceStored(scheduler.settle(volunteerId, ends, nowMs), (settled) => {
+        let at = 0;
+        const outcomes = unpacked.map((result): WireError | null => {
+          if (result.problem !== undefined) return { code: 'BAD_RESULT', message: `task ${result.taskId}: ${result.problem}` };
+          const outcome = settled[at++] as WireError | null;
+          if (outcome?.code === 'INTERNAL') options.log.error({ err: outcome, taskId: result.end.taskId, volunteerId }, 'tasks:report failed');
+          return outcome;
+        });
+        const refused = outcomes.find((outcome) => outcome !== null && ABUSIVE_CODES.has(outcome.code));
+        if (refused) this.abuse(socket, `tasks:report: ${refused.code}`);
+        const next = report.next ? scheduler.requestTasks(volunteerId, report.next, nowMs) : [];
+        return onceReady(batchReply(next), (batch) => ({ ...batch, outcomes }));
       });
-      const refused = outcomes.find((outcome) => outcome !== null && ABUSIVE_CODES.has(outcome.code));
-      if (refused) this.abuse(socket, `tasks:report: ${refused.code}`);
-      const next = report.next ? scheduler.requestTasks(volunteerId, report.next, nowMs) : [];
-      return Promise.all([options.stored(), batchReply(next)]).then(([, batch]) => ({ ...batch, outcomes }));
     });
     this.handle(socket, 'task:renew', (request) => scheduler.renew(volunteerIdOf(), request.leases, options.now()));
-    this.handle(socket, 'task:return', (request) => ({ returned: scheduler.returnTasks(volunteerIdOf(), request.leases, options.now()) }));
+    this.handle(socket, 'task:return', (request) => onceReady(scheduler.returnTasks(volunteerIdOf(), request.leases, options.now()), (returned) => ({ returned })));
     this.handle(socket, 'job:source', (request) => scheduler.getSourceForVolunteer(volunteerIdOf(), request.jobId));
     socket.on('disconnect', (reason) => {
-      if (socket.data.volunteerId) scheduler.disconnect(socket.data.volunteerId, options.now(), describeDisconnect(reason));
+      if (socket.data.volunteerId) this.unanswered('disconnect', socket.data.volunteerId, scheduler.disconnect(socket.data.volunteerId, options.now(), describeDisconnect(reason)));
     });
+  }
+
+  /** An event with no acknowledgement to carry a refusal: a promise that rejects is logged, not left unhandled. */
+  private unanswered(event: string, volunteerId: string, done: MaybePromise<void>): void {
+    if (done instanceof Promise) done.catch((error: unknown) => this.options.log.error({ err: error, event, volunteerId }, `${event} failed`));
   }
 
   /** Counts one abusive event on this connection; past the limit the connection is dropped. */
@@ -188,7 +191,7 @@ export class VolunteerGateway {
   private handle<E extends VolunteerEvent>(
     socket: VolunteerSocket,
     event: E,
-    handler: (payload: VolunteerPayload<E>) => VolunteerAckValue<E> | Promise<VolunteerAckValue<E>>,
+    handler: (payload: VolunteerPayload<E>) => MaybePromise<VolunteerAckValue<E>>,
   ): void {
     const schema = volunteerSchemas[event];
     // The event map types each handler precisely; this one generic registration needs a looser view.
@@ -227,11 +230,11 @@ export class VolunteerGateway {
 }
 
 /** The tasks as one batch, at once or once their inputs are read. */
-function batchReply(tasks: TaskAssignment[] | Promise<TaskAssignment[]>): TaskBatch | Promise<TaskBatch> {
-  return tasks instanceof Promise ? tasks.then(packTaskBatch) : packTaskBatch(tasks);
+function batchReply(tasks: MaybePromise<TaskAssignment[]>): MaybePromise<TaskBatch> {
+  return onceReady(tasks, packTaskBatch);
 }
 
 /** `{ tasks }`, at once or once the tasks' inputs are read. */
-function tasksReply(tasks: TaskAssignment[] | Promise<TaskAssignment[]>): { tasks: TaskAssignment[] } | Promise<{ tasks: TaskAssignment[] }> {
-  return tasks instanceof Promise ? tasks.then((ready) => ({ tasks: ready })) : { tasks };
+function tasksReply(tasks: MaybePromise<TaskAssignment[]>): MaybePromise<{ tasks: TaskAssignment[] }> {
+  return onceReady(tasks, (ready) => ({ tasks: ready }));
 }

@@ -34,7 +34,7 @@ describe('result verification with a lying volunteer', () => {
     coordinator = rig.coordinator = await testCoordinator({ maxStrikes });
     const liar = new LyingExecutor(new InProcessExecutor({ slots: 2 }));
     volunteers = rig.volunteers = [startVolunteer(coordinator.url, liar), startVolunteer(coordinator.url), startVolunteer(coordinator.url)];
-    await waitFor('three volunteers', () => coordinator!.scheduler.cluster().volunteers === 3);
+    await waitFor('three volunteers', async () => (await coordinator!.scheduler.cluster()).volunteers === 3);
     await waitFor('the liar registered', () => volunteers[0]!.state()?.volunteerId);
     return { liar, liarId: volunteers[0]!.state().volunteerId! };
   }

@@ -108,7 +108,7 @@ describe('volunteer controls', () => {
     });
     let most = 0;
     await waitFor('the job to end', async () => {
-      most = Math.max(most, coordinator.scheduler.cluster().volunteerList[0]?.running ?? 0);
+      most = Math.max(most, (await coordinator.scheduler.cluster()).volunteerList[0]?.running ?? 0);
       return (await api<{ state: string }>(coordinator.url, `/api/jobs/${body.id}`)).body.state === 'succeeded';
     });
     expect(most).toBeLessThanOrEqual(2);

@@ -80,6 +80,12 @@ export class TabreduceError extends Error {
   }
 }
 
+/** Anything thrown, as an ack carries it: a `TabreduceError` as itself, anything else (a bug) as INTERNAL. */
+export function toWireError(error: unknown): WireError {
+  if (error instanceof TabreduceError) return error.toWire();
+  return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
+}
+
 /**
  * Why a task produced no output: a throw inside job code (map, reduce, combine or module
  * set-up), or one of `TASK_FAILURES`.

@@ -26,7 +26,7 @@ describe('the seed scripts', () => {
   beforeAll(async () => {
     coordinator = await testCoordinator();
     volunteers = [startVolunteer(coordinator.url), startVolunteer(coordinator.url)];
-    await waitFor('two volunteers', () => coordinator.scheduler.cluster().volunteers === 2);
+    await waitFor('two volunteers', async () => (await coordinator.scheduler.cluster()).volunteers === 2);
   });
   afterAll(async () => {
     for (const volunteer of volunteers) volunteer.stop();

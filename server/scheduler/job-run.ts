@@ -4,7 +4,7 @@
  * submitted or found at start-up; changed afterwards only by the scheduler's task-change
  * step. Leases are not here: the lease table owns them (lease-table.ts).
  */
-import { isTerminal, jobStatus, type JobStatus } from '../../shared/job-lifecycle.ts';
+import { isTerminal } from '../../shared/job-lifecycle.ts';
 import type { PastAttempt } from '../../shared/job.ts';
 import type { Vote } from '../../shared/quorum.ts';
 import { initialTaskState, type Lease, type TaskKind, type TaskState } from '../../shared/task.ts';
@@ -129,11 +129,6 @@ export function expiredJobIds(runs: Iterable<JobRun>, retentionMs: number, nowMs
 /** The phase whose tasks are handed out: map until every map task is done, then reduce. */
 export function currentPhase(run: JobRun): TaskKind {
   return run.done.map < run.job.mapTasks ? 'map' : 'reduce';
-}
-
-/** The job's status as reported, its phase derived from its task counts. */
-export function statusOf(run: JobRun): JobStatus {
-  return jobStatus(run.job.state, run.done.map, run.job.mapTasks);
 }
 
 /** A queue of the current phase's pending tasks, in index order. */

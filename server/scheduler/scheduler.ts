@@ -14,15 +14,17 @@
  * volunteers and the other copies' holders must hear, so no call site keeps them in
  * step by hand.
  */
-import { TabreduceError, type TaskError } from '../../shared/errors.ts';
+import { TabreduceError, toWireError, type TaskError, type WireError } from '../../shared/errors.ts';
 import { isTerminal } from '../../shared/job-lifecycle.ts';
 import type { ClusterSummary, JobSummary, TaskSummary } from '../../shared/job.ts';
 import type { JobSourceReply, TaskAssignment, TaskOutput } from '../../shared/protocol.ts';
 import { losers } from '../../shared/quorum.ts';
+import type { TaskEnd } from '../../shared/task-batch.ts';
 import { findLease, mayRunCopy, transitionTask, TaskTransitionError, type Lease, type TaskEvent, type TaskState } from '../../shared/task.ts';
 import type { JobPlan } from '../job-planner.ts';
 import type { JobRecord, JobStore, TaskRecord } from '../store/job-store.ts';
-import { chunksOf, resultEntries, type StoredResult } from '../result-data.ts';
+import { chunksOf, resultEntries, type StoredResultAtHand } from '../result-data.ts';
+import type { SchedulerService } from '../scheduler-service.ts';
 import { outputDigest } from '../verification.ts';
 import { DEFAULT_BACKUP_POLICY, fairShare, pickBackup, pickDonor, takeTask, wakeOnTime, type DispatchView } from './dispatch.ts';
 import { JobEnds } from './job-ends.ts';
@@ -47,7 +49,8 @@ const NOBODY_MESSAGE = 'say volunteer:hello before asking for work';
 /** Task events after which the store already holds what recovery would make of the task (see #applyTaskChange). */
 const UNSTORED_EVENTS: ReadonlySet<TaskEvent['type']> = new Set(['lease', 'backup', 'renew', 'return']);
 
-export class Scheduler {
+/** The in-memory SchedulerService: its answers are at hand (but where a file is read, or a job stored in turns), each commit left to `store.durable()`. */
+export class Scheduler implements SchedulerService {
   readonly #runs = new Map<string, JobRun>();
   readonly #leases = new LeaseTable();
   readonly #volunteers = new VolunteerRegistry();
@@ -161,7 +164,7 @@ export class Scheduler {
   }
 
   /** A succeeded job's result, to be read a chunk at a time (server/result-data.ts). */
-  getResult(jobId: string): StoredResult {
+  getResult(jobId: string): StoredResultAtHand {
     const run = this.#requireRun(jobId);
     if (run.job.state.status !== 'succeeded') {
       throw new TabreduceError('CONFLICT', `job ${jobId} is ${this.#summarize(run).state}; a result exists only once it has succeeded`);
@@ -275,6 +278,19 @@ export class Scheduler {
     this.#metrics.taskFailed(task.kind);
     this.#move(this.#runs.get(jobId)!, task, { type: 'fail', token: leaseToken, error }, nowMs);
     this.listener.changed();
+  }
+
+  /** The ends of a `tasks:report`, each alone: a refused one leaves the others recorded. */
+  settle(volunteerId: string, ends: readonly TaskEnd[], nowMs: number): (WireError | null)[] {
+    return ends.map((end) => {
+      try {
+        if ('output' in end) this.complete(volunteerId, end.taskId, end.leaseToken, end.output, nowMs);
+        else this.fail(volunteerId, end.taskId, end.leaseToken, end.error, nowMs);
+        return null;
+      } catch (error) {
+        return toWireError(error);
+      }
+    });
   }
 
   /**

@@ -3,24 +3,39 @@
  * summaries. Read-only views, built on request.
  */
 import type { ClusterSummary, JobSummary, PastAttempt, TaskSummary } from '../../shared/job.ts';
-import { isTerminal } from '../../shared/job-lifecycle.ts';
+import { isTerminal, jobStatus } from '../../shared/job-lifecycle.ts';
 import type { TaskKind } from '../../shared/task.ts';
-import type { TaskRecord } from '../store/job-store.ts';
-import { statusOf, type JobRun } from './job-run.ts';
+import type { JobRecord, TaskRecord } from '../store/job-store.ts';
+import type { JobRun } from './job-run.ts';
 import type { LeaseTable } from './lease-table.ts';
 import type { Reputations } from './reputation.ts';
 import type { Volunteer } from './volunteers.ts';
 
 export function summarizeJob(run: JobRun, running: number): JobSummary {
-  const { job } = run;
+  return summarizeJobRecord(run.job, { mapsDone: run.done.map, reducesDone: run.done.reduce, running, volunteersUsed: run.volunteersUsed.size, retries: run.retries, backups: run.backups, votes: run.votes });
+}
+
+/** What a job's summary counts beside its record: kept by its run here, by its row's counters in a cluster (cluster/job-catalog.ts). */
+export interface JobCounters {
+  mapsDone: number;
+  reducesDone: number;
+  /** Live leases. */
+  running: number;
+  volunteersUsed: number;
+  retries: number;
+  backups: { started: number; won: number };
+  votes: { decided: number; disputed: number };
+}
+
+export function summarizeJobRecord(job: JobRecord, counters: JobCounters): JobSummary {
   const state = job.state;
   return {
     id: job.id,
     name: job.name,
-    state: statusOf(run),
+    state: jobStatus(state, counters.mapsDone, job.mapTasks),
     progress: {
-      map: { done: run.done.map, total: job.mapTasks },
-      reduce: { done: run.done.reduce, total: job.reducers },
+      map: { done: counters.mapsDone, total: job.mapTasks },
+      reduce: { done: counters.reducesDone, total: job.reducers },
     },
     ...(state.status === 'failed' ? { error: state.error } : {}),
     submittedAtMs: job.submittedAtMs,
@@ -29,13 +44,13 @@ export function summarizeJob(run: JobRun, running: number): JobSummary {
     reducers: job.reducers,
     inputBytes: job.inputBytes,
     sourceDigest: job.sourceDigest,
-    running,
-    volunteersUsed: run.volunteersUsed.size,
-    retries: run.retries,
-    backups: { ...run.backups },
+    running: counters.running,
+    volunteersUsed: counters.volunteersUsed,
+    retries: counters.retries,
+    backups: { ...counters.backups },
     replication: job.replication,
     ...(job.spotCheck ? { spotCheck: job.spotCheck } : {}),
-    votes: { ...run.votes },
+    votes: { ...counters.votes },
   };
 }
 

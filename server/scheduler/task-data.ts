@@ -18,8 +18,11 @@ export type LeasedTask =
   | { assignment: ReduceAssignment; input?: undefined }
   | { assignment: Omit<Extract<TaskAssignment, { kind: 'map' }>, 'input'>; input: MapInputPayload | FetchedMapInput | Promise<MapInputPayload> };
 
+/** Where a lease's input is read: the store, or what the cluster read for a claim (cluster/claims.ts). */
+export type TaskInputs = Pick<JobStore, 'getMapInput' | 'getPartitionBlocks'>;
+
 /** What a lease on `task` sends, and its size in bytes (the volunteer's data-moved figure). */
-export function leasedTask(store: JobStore, job: JobRecord, task: TaskRecord, leaseToken: string, timeoutMs: number): { leased: LeasedTask; bytes: number } {
+export function leasedTask(store: TaskInputs, job: JobRecord, task: TaskRecord, leaseToken: string, timeoutMs: number): { leased: LeasedTask; bytes: number } {
   // Literals, not a shared base spread into each: this runs for every task leased.
   if (task.kind === 'reduce') {
     const blocks = joinJsonArray(store.getPartitionBlocks(job.id, task.index));
@@ -35,7 +38,7 @@ export function leasedTask(store: JobStore, job: JobRecord, task: TaskRecord, le
 }
 
 /** A map task's input as stored, or as computed from the job's range (a range input stores none). */
-function storedMapInput(store: JobStore, job: JobRecord, task: TaskRecord) {
+function storedMapInput(store: TaskInputs, job: JobRecord, task: TaskRecord) {
   return job.range ? rangeMapInputSource(job.range, task.index) : decodeMapInput(store.getMapInput(job.id, task.index));
 }
 

@@ -202,11 +202,11 @@ describe('coordinator restart on the same data directory', () => {
     await coordinator.close();
 
     coordinator = await testCoordinator({ store: 'memory', dataDir });
-    expect(coordinator.scheduler.listJobs()).toEqual([]);
+    expect(await coordinator.scheduler.listJobs()).toEqual([]);
     await coordinator.close();
 
     coordinator = await testCoordinator({ store: 'sqlite', dataDir });
-    expect(coordinator.scheduler.listJobs().map((job) => [job.id, job.state])).toEqual([[id, 'succeeded']]);
+    expect((await coordinator.scheduler.listJobs()).map((job) => [job.id, job.state])).toEqual([[id, 'succeeded']]);
     expect((await api<KeyValue[]>(coordinator.url, `/api/jobs/${id}/result`)).body).toEqual(triangular(10));
   });
 });

@@ -41,6 +41,9 @@ export function useDashboardFeed(api: ApiClient): DashboardFeed {
 
   useEffect(() => {
     const socket: Socket<CoordinatorToDashboardEvents, DashboardToCoordinatorEvents> = io(DASHBOARD_NAMESPACE, {
+      // WebSocket only: behind a load balancer over many coordinators, HTTP long-polling
+      // would need every request of a session on one coordinator (sticky sessions).
+      transports: ['websocket'],
       ...(api.token ? { auth: { token: api.token } } : {}),
     });
     const setLive = (live: boolean) => {

@@ -1,0 +1,252 @@
+/**
+ * Two cluster schedulers on one real PostgreSQL database, as two coordinators would run
+ * them: a job submitted on one runs on the volunteers of both, is read and cancelled from
+ * either, and the leases of a coordinator that stops beating are ended by the other.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { TaskAssignment } from '../../shared/protocol.ts';
+import { decode, encode, honestMap, honestReduce, SOURCE } from '../../testing/scheduler-fixture.ts';
+import { startPostgres, type PostgresServer } from '../../testing/postgres-server.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { InputFiles } from '../input-files.ts';
+import { planJob } from '../job-planner.ts';
+import { chunksOf, resultEntries } from '../result-data.ts';
+import { silentLogger } from '../logger.ts';
+import type { SchedulerListener } from '../scheduler/scheduler-options.ts';
+import { ClusterScheduler } from './cluster-scheduler.ts';
+import { openDatabase, type Database } from './database.ts';
+import { migrate } from './postgres-schema.ts';
+
+let server: PostgresServer;
+const opened: { scheduler?: ClusterScheduler; db: Database; scratch: string }[] = [];
+
+beforeAll(async () => {
+  server = await startPostgres();
+}, 60_000);
+afterAll(() => server?.stop());
+afterEach(async () => {
+  for (const { scheduler, db, scratch } of opened.splice(0)) {
+    await scheduler?.close().catch(() => {});
+    await db.close();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+});
+
+interface Heard {
+  revoked: { volunteerId: string; taskIds: string[] }[];
+  woken: string[];
+}
+
+let tokens = 0;
+async function coordinator(databaseUrl: string, name: string, options: { coordinatorTimeoutMs?: number } = {}) {
+  const db = openDatabase(databaseUrl);
+  await migrate(db.pool);
+  const heard: Heard = { revoked: [], woken: [] };
+  const listener: SchedulerListener = {
+    workAvailable: (ids) => heard.woken.push(...ids),
+    revoke: (volunteerId, taskIds) => heard.revoked.push({ volunteerId, taskIds }),
+    yieldTasks: () => {},
+    changed: () => {},
+  };
+  const scratch = mkdtempSync(path.join(tmpdir(), 'cluster-scratch-'));
+  const scheduler = await ClusterScheduler.start(
+    db,
+    new InputFiles(scratch),
+    {
+      coordinatorId: `${name}-${++tokens}`,
+      databaseUrl,
+      leaseMs: 1000,
+      taskTimeoutMs: 5000,
+      backoffMs: () => 0,
+      coordinatorTimeoutMs: options.coordinatorTimeoutMs ?? 60_000,
+      newLeaseToken: () => `${name}-lease-${++tokens}`,
+      log: silentLogger,
+    },
+    listener,
+  );
+  opened.push({ scheduler, db, scratch });
+  return { scheduler, db, heard };
+}
+
+const words = ['to', 'be', 'or', 'not', 'to', 'be', 'that', 'is', 'the', 'question', 'to', 'be'];
+const expected = [...words.reduce((counts, word) => counts.set(word, (counts.get(word) ?? 0) + 1), new Map<string, number>())].sort(([a], [b]) => a.localeCompare(b));
+
+function wordJob(id: string, options: { replication?: number; maxAttempts?: number; recordsPerTask?: number } = {}) {
+  return planJob(
+    {
+      name: id,
+      source: SOURCE,
+      input: { kind: 'records', records: words.map((word, index) => [index, word]) },
+      recordsPerTask: 2,
+      reducers: 3,
+      ...options,
+    },
+    { jobId: id },
+  );
+}
+
+async function answer(scheduler: ClusterScheduler, volunteerId: string, tasks: TaskAssignment[], nowMs: number) {
+  return scheduler.settle(
+    volunteerId,
+    tasks.map((task) => ({ taskId: task.taskId, leaseToken: task.leaseToken, output: task.kind === 'map' ? { kind: 'map', ...honestMap(task) } : { kind: 'reduce', pairs: honestReduce(task) } })),
+    nowMs,
+  );
+}
+
+/** Runs both volunteers in turn until the job has no task left for them. */
+async function runToEnd(volunteers: { scheduler: ClusterScheduler; id: string }[], nowMs: number) {
+  for (let round = 0; round < 50; round++) {
+    let any = false;
+    for (const { scheduler, id } of volunteers) {
+      const tasks = await scheduler.requestTasks(id, 2, nowMs);
+      if (tasks.length === 0) continue;
+      any = true;
+      expect(await answer(scheduler, id, tasks, nowMs)).toEqual(tasks.map(() => null));
+    }
+    if (!any) return;
+  }
+  throw new Error('the job did not end in 50 rounds');
+}
+
+/** The right keys (a reduce output must keep to its partition), each count one too many. */
+const lie = (pairs: Uint8Array) => encode((decode(pairs) as [string, number][]).map(([key, count]) => [key, count + 1]));
+
+async function resultOf(scheduler: ClusterScheduler, jobId: string) {
+  const stored = await scheduler.getResult(jobId);
+  const chunks: Uint8Array[] = [];
+  for (let index = 0; index < stored.chunks; index++) chunks.push(await stored.chunk(index));
+  return [...resultEntries(chunksOf({ chunks: chunks.length, chunk: (index) => chunks[index]! }))];
+}
+
+describe('a cluster of two coordinators on one database', () => {
+  it('runs a job submitted on one on the volunteers of both, exactly, and both read the same job', async () => {
+    const url = await server.createDatabase();
+    const a = await coordinator(url, 'a');
+    const b = await coordinator(url, 'b');
+    await a.scheduler.connect('va', 'test', 2, 0);
+    await b.scheduler.connect('vb', 'test', 2, 0);
+    await a.scheduler.submitInTurns(wordJob('job-1'), 0);
+    await runToEnd([{ scheduler: a.scheduler, id: 'va' }, { scheduler: b.scheduler, id: 'vb' }], 1);
+    expect(await resultOf(b.scheduler, 'job-1')).toEqual(expected);
+    const [fromA, fromB] = [await a.scheduler.getJob('job-1'), await b.scheduler.getJob('job-1')];
+    expect(fromA).toEqual(fromB);
+    expect(fromA).toMatchObject({ state: 'succeeded', progress: { map: { done: 6, total: 6 }, reduce: { done: 3, total: 3 } }, volunteersUsed: 2, running: 0 });
+    const tasks = await b.scheduler.getTasks('job-1');
+    expect(new Set(tasks.filter((task) => task.kind === 'map').map((task) => task.volunteerId))).toEqual(new Set(['va', 'vb']));
+    expect((await a.scheduler.cluster()).volunteers).toBe(2);
+  });
+
+  it('never leases one task twice to claims made at once on both coordinators', async () => {
+    const url = await server.createDatabase();
+    const a = await coordinator(url, 'a');
+    const b = await coordinator(url, 'b');
+    const volunteers = ['v1', 'v2', 'v3', 'v4'];
+    for (const [index, id] of volunteers.entries()) await (index % 2 ? b : a).scheduler.connect(id, 'test', 8, 0);
+    await a.scheduler.submitInTurns(wordJob('job-2'), 0);
+    const claims = await Promise.all(volunteers.map((id, index) => (index % 2 ? b : a).scheduler.requestTasks(id, 3, 1)));
+    const taskIds = claims.flat().map((task) => task.taskId);
+    expect(taskIds).toHaveLength(6);
+    expect(new Set(taskIds).size).toBe(6);
+  });
+
+  it('cancels from the other coordinator: the holder is told, and its late answer is refused', async () => {
+    const url = await server.createDatabase();
+    const a = await coordinator(url, 'a');
+    const b = await coordinator(url, 'b');
+    await a.scheduler.connect('va', 'test', 2, 0);
+    await a.scheduler.submitInTurns(wordJob('job-3'), 0);
+    const held = await a.scheduler.requestTasks('va', 2, 1);
+    expect(held).toHaveLength(2);
+    expect(await b.scheduler.cancel('job-3', 2)).toMatchObject({ state: 'cancelled', running: 0 });
+    await expect.poll(() => a.heard.revoked.flatMap((entry) => entry.taskIds).sort()).toEqual(held.map((task) => task.taskId).sort());
+    const outcomes = await answer(a.scheduler, 'va', held, 3);
+    expect(outcomes.map((outcome) => outcome?.code)).toEqual(['LEASE_INVALID', 'LEASE_INVALID']);
+    await expect(a.scheduler.cancel('job-3', 4)).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(await a.scheduler.requestTasks('va', 2, 5)).toEqual([]);
+  });
+
+  it('ends, from the other coordinator, a lease past its deadline, and the task runs elsewhere', async () => {
+    const url = await server.createDatabase();
+    const a = await coordinator(url, 'a');
+    const b = await coordinator(url, 'b');
+    await a.scheduler.connect('va', 'test', 1, 0);
+    await b.scheduler.connect('vb', 'test', 1, 0);
+    await a.scheduler.submitInTurns(wordJob('job-4'), 0);
+    const [stuck] = await a.scheduler.requestTasks('va', 1, 0);
+    await a.scheduler.renew('va', [{ taskId: stuck!.taskId, leaseToken: stuck!.leaseToken }], 500);
+    // Renewed at 500 for 1000 ms: not expired at 1200, expired at 1600.
+    await b.scheduler.tick(1200);
+    expect((await b.scheduler.getTasks('job-4')).find((task) => task.id === stuck!.taskId)?.status).toBe('leased');
+    await b.scheduler.tick(1600);
+    const retried = (await b.scheduler.getTasks('job-4')).find((task) => task.id === stuck!.taskId);
+    expect(retried).toMatchObject({ status: 'pending', attemptsStarted: 1, lastError: { message: 'the lease expired without an answer' } });
+    await runToEnd([{ scheduler: b.scheduler, id: 'vb' }], 1700);
+    expect(await resultOf(a.scheduler, 'job-4')).toEqual(expected);
+    expect((await a.scheduler.getJob('job-4'))?.retries).toBe(1);
+  });
+
+  it('ends the leases of a coordinator that stopped beating, so its tasks run on the survivors', async () => {
+    const url = await server.createDatabase();
+    const a = await coordinator(url, 'a', { coordinatorTimeoutMs: 1000 });
+    const b = await coordinator(url, 'b', { coordinatorTimeoutMs: 1000 });
+    await a.scheduler.connect('va', 'test', 3, 0);
+    await b.scheduler.connect('vb', 'test', 3, 0);
+    await a.scheduler.submitInTurns(wordJob('job-5'), 0);
+    const lost = await a.scheduler.requestTasks('va', 3, Date.now());
+    expect(lost).toHaveLength(3);
+    // a goes silent (a kill -9: no close, no more ticks); b's sweeps go on.
+    await b.scheduler.tick(Date.now());
+    await b.scheduler.tick(Date.now() + 2000);
+    const tasks = await b.scheduler.getTasks('job-5');
+    for (const task of lost) expect(tasks.find((entry) => entry.id === task.taskId)?.status).toBe('pending');
+    expect((await b.scheduler.cluster()).volunteerList.map((volunteer) => volunteer.id)).toEqual(['vb']);
+    await runToEnd([{ scheduler: b.scheduler, id: 'vb' }], Date.now() + 2001);
+    expect(await resultOf(b.scheduler, 'job-5')).toEqual(expected);
+  });
+
+  it('fails a job whose task runs out of attempts, on every coordinator', async () => {
+    const url = await server.createDatabase();
+    const a = await coordinator(url, 'a');
+    const b = await coordinator(url, 'b');
+    await a.scheduler.connect('va', 'test', 1, 0);
+    await b.scheduler.connect('vb', 'test', 1, 0);
+    await a.scheduler.submitInTurns(wordJob('job-6', { maxAttempts: 2, recordsPerTask: words.length }), 0);
+    for (const [index, { scheduler, id }] of [{ scheduler: a.scheduler, id: 'va' }, { scheduler: b.scheduler, id: 'vb' }].entries()) {
+      const [task] = await scheduler.requestTasks(id, 1, index);
+      expect(task?.index).toBe(0);
+      await scheduler.fail(id, task!.taskId, task!.leaseToken, { code: 'JOB_CODE', message: 'boom' } as never, index);
+    }
+    expect(await a.scheduler.getJob('job-6')).toMatchObject({ state: 'failed', error: { message: 'boom', taskId: 'job-6/map/0' } });
+  });
+
+  it('takes a vote across coordinators: copies on distinct volunteers, the liar outvoted', async () => {
+    const url = await server.createDatabase();
+    const a = await coordinator(url, 'a');
+    const b = await coordinator(url, 'b');
+    await a.scheduler.connect('honest-1', 'test', 1, 0);
+    await b.scheduler.connect('honest-2', 'test', 1, 0);
+    await b.scheduler.connect('liar', 'test', 1, 0);
+    await a.scheduler.submitInTurns(wordJob('job-7', { replication: 2 }), 0);
+    const volunteers = [
+      { scheduler: a.scheduler, id: 'honest-1' },
+      { scheduler: b.scheduler, id: 'liar' },
+      { scheduler: b.scheduler, id: 'honest-2' },
+    ];
+    for (let round = 0; round < 80 && (await a.scheduler.getJob('job-7'))?.state !== 'succeeded'; round++) {
+      for (const { scheduler, id } of volunteers) {
+        const tasks = await scheduler.requestTasks(id, 1, round);
+        if (tasks.length === 0) continue;
+        const task = tasks[0]!;
+        const output = task.kind === 'map' ? { kind: 'map' as const, ...honestMap(task) } : { kind: 'reduce' as const, pairs: id === 'liar' ? lie(honestReduce(task)) : honestReduce(task) };
+        expect(await scheduler.settle(id, [{ taskId: task.taskId, leaseToken: task.leaseToken, output }], round)).toEqual([null]);
+      }
+    }
+    expect(await resultOf(a.scheduler, 'job-7')).toEqual(expected);
+    const tasks = await a.scheduler.getTasks('job-7');
+    for (const task of tasks) expect(new Set(task.votes?.map((vote) => vote.volunteerId)).size).toBe(task.votes?.length);
+    const liar = (await a.scheduler.cluster()).volunteerList.find((volunteer) => volunteer.id === 'liar');
+    expect(liar?.strikes ?? 0).toBeGreaterThan(0);
+  });
+});

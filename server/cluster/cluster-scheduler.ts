@@ -1,0 +1,400 @@
+/**
+ * The scheduler of a coordinator in a cluster: the same service as the single
+ * coordinator's (scheduler-service.ts), with every job, task, lease, output and volunteer
+ * in PostgreSQL, so that any coordinator of the cluster serves any job. What it keeps in
+ * memory is only its own: the volunteers connected to it, and which of them wait for
+ * work. Every change is one transaction, and every answer that changes something
+ * resolves after its commit: there is no later commit to wait for.
+ *
+ * Coordinators hear of each other's changes through cluster-events.ts (work to claim,
+ * tasks to revoke, dashboards to refresh), and watch each other through a heartbeat: the
+ * leases of a coordinator that stopped beating are ended by whichever coordinator sees
+ * it first, so its volunteers' tasks run elsewhere when they reconnect.
+ *
+ * Not yet in the cluster, which the single coordinator has: backup copies of slow tasks,
+ * asking a volunteer to hand back tasks for an idle one, pipelines (a `job` input), and
+ * the past attempts in a task's summary (docs/scaling.md).
+ */
+import { TabreduceError, type TaskError, type WireError } from '../../shared/errors.ts';
+import { isTerminal, type JobState } from '../../shared/job-lifecycle.ts';
+import type { ClusterSummary, JobSummary, TaskSummary } from '../../shared/job.ts';
+import type { JobSourceReply, TaskAssignment, TaskOutput } from '../../shared/protocol.ts';
+import type { TaskEnd } from '../../shared/task-batch.ts';
+import type { InputFiles } from '../input-files.ts';
+import type { JobPlan } from '../job-planner.ts';
+import type { Logger } from '../logger.ts';
+import type { StoredResult } from '../result-data.ts';
+import type { SchedulerService } from '../scheduler-service.ts';
+import { DEFAULT_MAX_STRIKES } from '../scheduler/reputation.ts';
+import { NO_METRICS, type SchedulerListener, type SchedulerMetrics } from '../scheduler/scheduler-options.ts';
+import type { TaskCounts } from '../scheduler/summaries.ts';
+import { TaskPolicies } from '../scheduler/task-policy.ts';
+import type { JobRecord } from '../store/job-store.ts';
+import { claimTasks, type ClaimScope } from './claims.ts';
+import { ClusterEventListener, publish, type ClusterEvent } from './cluster-events.ts';
+import { ClusterUploads, inlineFileInputs } from './cluster-uploads.ts';
+import { readCluster, readLeasedInput, readLiveTaskCounts, readResult, readTasks } from './cluster-reads.ts';
+import type { Database, Sql } from './database.ts';
+import { JobCatalog } from './job-catalog.ts';
+import { endLeases, renewLeases, settleEnds } from './lease-ends.ts';
+import { endJob } from './task-changes.ts';
+
+export interface ClusterSchedulerOptions {
+  /** This coordinator's id in the cluster: new at every start. */
+  coordinatorId: string;
+  databaseUrl: string;
+  leaseMs: number;
+  taskTimeoutMs: number;
+  backoffMs?: (attemptsStarted: number) => number;
+  resultRetentionMs?: number;
+  maxStrikes?: number;
+  /** A coordinator whose last heartbeat (every tick) is older than this is dead, and its leases end. */
+  coordinatorTimeoutMs: number;
+  metrics?: SchedulerMetrics;
+  newLeaseToken: () => string;
+  log: Logger;
+}
+
+/** Leases ended per sweep and per kind (expired, orphaned): a sweep stays one short transaction. */
+const SWEEP_BATCH = 500;
+
+interface LocalVolunteer {
+  slots: number;
+  /** It asked for more than it got: told when work comes. */
+  hungry: boolean;
+}
+
+export class ClusterScheduler implements SchedulerService {
+  readonly #local = new Map<string, LocalVolunteer>();
+  readonly #catalog = new JobCatalog();
+  readonly #policies: TaskPolicies;
+  readonly #metrics: SchedulerMetrics;
+  readonly #maxStrikes: number;
+  readonly #events: ClusterEventListener;
+  #ticking = false;
+
+  /** Uploads, kept in the database; and the scratch directory the planner cuts them in. */
+  readonly uploads: ClusterUploads;
+
+  private constructor(
+    private readonly db: Database,
+    private readonly scratch: InputFiles,
+    private readonly options: ClusterSchedulerOptions,
+    private readonly listener: SchedulerListener,
+  ) {
+    this.uploads = new ClusterUploads(db);
+    this.#policies = new TaskPolicies(options.backoffMs);
+    this.#metrics = options.metrics ?? NO_METRICS;
+    this.#maxStrikes = options.maxStrikes ?? DEFAULT_MAX_STRIKES;
+    this.#events = new ClusterEventListener(options.databaseUrl, (event) => this.#heard(event), () => this.#wakeAll(), options.log);
+  }
+
+  /** Joins the cluster: lists this coordinator and listens for the others. The schema must be migrated. */
+  static async start(db: Database, scratch: InputFiles, options: ClusterSchedulerOptions, listener: SchedulerListener): Promise<ClusterScheduler> {
+    const scheduler = new ClusterScheduler(db, scratch, options, listener);
+    const nowMs = Date.now();
+    await db.query('INSERT INTO coordinators (id, started_at_ms, heartbeat_ms) VALUES ($1, $2, $2)', [options.coordinatorId, nowMs]);
+    await scheduler.#events.start();
+    return scheduler;
+  }
+
+  /** Leaves the cluster: its volunteers' leases end now, rather than when the others notice its silence. */
+  async close(): Promise<void> {
+    await this.#events.close();
+    for (const volunteerId of [...this.#local.keys()]) await this.disconnect(volunteerId, Date.now(), 'the coordinator this volunteer was connected to shut down');
+    await this.db.query('DELETE FROM coordinators WHERE id = $1', [this.options.coordinatorId]);
+  }
+
+  get #scope(): ClaimScope {
+    return {
+      coordinatorId: this.options.coordinatorId,
+      policies: this.#policies,
+      maxStrikes: this.#maxStrikes,
+      catalog: this.#catalog,
+      leaseMs: this.options.leaseMs,
+      taskTimeoutMs: this.options.taskTimeoutMs,
+      newLeaseToken: this.options.newLeaseToken,
+    };
+  }
+
+  // ── Jobs ────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Stores a planned job whole, in one transaction, with the uploads it reads used up in
+   * the same one. A `files` input was planned from a scratch copy of its uploads
+   * (cluster-uploads.ts): its splits' bytes go into the database with the job, and the
+   * scratch copy goes either way.
+   */
+  async submitInTurns(plan: JobPlan, nowMs: number): Promise<JobRecord> {
+    if (plan.awaiting) throw new TabreduceError('NOT_SUPPORTED', "a job input (another job's result) is not supported by a coordinator on PostgreSQL yet: submit the other job's result as records");
+    try {
+      const inlined = { ...plan, mapInputs: await inlineFileInputs(plan.mapInputs) };
+      return await this.db.transaction(async (sql) => {
+        if (plan.uploadIds) await this.uploads.claim(sql, plan.uploadIds);
+        const job = await this.#catalog.insert(sql, inlined, nowMs);
+        await publish(sql, [{ type: 'work' }, { type: 'changed' }]);
+        return job;
+      });
+    } finally {
+      this.scratch.release(plan.id);
+    }
+  }
+
+  async cancel(jobId: string, nowMs: number): Promise<JobSummary> {
+    await this.db.transaction(async (sql) => {
+      const found = await sql.query<{ state: JobState }>('SELECT state FROM jobs WHERE id = $1 FOR UPDATE', [jobId]);
+      const state = found.rows[0]?.state;
+      if (!state) throw new TabreduceError('NOT_FOUND', `no job ${jobId}`);
+      if (isTerminal(state)) throw new TabreduceError('CONFLICT', `job ${jobId} is already ${state.status}`);
+      await publish(sql, await endJob(sql, jobId, state, { type: 'cancel' }, nowMs));
+    });
+    return (await this.getJob(jobId))!;
+  }
+
+  async getJob(jobId: string): Promise<JobSummary | undefined> {
+    return (await this.#catalog.summaries(this.db, jobId))[0];
+  }
+
+  async listJobs(): Promise<JobSummary[]> {
+    return this.#catalog.summaries(this.db);
+  }
+
+  async getTasks(jobId: string): Promise<TaskSummary[]> {
+    await this.#requireJob(jobId);
+    return readTasks(this.db, jobId);
+  }
+
+  async getSourceForVolunteer(volunteerId: string, jobId: string): Promise<JobSourceReply> {
+    this.#requireLocal(volunteerId);
+    const holds = await this.db.query('SELECT 1 FROM leases WHERE volunteer_id = $1 AND job_id = $2 LIMIT 1', [volunteerId, jobId]);
+    if (holds.rowCount === 0) throw new TabreduceError('FORBIDDEN', `this volunteer holds no task of job ${jobId}; a volunteer reads only the code it runs`);
+    return this.getSource(jobId);
+  }
+
+  async getSource(jobId: string): Promise<JobSourceReply> {
+    const job = await this.#requireJob(jobId);
+    return { jobId: job.id, name: job.name, source: job.source, digest: job.sourceDigest, ...(job.submitter ? { submitter: job.submitter } : {}) };
+  }
+
+  leasedInput(leaseToken: string): Promise<Uint8Array> {
+    return readLeasedInput(this.db, this.#catalog, leaseToken);
+  }
+
+  async getResult(jobId: string): Promise<StoredResult> {
+    const summary = await this.getJob(jobId);
+    if (!summary) throw new TabreduceError('NOT_FOUND', `no job ${jobId}`);
+    if (summary.state !== 'succeeded') throw new TabreduceError('CONFLICT', `job ${jobId} is ${summary.state}; a result exists only once it has succeeded`);
+    return readResult(this.db, jobId);
+  }
+
+  // ── Volunteers ──────────────────────────────────────────────────────────────────
+
+  async connect(volunteerId: string, agent: string, slots: number, nowMs: number): Promise<void> {
+    await this.db.query(
+      `INSERT INTO volunteers (id, coordinator_id, agent, slots, connected_at_ms) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (id) DO UPDATE SET coordinator_id = EXCLUDED.coordinator_id, agent = EXCLUDED.agent, slots = EXCLUDED.slots`,
+      [volunteerId, this.options.coordinatorId, agent, slots, nowMs],
+    );
+    this.#local.set(volunteerId, { slots, hungry: false });
+    await this.#announce({ type: 'changed' });
+  }
+
+  async setSlots(volunteerId: string, slots: number): Promise<void> {
+    const volunteer = this.#local.get(volunteerId);
+    if (!volunteer) return;
+    volunteer.slots = slots;
+    await this.db.query('UPDATE volunteers SET slots = $2 WHERE id = $1', [volunteerId, slots]);
+    await this.#announce({ type: 'changed' });
+  }
+
+  async disconnect(volunteerId: string, nowMs: number, reason = 'the volunteer disconnected'): Promise<void> {
+    if (!this.#local.delete(volunteerId)) return;
+    await this.db.transaction(async (sql) => {
+      const held = await sql.query<{ token: string }>('SELECT token FROM leases WHERE volunteer_id = $1', [volunteerId]);
+      const ended = await endLeases(sql, this.#scope, held.rows.map((row) => row.token), (token) => ({ type: 'abandon', token, reason }), nowMs);
+      await sql.query('DELETE FROM volunteers WHERE id = $1', [volunteerId]);
+      await publish(sql, [...ended.events, { type: 'changed' }]);
+    });
+  }
+
+  cluster(): Promise<ClusterSummary> {
+    return readCluster(this.db, this.#maxStrikes);
+  }
+
+  liveTaskCounts(): Promise<TaskCounts> {
+    return readLiveTaskCounts(this.db);
+  }
+
+  // ── Tasks ───────────────────────────────────────────────────────────────────────
+
+  async requestTasks(volunteerId: string, max: number, nowMs: number): Promise<TaskAssignment[]> {
+    const volunteer = this.#requireLocal(volunteerId);
+    const claimed = await this.db.transaction(async (sql) => {
+      await this.#refuseStruckOut(sql, volunteerId);
+      const result = await claimTasks(sql, this.#scope, volunteerId, max, nowMs);
+      if (result.bytes > 0) await sql.query('UPDATE volunteers SET bytes_sent = bytes_sent + $2 WHERE id = $1', [volunteerId, result.bytes]);
+      await publish(sql, result.events);
+      return result;
+    });
+    const assignments = await claimed.assignments;
+    this.#metrics.bytesSent(claimed.bytes);
+    // Fewer than it asked for: it waits, and is told when work comes.
+    volunteer.hungry = assignments.length < max;
+    return assignments;
+  }
+
+  async complete(volunteerId: string, taskId: string, leaseToken: string, output: TaskOutput, nowMs: number): Promise<void> {
+    await this.#settleOne(volunteerId, { taskId, leaseToken, output }, nowMs);
+  }
+
+  async fail(volunteerId: string, taskId: string, leaseToken: string, error: TaskError, nowMs: number): Promise<void> {
+    await this.#settleOne(volunteerId, { taskId, leaseToken, error }, nowMs);
+  }
+
+  /** Records a volunteer's reported ends in one transaction, each judged alone; resolves once they are committed. */
+  async settle(volunteerId: string, ends: readonly TaskEnd[], nowMs: number): Promise<(WireError | null)[]> {
+    this.#requireLocal(volunteerId);
+    const settled = await this.db.transaction(async (sql) => {
+      await this.#refuseStruckOut(sql, volunteerId);
+      const result = await settleEnds(sql, this.#scope, volunteerId, ends, nowMs);
+      await sql.query(
+        'UPDATE volunteers SET tasks_done = tasks_done + $2, tasks_failed = tasks_failed + $3, answered_ms = answered_ms + $4, answers = answers + $5, bytes_received = bytes_received + $6 WHERE id = $1',
+        [volunteerId, result.done, result.failed, result.answeredMs, result.answers, result.bytesReceived],
+      );
+      await publish(sql, result.events);
+      return result;
+    });
+    this.#metrics.bytesReceived(settled.bytesReceived);
+    for (const { kind, durationMs } of settled.finished) this.#metrics.taskDone(kind, durationMs);
+    return settled.outcomes;
+  }
+
+  async returnTasks(volunteerId: string, leases: { taskId: string; leaseToken: string }[], nowMs: number): Promise<string[]> {
+    const volunteer = this.#requireLocal(volunteerId);
+    const returned = await this.db.transaction(async (sql) => {
+      const tokens = leases.map((lease) => lease.leaseToken);
+      const ended = await endLeases(sql, this.#scope, tokens, (token) => ({ type: 'return', token }), nowMs, { volunteerId });
+      // Handed back, the tasks go first in their queues, for someone else.
+      await publish(sql, [...ended.events, ...(ended.taskIds.length > 0 ? [{ type: 'work' } as const] : [])]);
+      return ended.taskIds;
+    });
+    // It gave work back: it wants none until it asks again.
+    if (returned.length > 0) volunteer.hungry = false;
+    return returned;
+  }
+
+  renew(volunteerId: string, leases: { taskId: string; leaseToken: string }[], nowMs: number): Promise<{ renewed: string[]; lost: string[] }> {
+    this.#requireLocal(volunteerId);
+    return renewLeases(this.db, volunteerId, leases, nowMs + this.options.leaseMs);
+  }
+
+  /**
+   * On a timer: beats this coordinator's heart, ends the leases of coordinators that
+   * stopped beating and those past their deadline, forgets jobs past retention, and wakes
+   * waiting volunteers for retries out of backoff. A tick still running skips the next.
+   */
+  async tick(nowMs: number): Promise<void> {
+    if (this.#ticking) return;
+    this.#ticking = true;
+    try {
+      await this.db.query('UPDATE coordinators SET heartbeat_ms = $2 WHERE id = $1', [this.options.coordinatorId, nowMs]);
+      await this.db.query('DELETE FROM coordinators WHERE heartbeat_ms < $1 AND id <> $2', [nowMs - this.options.coordinatorTimeoutMs, this.options.coordinatorId]);
+      const orphaned = await this.db.query<{ token: string }>(
+        'SELECT token FROM leases l WHERE NOT EXISTS (SELECT 1 FROM coordinators c WHERE c.id = l.coordinator_id) LIMIT $1',
+        [SWEEP_BATCH],
+      );
+      await this.#endInSweep(orphaned.rows.map((row) => row.token), 'the coordinator this volunteer was connected to stopped', nowMs);
+      const expired = await this.db.query<{ token: string }>('SELECT token FROM leases WHERE deadline_ms < $1 ORDER BY deadline_ms LIMIT $2', [nowMs, SWEEP_BATCH]);
+      const ended = await this.#endInSweep(expired.rows.map((row) => row.token), 'the lease expired without an answer', nowMs, nowMs);
+      for (let index = 0; index < ended; index++) this.#metrics.leaseExpired();
+      await this.#dropExpiredJobs(nowMs);
+      if ([...this.#local.values()].some((volunteer) => volunteer.hungry) && (await this.#anyClaimable(nowMs))) this.#wakeAll();
+    } finally {
+      this.#ticking = false;
+    }
+  }
+
+  async #endInSweep(tokens: string[], reason: string, nowMs: number, expiredBefore?: number): Promise<number> {
+    if (tokens.length === 0) return 0;
+    return this.db.transaction(async (sql) => {
+      const ended = await endLeases(sql, this.#scope, tokens, (token) => ({ type: 'abandon', token, reason }), nowMs, {
+        skipLocked: true,
+        ...(expiredBefore !== undefined ? { expiredBefore } : {}),
+      });
+      await publish(sql, ended.events);
+      return ended.taskIds.length;
+    });
+  }
+
+  async #dropExpiredJobs(nowMs: number): Promise<void> {
+    const retentionMs = this.options.resultRetentionMs ?? 0;
+    if (retentionMs <= 0) return;
+    const dropped = await this.db.query<{ id: string }>(
+      `DELETE FROM jobs WHERE status IN ('succeeded', 'failed', 'cancelled') AND (state->>'finishedAtMs')::bigint < $1 RETURNING id`,
+      [nowMs - retentionMs],
+    );
+    this.#catalog.forget(dropped.rows.map((row) => row.id));
+    if (dropped.rows.length > 0) await this.#announce({ type: 'changed' });
+  }
+
+  async #anyClaimable(nowMs: number): Promise<boolean> {
+    const found = await this.db.query(
+      `SELECT 1 FROM jobs j JOIN tasks t ON t.job_id = j.id WHERE j.status IN ('queued', 'running') AND ((t.status = 'pending' AND t.ready_at_ms <= $1) OR t.copy_wanted) LIMIT 1`,
+      [nowMs],
+    );
+    return (found.rowCount ?? 0) > 0;
+  }
+
+  // ── Helpers ─────────────────────────────────────────────────────────────────────
+
+  async #settleOne(volunteerId: string, end: TaskEnd, nowMs: number): Promise<void> {
+    const [outcome] = await this.settle(volunteerId, [end], nowMs);
+    if (outcome) throw new TabreduceError(outcome.code, outcome.message);
+  }
+
+  async #refuseStruckOut(sql: Sql, volunteerId: string): Promise<void> {
+    const found = await sql.query<{ strikes: number }>('SELECT strikes FROM reputations WHERE volunteer_id = $1', [volunteerId]);
+    const strikes = found.rows[0]?.strikes ?? 0;
+    if (strikes >= this.#maxStrikes) throw new TabreduceError('FORBIDDEN', `this volunteer's answers lost ${strikes} votes against other volunteers'; its results are refused and it gets no more work`);
+  }
+
+  /** An event for every coordinator, this one included, outside any transaction. */
+  async #announce(event: ClusterEvent): Promise<void> {
+    await this.db.transaction((sql) => publish(sql, [event]));
+  }
+
+  #heard(event: ClusterEvent): void {
+    switch (event.type) {
+      case 'work':
+        return this.#wakeAll();
+      case 'revoke':
+        if (this.#local.has(event.volunteerId)) this.listener.revoke(event.volunteerId, event.taskIds, event.reason);
+        return;
+      case 'changed':
+        return this.listener.changed();
+    }
+  }
+
+  /** Tells every volunteer here that waits for work to ask again; those that find none wait again. */
+  #wakeAll(): void {
+    const woken: string[] = [];
+    for (const [volunteerId, volunteer] of this.#local) {
+      if (!volunteer.hungry) continue;
+      volunteer.hungry = false;
+      woken.push(volunteerId);
+    }
+    if (woken.length > 0) this.listener.workAvailable(woken);
+  }
+
+  #requireLocal(volunteerId: string): LocalVolunteer {
+    const volunteer = this.#local.get(volunteerId);
+    if (!volunteer) throw new TabreduceError('NOT_READY', 'say volunteer:hello before asking for work');
+    return volunteer;
+  }
+
+  async #requireJob(jobId: string): Promise<JobRecord> {
+    const job = await this.#catalog.get(this.db, jobId);
+    if (!job) throw new TabreduceError('NOT_FOUND', `no job ${jobId}`);
+    return job;
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * How cluster leases end: a volunteer's answers and failures (`settle`), tasks it hands
+ * back unstarted, and leases lost (its disconnect, a deadline passed, its coordinator
+ * dead). Each locks the tasks' rows in one statement, in key order so that two
+ * transactions never wait on each other in a circle, reads their states there, applies
+ * the task transition to each, and stores the lot through task-changes.ts. A lease is
+ * live while its task's state holds it: the state is the truth, the lease table its index.
+ */
+import { TabreduceError, type WireError } from '../../shared/errors.ts';
+import type { TaskEnd } from '../../shared/task-batch.ts';
+import { findLease, transitionTask, TaskTransitionError, type TaskEvent, type TaskState } from '../../shared/task.ts';
+import { checkOutput, outputBytes, type CheckedOutput } from '../scheduler/task-data.ts';
+import type { JobRecord, TaskRecord } from '../store/job-store.ts';
+import { outputDigest } from '../verification.ts';
+import type { ClusterEvent } from './cluster-events.ts';
+import type { Sql } from './database.ts';
+import type { JobCatalog } from './job-catalog.ts';
+import { applyTaskChanges, type ChangeScope, type TaskChange } from './task-changes.ts';
+
+export interface LeaseScope extends ChangeScope {
+  catalog: JobCatalog;
+}
+
+
+interface HeldRow {
+  token: string;
+  volunteer_id: string;
+  job_id: string;
+  kind: 'map' | 'reduce';
+  idx: number;
+  id: string;
+  state: TaskState;
+}
+
+/** What a volunteer's answers did: per end, null or why it was refused; and what the volunteer's counters gain. */
+export interface Settled {
+  outcomes: (WireError | null)[];
+  done: number;
+  failed: number;
+  answeredMs: number;
+  answers: number;
+  bytesReceived: number;
+  /** Per task kind, the duration of each task this made done (for the metrics). */
+  finished: { kind: 'map' | 'reduce'; durationMs: number }[];
+  events: ClusterEvent[];
+}
+
+const NO_LEASE: WireError = { code: 'LEASE_INVALID', message: 'no live lease has this token: the task has its answer, was revoked, or the lease expired' };
+
+/** Locks the rows of the tasks these leases are on, and answers them by token. */
+async function lockHeld(sql: Sql, tokens: readonly string[], skipLocked = false): Promise<Map<string, HeldRow>> {
+  const held = await sql.query<HeldRow>(
+    `SELECT l.token, l.volunteer_id, t.job_id, t.kind, t.idx, t.id, t.state FROM leases l JOIN tasks t USING (job_id, kind, idx)
+     WHERE l.token = ANY($1::text[]) ORDER BY t.job_id, t.kind, t.idx FOR UPDATE OF t${skipLocked ? ' SKIP LOCKED' : ''}`,
+    [[...tokens]],
+  );
+  return new Map(held.rows.map((row) => [row.token, row]));
+}
+
+/**
+ * Records a volunteer's reported ends, each judged alone. A task reported twice in one
+ * batch sees the state the first report left.
+ */
+export async function settleEnds(sql: Sql, scope: LeaseScope, volunteerId: string, ends: readonly TaskEnd[], nowMs: number): Promise<Settled> {
+  const held = await lockHeld(sql, ends.map((end) => end.leaseToken));
+  const settled: Settled = { outcomes: [], done: 0, failed: 0, answeredMs: 0, answers: 0, bytesReceived: 0, finished: [], events: [] };
+  const tasks = new Map<string, { job: JobRecord; task: TaskRecord }>();
+  const changes: TaskChange[] = [];
+  for (const end of ends) {
+    const row = held.get(end.leaseToken);
+    if (!row || row.volunteer_id !== volunteerId || row.id !== end.taskId) {
+      settled.outcomes.push(NO_LEASE);
+      continue;
+    }
+    try {
+      const entry = tasks.get(row.id) ?? { job: await requireJob(sql, scope, row.job_id), task: taskOf(row) };
+      tasks.set(row.id, entry);
+      const { job, task } = entry;
+      const lease = findLease(task.state, end.leaseToken);
+      let event: TaskEvent;
+      let output: CheckedOutput | undefined;
+      if ('output' in end) {
+        // Checked before the transition: a malformed answer leaves the lease live, refused like any bad request.
+        output = checkOutput(task, job, end.output);
+        const bytes = outputBytes(end.output);
+        const replicated = scope.policies.of(job, task).replication > 1;
+        event = { type: 'complete', token: end.leaseToken, digest: replicated ? outputDigest(end.output) : '', outputBytes: bytes };
+        settled.bytesReceived += bytes;
+        if (lease) {
+          settled.answeredMs += nowMs - lease.leasedAtMs;
+          settled.answers++;
+        }
+      } else {
+        event = { type: 'fail', token: end.leaseToken, error: end.error };
+        settled.failed++;
+      }
+      const after = transitionTask(task.state, event, nowMs, scope.policies.of(job, task));
+      if (after instanceof TaskTransitionError) throw new TabreduceError('LEASE_INVALID', `task ${task.id}: ${after.message}`);
+      // Under a vote the answer that decides is one for the winning digest, so the output in hand is the accepted one.
+      changes.push({ job, task: { ...task }, event, after, ...(after.status === 'done' && output ? { output } : {}) });
+      if (after.status === 'done') {
+        settled.done++;
+        settled.finished.push({ kind: task.kind, durationMs: after.durationMs });
+      }
+      task.state = after;
+      settled.outcomes.push(null);
+    } catch (error) {
+      if (!(error instanceof TabreduceError)) throw error;
+      settled.outcomes.push(error.toWire());
+    }
+  }
+  settled.events = await applyTaskChanges(sql, scope, changes, nowMs);
+  return settled;
+}
+
+/**
+ * Ends leases with one event each (`return`, `abandon`), skipping those already gone;
+ * answers the task ids whose lease it ended. With `skipLocked`, a task whose row another
+ * transaction holds is left to that one (the expiry sweep: the holder may be its answer).
+ */
+export async function endLeases(
+  sql: Sql,
+  scope: LeaseScope,
+  tokens: readonly string[],
+  eventOf: (token: string) => TaskEvent,
+  nowMs: number,
+  options: { volunteerId?: string; skipLocked?: boolean; expiredBefore?: number } = {},
+): Promise<{ taskIds: string[]; events: ClusterEvent[] }> {
+  if (tokens.length === 0) return { taskIds: [], events: [] };
+  const held = await lockHeld(sql, tokens, options.skipLocked);
+  if (options.expiredBefore !== undefined) {
+    // A renewal may have committed since the sweep looked: only leases still past their deadline end.
+    const still = await sql.query<{ token: string }>('SELECT token FROM leases WHERE token = ANY($1::text[]) AND deadline_ms < $2', [[...held.keys()], options.expiredBefore]);
+    const expired = new Set(still.rows.map((row) => row.token));
+    for (const token of held.keys()) if (!expired.has(token)) held.delete(token);
+  }
+  const tasks = new Map<string, { job: JobRecord; task: TaskRecord }>();
+  const changes: TaskChange[] = [];
+  const taskIds: string[] = [];
+  for (const [token, row] of held) {
+    if (options.volunteerId !== undefined && row.volunteer_id !== options.volunteerId) continue;
+    const entry = tasks.get(row.id) ?? { job: await requireJob(sql, scope, row.job_id), task: taskOf(row) };
+    tasks.set(row.id, entry);
+    const event = eventOf(token);
+    const after = transitionTask(entry.task.state, event, nowMs, scope.policies.of(entry.job, entry.task));
+    if (after instanceof TaskTransitionError) continue;
+    changes.push({ job: entry.job, task: { ...entry.task }, event, after });
+    entry.task.state = after;
+    taskIds.push(row.id);
+  }
+  return { taskIds, events: await applyTaskChanges(sql, scope, changes, nowMs) };
+}
+
+/** Renews the leases still live: one statement for all. Answers the task ids renewed and those whose lease is gone. */
+export async function renewLeases(sql: Sql, volunteerId: string, leases: readonly { taskId: string; leaseToken: string }[], deadlineMs: number) {
+  const renewedRows = await sql.query<{ token: string }>(
+    // The lease row's deadline is the one that counts: a task's stored state keeps the deadline its lease started with.
+    'UPDATE leases SET deadline_ms = $3 WHERE token = ANY($1::text[]) AND volunteer_id = $2 AND deadline_ms > 0 RETURNING token',
+    [leases.map((lease) => lease.leaseToken), volunteerId, deadlineMs],
+  );
+  const live = new Set(renewedRows.rows.map((row) => row.token));
+  const renewed: string[] = [];
+  const lost: string[] = [];
+  for (const lease of leases) (live.has(lease.leaseToken) ? renewed : lost).push(lease.taskId);
+  return { renewed, lost };
+}
+
+function taskOf(row: HeldRow): TaskRecord {
+  return { id: row.id, jobId: row.job_id, kind: row.kind, index: row.idx, state: row.state };
+}
+
+async function requireJob(sql: Sql, scope: LeaseScope, jobId: string): Promise<JobRecord> {
+  const job = await scope.catalog.get(sql, jobId);
+  if (!job) throw new TabreduceError('INTERNAL', `a lease names job ${jobId}, which the database does not hold`);
+  return job;
+}
