@@ -3,11 +3,12 @@
  * process of its own), then one summary table against the targets.
  *
  *   npm run bench                        all: word count (target 1 and 3), dispatch (2), crowd (4),
- *                                        the coordinator alone (issue 13, target 3)
+ *                                        the coordinator alone (issue 13, target 3), the cluster
  *   npm run bench -- word-count [flags]  bench/word-count.ts alone (flags as it documents)
  *   npm run bench -- dispatch [flags]    bench/dispatch.ts alone
  *   npm run bench -- crowd [flags]       bench/crowd.ts alone
  *   npm run bench -- coordinator-alone   bench/coordinator-alone.ts alone (Node volunteers, no browser)
+ *   npm run bench -- cluster [flags]     bench/cluster.ts alone: 1, 2 and 3 coordinators on one PostgreSQL
  *   npm run bench -- curve [flags]       the scaling curve alone (word-count.ts --curve --skip-main)
  *   npm run bench -- result-download     bench/result-download.ts: serving a large result (not in `all`)
  *   npm run bench -- map-runtime [flags] bench/map-runtime.ts: a map task's runtime against a bare loop (not in `all`)
@@ -18,14 +19,17 @@
  * --workers, --reducers, --split-bytes, --forms, --bare-workers, --curve, --gb [N] to the word count; --tasks,
  * --latency-tasks, --dispatch-tabs (its --tabs) to dispatch; --volunteers, --processes,
  * --tasks-per-volunteer to the crowd; --alone-tasks, --alone-mb (its --tasks, --mb) to the
- * coordinator alone; --timeout and --cpu-prof to all four, --store to the first three.
+ * coordinator alone; --cluster-sizes, --cluster-tasks, --cluster-mb, --cluster-crowd (its --sizes,
+ * --tasks, --mb, --crowd) to the cluster; --timeout to all five, --cpu-prof to the first four,
+ * --store to the first three.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { summaryRows as clusterRows, type ClusterResults } from './cluster-report.ts';
 import { CACHE_DIR, fixed, runMain, table } from './lib.ts';
 
-const BENCHES = ['word-count', 'dispatch', 'crowd', 'coordinator-alone'] as const;
+const BENCHES = ['word-count', 'dispatch', 'crowd', 'coordinator-alone', 'cluster'] as const;
 type Bench = (typeof BENCHES)[number];
 
 const ROUTES: Record<string, Bench[]> = {
@@ -55,20 +59,24 @@ const ROUTES: Record<string, Bench[]> = {
   'tasks-per-volunteer': ['crowd'],
   'alone-tasks': ['coordinator-alone'],
   'alone-mb': ['coordinator-alone'],
+  'cluster-sizes': ['cluster'],
+  'cluster-tasks': ['cluster'],
+  'cluster-mb': ['cluster'],
+  'cluster-crowd': ['cluster'],
   store: ['word-count', 'dispatch', 'crowd'],
-  timeout: ['word-count', 'dispatch', 'crowd', 'coordinator-alone'],
+  timeout: ['word-count', 'dispatch', 'crowd', 'coordinator-alone', 'cluster'],
   'cpu-prof': ['word-count', 'dispatch', 'crowd', 'coordinator-alone'],
 };
 /** Flags renamed on their way to the benchmark they belong to. */
-const RENAMED: Record<string, string> = { 'dispatch-tabs': 'tabs', 'alone-tasks': 'tasks', 'alone-mb': 'mb' };
+const RENAMED: Record<string, string> = { 'dispatch-tabs': 'tabs', 'alone-tasks': 'tasks', 'alone-mb': 'mb', 'cluster-sizes': 'sizes', 'cluster-tasks': 'tasks', 'cluster-mb': 'mb', 'cluster-crowd': 'crowd' };
 const SWITCHES = new Set(['curve', 'skip-main', 'cpu-prof', 'tab-prof', 'tab-profiles']);
 
 /** Splits `argv` (flags only) into each benchmark's own. */
 export function routeFlags(argv: readonly string[]): Record<Bench, string[]> {
-  const routed: Record<Bench, string[]> = { 'word-count': [], dispatch: [], crowd: [], 'coordinator-alone': [] };
+  const routed: Record<Bench, string[]> = { 'word-count': [], dispatch: [], crowd: [], 'coordinator-alone': [], cluster: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (!arg.startsWith('--')) throw new Error(`unexpected argument "${arg}": give a sub-command first (word-count, dispatch, crowd, coordinator-alone, curve, summary) or flags only`);
+    if (!arg.startsWith('--')) throw new Error(`unexpected argument "${arg}": give a sub-command first (word-count, dispatch, crowd, coordinator-alone, cluster, curve, summary) or flags only`);
     const [rawName, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
     const targets = ROUTES[rawName];
     if (!targets) throw new Error(`unknown flag ${arg}; known: ${Object.keys(ROUTES).map((name) => `--${name}`).join(', ')}`);
@@ -163,6 +171,7 @@ export function printSummary(): void {
   const curve = load<CurveJson>('word-count-curve');
   const alone = load<CoordinatorAloneJson>('coordinator-alone');
   const mapRuntime = load<MapRuntimeJson>('map-runtime');
+  const cluster = load<ClusterResults>('cluster');
   const rows: string[][] = [['target', 'measured', 'goal', 'met', 'measured at (UTC)']];
   if (wc) {
     const size = `word count ${(wc.corpus.bytes / 1e6).toFixed(0)} MB, ${wc.tabreduce.tabs} tabs`;
@@ -251,6 +260,7 @@ export function printSummary(): void {
   if (curve) {
     for (const p of curve.points) rows.push([`curve ${p.mb} MB, ${p.tabs} tab${p.tabs === 1 ? '' : 's'}`, `${fixed(p.run.seconds, 2)} s, x baseline ${fixed(p.ratioToBaseline)}, x threads ${fixed(p.ratioToThreads)}`, 'report', '', when(curve.at)]);
   }
+  if (cluster) rows.push(...clusterRows(cluster, when(cluster.at)));
   console.log('\n══ Issues 4 and 13: summary of the last results in bench/.cache/ ══');
   console.log(table(rows, 'left'));
 }
@@ -275,6 +285,7 @@ async function main(): Promise<void> {
     case 'dispatch':
     case 'crowd':
     case 'coordinator-alone':
+    case 'cluster':
     case 'result-download':
     case 'map-runtime':
     case 'submit':
@@ -286,7 +297,7 @@ async function main(): Promise<void> {
     case 'summary':
       break;
     default:
-      throw new Error(`unknown sub-command "${sub}": all, word-count, dispatch, crowd, coordinator-alone, curve, result-download, map-runtime, submit or summary`);
+      throw new Error(`unknown sub-command "${sub}": all, word-count, dispatch, crowd, coordinator-alone, cluster, curve, result-download, map-runtime, submit or summary`);
   }
   printSummary();
   if (failed.length > 0) {
