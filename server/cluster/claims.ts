@@ -125,7 +125,10 @@ async function readInputs(sql: Sql, picked: readonly { job: JobRecord; row: Task
     );
     for (const row of found.rows) {
       const key = `${row.job_id}/${row.partition}`;
-      blocks.set(key, [...(blocks.get(key) ?? []), row.data]);
+      // Pushed, not copied: a partition of a 250,000-map job has as many blocks.
+      const list = blocks.get(key);
+      if (list) list.push(row.data);
+      else blocks.set(key, [row.data]);
     }
   }
   return {

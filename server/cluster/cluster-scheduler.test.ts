@@ -206,6 +206,17 @@ describe('a cluster of two coordinators on one database', () => {
     expect(await resultOf(b.scheduler, 'job-5')).toEqual(expected);
   });
 
+  it('judges an answer by the renewed deadline of its lease, so a task may run longer than one lease', async () => {
+    const url = await server.createDatabase();
+    const a = await coordinator(url, 'a');
+    await a.scheduler.connect('va', 'test', 1, 0);
+    await a.scheduler.submitInTurns(wordJob('job-8'), 0);
+    const tasks = await a.scheduler.requestTasks('va', 1, 0);
+    await a.scheduler.renew('va', [{ taskId: tasks[0]!.taskId, leaseToken: tasks[0]!.leaseToken }], 800);
+    // Leased at 0 for 1000 ms, renewed at 800: an answer at 1500 is in time.
+    expect(await answer(a.scheduler, 'va', tasks, 1500)).toEqual([null]);
+  });
+
   it('fails a job whose task runs out of attempts, on every coordinator', async () => {
     const url = await server.createDatabase();
     const a = await coordinator(url, 'a');

@@ -24,6 +24,8 @@ export interface LeaseScope extends ChangeScope {
 
 interface HeldRow {
   token: string;
+  /** The lease row's deadline: renewals move it, not the one in the task's state. */
+  deadline_ms: number;
   volunteer_id: string;
   job_id: string;
   kind: 'map' | 'reduce';
@@ -50,7 +52,7 @@ const NO_LEASE: WireError = { code: 'LEASE_INVALID', message: 'no live lease has
 /** Locks the rows of the tasks these leases are on, and answers them by token. */
 async function lockHeld(sql: Sql, tokens: readonly string[], skipLocked = false): Promise<Map<string, HeldRow>> {
   const held = await sql.query<HeldRow>(
-    `SELECT l.token, l.volunteer_id, t.job_id, t.kind, t.idx, t.id, t.state FROM leases l JOIN tasks t USING (job_id, kind, idx)
+    `SELECT l.token, l.deadline_ms, l.volunteer_id, t.job_id, t.kind, t.idx, t.id, t.state FROM leases l JOIN tasks t USING (job_id, kind, idx)
      WHERE l.token = ANY($1::text[]) ORDER BY t.job_id, t.kind, t.idx FOR UPDATE OF t${skipLocked ? ' SKIP LOCKED' : ''}`,
     [[...tokens]],
   );
@@ -165,8 +167,10 @@ export async function renewLeases(sql: Sql, volunteerId: string, leases: readonl
   return { renewed, lost };
 }
 
+/** The task as locked, its lease's deadline the renewed one from the lease row, which the transition checks. */
 function taskOf(row: HeldRow): TaskRecord {
-  return { id: row.id, jobId: row.job_id, kind: row.kind, index: row.idx, state: row.state };
+  const state: TaskState = row.state.status === 'leased' ? { ...row.state, leases: row.state.leases.map((lease) => (lease.token === row.token ? { ...lease, deadlineMs: row.deadline_ms } : lease)) } : row.state;
+  return { id: row.id, jobId: row.job_id, kind: row.kind, index: row.idx, state };
 }
 
 async function requireJob(sql: Sql, scope: LeaseScope, jobId: string): Promise<JobRecord> {

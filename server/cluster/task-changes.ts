@@ -245,7 +245,8 @@ export async function endJob(sql: Sql, jobId: string, state: JobState, event: Ex
   await sql.query(`UPDATE tasks SET status = 'blocked', copy_wanted = FALSE WHERE job_id = $1 AND (status = 'pending' OR copy_wanted)`, [jobId]);
   const revoked = await sql.query<{ volunteer_id: string; job_id: string; kind: string; idx: number }>('DELETE FROM leases WHERE job_id = $1 RETURNING volunteer_id, job_id, kind, idx', [jobId]);
   await dropIntermediate(sql, jobId);
-  const reason = event.type === 'cancel' ? 'the job was cancelled' : `job failed: ${event.error.taskId ? `task ${event.error.taskId}: ` : ''}${event.error.message}`;
+  // Short: it rides in a notification, which PostgreSQL caps at 8000 bytes, and the job's error has the whole message.
+  const reason = event.type === 'cancel' ? 'the job was cancelled' : `job failed: ${event.error.taskId ? `task ${event.error.taskId}: ` : ''}${event.error.message}`.slice(0, 300);
   return [...revocations(revoked.rows, reason), { type: 'changed' }];
 }
 
