@@ -67,7 +67,7 @@ test('a coordinator killed during map and another during reduce lose nothing', a
   const text = makeProse(3_000_000, 5);
   const id = await submitJob(cluster.url, { name: 'failover', source: SLOW_WORD_COUNT, input: { kind: 'texts', files: [{ name: 'prose.txt', text }] }, splitBytes: 64 * 1024, reducers: 6 });
   const total = (await jobOf(cluster.url, id)).progress.map.total;
-  await expect.poll(async () => (await jobOf(cluster.url, id)).progress.map.done, { intervals: [20] }).toBeGreaterThanOrEqual(Math.floor(total / 4));
+  await expect.poll(async () => (await jobOf(cluster.url, id)).progress.map.done, { intervals: [20] }).toBeGreaterThanOrEqual(1);
   const doneBefore = (await getJson<TaskSummary[]>(`${cluster.url}/api/jobs/${id}/tasks`)).filter((task) => task.status === 'done');
   await cluster.kill(0);
   expect(doneBefore.length).toBeLessThan(total);
