@@ -63,11 +63,7 @@ test('a word count and an inverted index through nginx give their exact answers'
   expect(new Map(result as [string, string[]][])).toEqual(new Map([...reference].map(([word, names]) => [word, [...names].sort()])));
 });
 
-// Fixme: on a fresh clone's CI the kill meant for the map phase lands after it. Cluster
-// claims do not yet cap a volunteer at its fair share (docs/scaling.md, known problems),
-// so a tab takes a long run of tasks and their results arrive in bursts. The same kills
-// are tested, and pass, in server/cluster/cluster-failover.test.ts with Node volunteers.
-test.fixme('a coordinator killed during map and another during reduce lose nothing', async () => {
+test('a coordinator killed during map and another during reduce lose nothing', async () => {
   const text = makeProse(3_000_000, 5);
   const id = await submitJob(cluster.url, { name: 'failover', source: SLOW_WORD_COUNT, input: { kind: 'texts', files: [{ name: 'prose.txt', text }] }, splitBytes: 64 * 1024, reducers: 6 });
   const total = (await jobOf(cluster.url, id)).progress.map.total;

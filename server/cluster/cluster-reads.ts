@@ -62,6 +62,28 @@ export async function readCluster(db: Database, maxStrikes: number): Promise<Clu
   };
 }
 
+/** What a volunteer's fair share is computed from: the live jobs' claimable tasks and the cluster's volunteers. */
+export interface QueueShare {
+  queued: number;
+  volunteers: number;
+}
+
+/**
+ * Claimable tasks are counted only up to `perVolunteer` for each volunteer, where the
+ * share could no longer cap a claim: a 250,000-task job costs a bounded scan, not a full one.
+ */
+export async function readQueueShare(db: Database, perVolunteer: number): Promise<QueueShare> {
+  const found = await db.query<QueueShare>(
+    `WITH crowd AS (SELECT count(*)::int AS volunteers FROM volunteers)
+     SELECT (SELECT count(*) FROM (SELECT 1 FROM tasks t JOIN jobs j ON j.id = t.job_id
+               WHERE j.status IN ('queued', 'running') AND (t.status = 'pending' OR t.copy_wanted)
+               LIMIT (SELECT greatest(volunteers, 1) FROM crowd) * $1::bigint) AS claimable)::int AS queued,
+            (SELECT volunteers FROM crowd) AS volunteers`,
+    [perVolunteer],
+  );
+  return found.rows[0]!;
+}
+
 /** The live jobs' tasks by kind, from the jobs' counters and the lease table (scheduler/summaries.ts countLiveTasks). */
 export async function readLiveTaskCounts(db: Database): Promise<TaskCounts> {
   const rows = await db.query<{ map_tasks: number; reducers: number; maps_done: number; reduces_done: number; maps_running: number; reduces_running: number }>(

@@ -151,6 +151,24 @@ describe('a cluster of two coordinators on one database', () => {
     expect(new Set(taskIds).size).toBe(6);
   });
 
+  it("caps a claim at the volunteer's even share of the cluster's queue, never below its slots", async () => {
+    const url = await server.createDatabase();
+    const a = await coordinator(url, 'a');
+    const b = await coordinator(url, 'b');
+    await a.scheduler.connect('va', 'test', 1, 0);
+    await b.scheduler.connect('vb', 'test', 1, 0);
+    await b.scheduler.connect('vc', 'test', 6, 0);
+    await a.scheduler.submitInTurns(wordJob('job-share', { recordsPerTask: 1 }), 0);
+    // Each coordinator reads the queue at its tick (and when work comes): 12 maps, 3 volunteers.
+    await a.scheduler.tick(Date.now());
+    await b.scheduler.tick(Date.now());
+    expect(await a.scheduler.requestTasks('va', 100, 1)).toHaveLength(4);
+    expect(await b.scheduler.requestTasks('vb', 100, 1)).toHaveLength(4);
+    // 4 queued for 3 volunteers is 2 each, but vc runs 6 at once: its slots are its floor.
+    await b.scheduler.tick(Date.now());
+    expect(await b.scheduler.requestTasks('vc', 100, 1)).toHaveLength(4);
+  });
+
   it('cancels from the other coordinator: the holder is told, and its late answer is refused', async () => {
     const url = await server.createDatabase();
     const a = await coordinator(url, 'a');

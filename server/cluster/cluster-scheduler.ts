@@ -16,6 +16,7 @@
  * the past attempts in a task's summary (docs/scaling.md).
  */
 import { TabreduceError, type TaskError, type WireError } from '../../shared/errors.ts';
+import { LIMITS } from '../../shared/limits.ts';
 import { isTerminal, type JobState } from '../../shared/job-lifecycle.ts';
 import type { ClusterSummary, JobSummary, TaskSummary } from '../../shared/job.ts';
 import type { JobSourceReply, TaskAssignment, TaskOutput } from '../../shared/protocol.ts';
@@ -25,6 +26,7 @@ import type { JobPlan } from '../job-planner.ts';
 import type { Logger } from '../logger.ts';
 import type { StoredResult } from '../result-data.ts';
 import type { SchedulerService } from '../scheduler-service.ts';
+import { shareOfQueue } from '../scheduler/dispatch.ts';
 import { DEFAULT_MAX_STRIKES } from '../scheduler/reputation.ts';
 import { NO_METRICS, type SchedulerListener, type SchedulerMetrics } from '../scheduler/scheduler-options.ts';
 import type { TaskCounts } from '../scheduler/summaries.ts';
@@ -33,7 +35,7 @@ import type { JobRecord } from '../store/job-store.ts';
 import { claimTasks, type ClaimScope } from './claims.ts';
 import { ClusterEventListener, publish, type ClusterEvent } from './cluster-events.ts';
 import { ClusterUploads, inlineFileInputs } from './cluster-uploads.ts';
-import { readCluster, readLeasedInput, readLiveTaskCounts, readResult, readTasks } from './cluster-reads.ts';
+import { readCluster, readLeasedInput, readLiveTaskCounts, readQueueShare, readResult, readTasks, type QueueShare } from './cluster-reads.ts';
 import type { Database, Sql } from './database.ts';
 import { JobCatalog } from './job-catalog.ts';
 import { endLeases, renewLeases, settleEnds } from './lease-ends.ts';
@@ -72,6 +74,12 @@ export class ClusterScheduler implements SchedulerService {
   readonly #maxStrikes: number;
   readonly #events: ClusterEventListener;
   #ticking = false;
+  /**
+   * The queue a volunteer's share is cut from, read at every tick and when work comes
+   * rather than in every claim: without a cap the first volunteer to ask took whole runs
+   * of a job (up to 4,096 tasks), and results reached the cluster in bursts.
+   */
+  #queue: QueueShare = { queued: 0, volunteers: 1 };
 
   /** Uploads, kept in the database; and the scratch directory the planner cuts them in. */
   readonly uploads: ClusterUploads;
@@ -95,6 +103,7 @@ export class ClusterScheduler implements SchedulerService {
     const nowMs = Date.now();
     await db.query('INSERT INTO coordinators (id, started_at_ms, heartbeat_ms) VALUES ($1, $2, $2)', [options.coordinatorId, nowMs]);
     await scheduler.#events.start();
+    await scheduler.#readQueue();
     return scheduler;
   }
 
@@ -229,9 +238,10 @@ export class ClusterScheduler implements SchedulerService {
 
   async requestTasks(volunteerId: string, max: number, nowMs: number): Promise<TaskAssignment[]> {
     const volunteer = this.#requireLocal(volunteerId);
+    const allowed = Math.min(max, shareOfQueue(this.#queue.queued, this.#queue.volunteers, volunteer.slots));
     const claimed = await this.db.transaction(async (sql) => {
       await this.#refuseStruckOut(sql, volunteerId);
-      const result = await claimTasks(sql, this.#scope, volunteerId, max, nowMs);
+      const result = await claimTasks(sql, this.#scope, volunteerId, allowed, nowMs);
       if (result.bytes > 0) await sql.query('UPDATE volunteers SET bytes_sent = bytes_sent + $2 WHERE id = $1', [volunteerId, result.bytes]);
       await publish(sql, result.events);
       return result;
@@ -308,6 +318,7 @@ export class ClusterScheduler implements SchedulerService {
       const ended = await this.#endInSweep(expired.rows.map((row) => row.token), 'the lease expired without an answer', nowMs, nowMs);
       for (let index = 0; index < ended; index++) this.#metrics.leaseExpired();
       await this.#dropExpiredJobs(nowMs);
+      await this.#readQueue();
       if ([...this.#local.values()].some((volunteer) => volunteer.hungry) && (await this.#anyClaimable(nowMs))) this.#wakeAll();
     } finally {
       this.#ticking = false;
@@ -335,6 +346,10 @@ export class ClusterScheduler implements SchedulerService {
     );
     this.#catalog.forget(dropped.rows.map((row) => row.id));
     if (dropped.rows.length > 0) await this.#announce({ type: 'changed' });
+  }
+
+  async #readQueue(): Promise<void> {
+    this.#queue = await readQueueShare(this.db, LIMITS.tasksPerMessage);
   }
 
   async #anyClaimable(nowMs: number): Promise<boolean> {
@@ -366,7 +381,14 @@ export class ClusterScheduler implements SchedulerService {
   #heard(event: ClusterEvent): void {
     switch (event.type) {
       case 'work':
-        return this.#wakeAll();
+        // The share is read anew first, or the woken would be cut to their slots by a queue counted before the work came.
+        return void this.#readQueue().then(
+          () => this.#wakeAll(),
+          (error: unknown) => {
+            this.options.log.warn({ err: error }, 'reading the queue for fair shares failed; waking volunteers with the last count');
+            this.#wakeAll();
+          },
+        );
       case 'revoke':
         if (this.#local.has(event.volunteerId)) this.listener.revoke(event.volunteerId, event.taskIds, event.reason);
         return;

@@ -62,6 +62,11 @@ export function leasableNow(view: DispatchView, run: JobRun, nowMs: number, volu
 export function fairShare(view: DispatchView, volunteers: number, slots: number): number {
   let queued = 0;
   for (const run of view.runs) if (!isTerminal(run.job.state)) queued += run.queue.size;
+  return shareOfQueue(queued, volunteers, slots);
+}
+
+/** One volunteer's even share of `queued` tasks among `volunteers`, and never less than its slots (the cluster counts its own queue). */
+export function shareOfQueue(queued: number, volunteers: number, slots: number): number {
   return Math.max(slots, 1, Math.ceil(queued / Math.max(1, volunteers)));
 }
 
