@@ -110,6 +110,19 @@ async function runToEnd(volunteers: { scheduler: ClusterScheduler; id: string }[
   throw new Error('the job did not end in 50 rounds');
 }
 
+/** Ticks a coordinator, as its timer would, until `read` answers `wanted` (a silent coordinator is judged by the database's clock). */
+async function sweepUntil(scheduler: ClusterScheduler, read: () => Promise<unknown>, wanted: unknown) {
+  await expect
+    .poll(
+      async () => {
+        await scheduler.tick(Date.now());
+        return read();
+      },
+      { timeout: 10_000, interval: 100 },
+    )
+    .toEqual(wanted);
+}
+
 /** The right keys (a reduce output must keep to its partition), each count one too many. */
 const lie = (pairs: Uint8Array) => encode((decode(pairs) as [string, number][]).map(([key, count]) => [key, count + 1]));
 
@@ -214,14 +227,47 @@ describe('a cluster of two coordinators on one database', () => {
     await a.scheduler.submitInTurns(wordJob('job-5'), 0);
     const lost = await a.scheduler.requestTasks('va', 3, Date.now());
     expect(lost).toHaveLength(3);
-    // a goes silent (a kill -9: no close, no more ticks); b's sweeps go on.
-    await b.scheduler.tick(Date.now());
-    await b.scheduler.tick(Date.now() + 2000);
+    // a goes silent (a kill -9: no close, no more ticks); b's sweeps go on, by the database's clock.
+    await sweepUntil(b.scheduler, async () => (await b.scheduler.cluster()).volunteerList.map((volunteer) => volunteer.id).join(), 'vb');
     const tasks = await b.scheduler.getTasks('job-5');
     for (const task of lost) expect(tasks.find((entry) => entry.id === task.taskId)?.status).toBe('pending');
-    expect((await b.scheduler.cluster()).volunteerList.map((volunteer) => volunteer.id)).toEqual(['vb']);
-    await runToEnd([{ scheduler: b.scheduler, id: 'vb' }], Date.now() + 2001);
+    await runToEnd([{ scheduler: b.scheduler, id: 'vb' }], Date.now());
     expect(await resultOf(b.scheduler, 'job-5')).toEqual(expected);
+  });
+
+  it('lists again a coordinator taken for dead while alive, with its volunteers, which get work again', async () => {
+    const url = await server.createDatabase();
+    const a = await coordinator(url, 'a', { coordinatorTimeoutMs: 1000 });
+    const b = await coordinator(url, 'b', { coordinatorTimeoutMs: 1000 });
+    await a.scheduler.connect('va', 'test', 2, 0);
+    await a.scheduler.submitInTurns(wordJob('job-stall'), 0);
+    const held = await a.scheduler.requestTasks('va', 2, Date.now());
+    expect(held).toHaveLength(2);
+    // a stalls past the timeout: b ends its leases and removes it, and va with it.
+    await sweepUntil(b.scheduler, async () => (await b.scheduler.cluster()).volunteers, 0);
+    await expect.poll(() => a.heard.revoked.flatMap((entry) => entry.taskIds).sort()).toEqual(held.map((task) => task.taskId).sort());
+    // a's next beat lists it again, va with it, and va's claims work as before.
+    await a.scheduler.tick(Date.now());
+    expect((await b.scheduler.cluster()).volunteerList.map((volunteer) => volunteer.id)).toEqual(['va']);
+    await runToEnd([{ scheduler: a.scheduler, id: 'va' }], Date.now());
+    expect(await resultOf(b.scheduler, 'job-stall')).toEqual(expected);
+  });
+
+  it("frees both copies of a replicated task whose holders' coordinator died, ended in one batch", async () => {
+    const url = await server.createDatabase();
+    const a = await coordinator(url, 'a', { coordinatorTimeoutMs: 1000 });
+    const b = await coordinator(url, 'b', { coordinatorTimeoutMs: 1000 });
+    await a.scheduler.connect('va-1', 'test', 1, 0);
+    await a.scheduler.connect('va-2', 'test', 1, 0);
+    await b.scheduler.connect('vb-1', 'test', 1, 0);
+    await b.scheduler.connect('vb-2', 'test', 1, 0);
+    await a.scheduler.submitInTurns(wordJob('job-copies', { replication: 2, recordsPerTask: words.length }), 0);
+    const copies = [...(await a.scheduler.requestTasks('va-1', 1, Date.now())), ...(await a.scheduler.requestTasks('va-2', 1, Date.now()))];
+    expect(copies.map((task) => task.taskId)).toEqual(['job-copies/map/0', 'job-copies/map/0']);
+    // a goes silent; b ends both copies' leases in one sweep.
+    await sweepUntil(b.scheduler, async () => (await b.scheduler.getTasks('job-copies')).find((task) => task.id === 'job-copies/map/0')?.status, 'pending');
+    await runToEnd([{ scheduler: b.scheduler, id: 'vb-1' }, { scheduler: b.scheduler, id: 'vb-2' }], Date.now());
+    expect(await resultOf(b.scheduler, 'job-copies')).toEqual(expected);
   });
 
   it('judges an answer by the renewed deadline of its lease, so a task may run longer than one lease', async () => {

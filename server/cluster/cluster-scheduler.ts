@@ -60,7 +60,12 @@ export interface ClusterSchedulerOptions {
 /** Leases ended per sweep and per kind (expired, orphaned): a sweep stays one short transaction. */
 const SWEEP_BATCH = 500;
 
+/** The database's clock in ms, for what coordinators compare across machines (heartbeats). */
+const DATABASE_NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
+
 interface LocalVolunteer {
+  agent: string;
+  connectedAtMs: number;
   slots: number;
   /** It asked for more than it got: told when work comes. */
   hungry: boolean;
@@ -100,8 +105,7 @@ export class ClusterScheduler implements SchedulerService {
   /** Joins the cluster: lists this coordinator and listens for the others. The schema must be migrated. */
   static async start(db: Database, scratch: InputFiles, options: ClusterSchedulerOptions, listener: SchedulerListener): Promise<ClusterScheduler> {
     const scheduler = new ClusterScheduler(db, scratch, options, listener);
-    const nowMs = Date.now();
-    await db.query('INSERT INTO coordinators (id, started_at_ms, heartbeat_ms) VALUES ($1, $2, $2)', [options.coordinatorId, nowMs]);
+    await scheduler.#beat();
     await scheduler.#events.start();
     await scheduler.#readQueue();
     return scheduler;
@@ -199,13 +203,19 @@ export class ClusterScheduler implements SchedulerService {
   // ── Volunteers ──────────────────────────────────────────────────────────────────
 
   async connect(volunteerId: string, agent: string, slots: number, nowMs: number): Promise<void> {
+    const volunteer: LocalVolunteer = { agent, slots, connectedAtMs: nowMs, hungry: false };
+    await this.#list(volunteerId, volunteer);
+    this.#local.set(volunteerId, volunteer);
+    await this.#announce({ type: 'changed' });
+  }
+
+  /** Lists a volunteer of this coordinator in the cluster (again, after this coordinator was taken for dead). */
+  async #list(volunteerId: string, volunteer: LocalVolunteer): Promise<void> {
     await this.db.query(
       `INSERT INTO volunteers (id, coordinator_id, agent, slots, connected_at_ms) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (id) DO UPDATE SET coordinator_id = EXCLUDED.coordinator_id, agent = EXCLUDED.agent, slots = EXCLUDED.slots`,
-      [volunteerId, this.options.coordinatorId, agent, slots, nowMs],
+      [volunteerId, this.options.coordinatorId, volunteer.agent, volunteer.slots, volunteer.connectedAtMs],
     );
-    this.#local.set(volunteerId, { slots, hungry: false });
-    await this.#announce({ type: 'changed' });
   }
 
   async setSlots(volunteerId: string, slots: number): Promise<void> {
@@ -307,15 +317,10 @@ export class ClusterScheduler implements SchedulerService {
     if (this.#ticking) return;
     this.#ticking = true;
     try {
-      await this.db.query('UPDATE coordinators SET heartbeat_ms = $2 WHERE id = $1', [this.options.coordinatorId, nowMs]);
-      await this.db.query('DELETE FROM coordinators WHERE heartbeat_ms < $1 AND id <> $2', [nowMs - this.options.coordinatorTimeoutMs, this.options.coordinatorId]);
-      const orphaned = await this.db.query<{ token: string }>(
-        'SELECT token FROM leases l WHERE NOT EXISTS (SELECT 1 FROM coordinators c WHERE c.id = l.coordinator_id) LIMIT $1',
-        [SWEEP_BATCH],
-      );
-      await this.#endInSweep(orphaned.rows.map((row) => row.token), 'the coordinator this volunteer was connected to stopped', nowMs);
+      await this.#beat();
+      await this.#sweepDeadCoordinators(nowMs);
       const expired = await this.db.query<{ token: string }>('SELECT token FROM leases WHERE deadline_ms < $1 ORDER BY deadline_ms LIMIT $2', [nowMs, SWEEP_BATCH]);
-      const ended = await this.#endInSweep(expired.rows.map((row) => row.token), 'the lease expired without an answer', nowMs, nowMs);
+      const ended = await this.#endInSweep(expired.rows.map((row) => row.token), 'the lease expired without an answer', nowMs, { expiredBefore: nowMs });
       for (let index = 0; index < ended; index++) this.#metrics.leaseExpired();
       await this.#dropExpiredJobs(nowMs);
       await this.#readQueue();
@@ -325,12 +330,51 @@ export class ClusterScheduler implements SchedulerService {
     }
   }
 
-  async #endInSweep(tokens: string[], reason: string, nowMs: number, expiredBefore?: number): Promise<number> {
+  /**
+   * Writes this coordinator's heartbeat, by the database's clock, so coordinators' clocks
+   * need not agree for it. An upsert: a coordinator taken for dead after a stall (its row
+   * and its volunteers' rows removed by another) is listed again, with its volunteers.
+   */
+  async #beat(): Promise<void> {
+    const beat = await this.db.query<{ rejoined: boolean }>(
+      `INSERT INTO coordinators (id, started_at_ms, heartbeat_ms) VALUES ($1, ${DATABASE_NOW_MS}, ${DATABASE_NOW_MS})
+       ON CONFLICT (id) DO UPDATE SET heartbeat_ms = EXCLUDED.heartbeat_ms RETURNING (xmax = 0) AS rejoined`,
+      [this.options.coordinatorId],
+    );
+    if (!beat.rows[0]!.rejoined || this.#local.size === 0) return;
+    // Their leases were ended by whoever removed this coordinator, and the holders told; they stay connected here.
+    this.options.log.warn({ coordinatorId: this.options.coordinatorId, volunteers: this.#local.size }, 'this coordinator was taken for dead by another and rejoins the cluster');
+    for (const [volunteerId, volunteer] of this.#local) await this.#list(volunteerId, volunteer);
+  }
+
+  /**
+   * Ends the leases of coordinators silent past the timeout, a batch at a time through the
+   * index on the leases' coordinator; a dead coordinator's row (and its volunteers', by
+   * cascade) goes once it holds no lease, so a sweeper that dies half way leaves the rest
+   * to the next.
+   */
+  async #sweepDeadCoordinators(nowMs: number): Promise<void> {
+    const silent = `heartbeat_ms < ${DATABASE_NOW_MS} - $1::bigint AND id <> $2`;
+    const dead = await this.db.query<{ id: string }>(`SELECT id FROM coordinators WHERE ${silent}`, [this.options.coordinatorTimeoutMs, this.options.coordinatorId]);
+    if (dead.rows.length === 0) return;
+    const ids = dead.rows.map((row) => row.id);
+    const orphaned = await this.db.query<{ token: string }>('SELECT token FROM leases WHERE coordinator_id = ANY($1::text[]) LIMIT $2', [ids, SWEEP_BATCH]);
+    if (orphaned.rows.length > 0) {
+      await this.#endInSweep(orphaned.rows.map((row) => row.token), 'the coordinator this volunteer was connected to stopped answering the cluster', nowMs, { tellHolders: true });
+      return;
+    }
+    // Silent still (it did not come back meanwhile), and holding nothing.
+    await this.db.query(`DELETE FROM coordinators WHERE id = ANY($3::text[]) AND ${silent}`, [this.options.coordinatorTimeoutMs, this.options.coordinatorId, ids]);
+    await this.#announce({ type: 'changed' });
+  }
+
+  async #endInSweep(tokens: string[], reason: string, nowMs: number, options: { expiredBefore?: number; tellHolders?: boolean } = {}): Promise<number> {
     if (tokens.length === 0) return 0;
     return this.db.transaction(async (sql) => {
       const ended = await endLeases(sql, this.#scope, tokens, (token) => ({ type: 'abandon', token, reason }), nowMs, {
         skipLocked: true,
-        ...(expiredBefore !== undefined ? { expiredBefore } : {}),
+        ...(options.expiredBefore !== undefined ? { expiredBefore: options.expiredBefore } : {}),
+        ...(options.tellHolders ? { tellHolders: reason } : {}),
       });
       await publish(sql, ended.events);
       return ended.taskIds.length;

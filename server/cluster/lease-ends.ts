@@ -8,14 +8,14 @@
  */
 import { TabreduceError, type WireError } from '../../shared/errors.ts';
 import type { TaskEnd } from '../../shared/task-batch.ts';
-import { findLease, transitionTask, TaskTransitionError, type TaskEvent, type TaskState } from '../../shared/task.ts';
+import { findLease, transitionTask, TaskTransitionError, type Lease, type TaskEvent, type TaskState } from '../../shared/task.ts';
 import { checkOutput, outputBytes, type CheckedOutput } from '../scheduler/task-data.ts';
 import type { JobRecord, TaskRecord } from '../store/job-store.ts';
 import { outputDigest } from '../verification.ts';
 import type { ClusterEvent } from './cluster-events.ts';
 import type { Sql } from './database.ts';
 import type { JobCatalog } from './job-catalog.ts';
-import { applyTaskChanges, type ChangeScope, type TaskChange } from './task-changes.ts';
+import { applyTaskChanges, revocations, type ChangeScope, type TaskChange } from './task-changes.ts';
 
 export interface LeaseScope extends ChangeScope {
   catalog: JobCatalog;
@@ -75,7 +75,7 @@ export async function settleEnds(sql: Sql, scope: LeaseScope, volunteerId: strin
       continue;
     }
     try {
-      const entry = tasks.get(row.id) ?? { job: await requireJob(sql, scope, row.job_id), task: taskOf(row) };
+      const entry = tasks.get(row.id) ?? { job: await requireJob(sql, scope, row.job_id), task: taskOf(row, held) };
       tasks.set(row.id, entry);
       const { job, task } = entry;
       const lease = findLease(task.state, end.leaseToken);
@@ -118,7 +118,8 @@ export async function settleEnds(sql: Sql, scope: LeaseScope, volunteerId: strin
 /**
  * Ends leases with one event each (`return`, `abandon`), skipping those already gone;
  * answers the task ids whose lease it ended. With `skipLocked`, a task whose row another
- * transaction holds is left to that one (the expiry sweep: the holder may be its answer).
+ * transaction holds is left to that one (the expiry sweep: the holder may be its answer);
+ * with `tellHolders`, the volunteers whose leases ended are told why.
  */
 export async function endLeases(
   sql: Sql,
@@ -126,7 +127,7 @@ export async function endLeases(
   tokens: readonly string[],
   eventOf: (token: string) => TaskEvent,
   nowMs: number,
-  options: { volunteerId?: string; skipLocked?: boolean; expiredBefore?: number } = {},
+  options: { volunteerId?: string; skipLocked?: boolean; expiredBefore?: number; tellHolders?: string } = {},
 ): Promise<{ taskIds: string[]; events: ClusterEvent[] }> {
   if (tokens.length === 0) return { taskIds: [], events: [] };
   const held = await lockHeld(sql, tokens, options.skipLocked);
@@ -139,9 +140,10 @@ export async function endLeases(
   const tasks = new Map<string, { job: JobRecord; task: TaskRecord }>();
   const changes: TaskChange[] = [];
   const taskIds: string[] = [];
+  const endedRows: HeldRow[] = [];
   for (const [token, row] of held) {
     if (options.volunteerId !== undefined && row.volunteer_id !== options.volunteerId) continue;
-    const entry = tasks.get(row.id) ?? { job: await requireJob(sql, scope, row.job_id), task: taskOf(row) };
+    const entry = tasks.get(row.id) ?? { job: await requireJob(sql, scope, row.job_id), task: taskOf(row, held) };
     tasks.set(row.id, entry);
     const event = eventOf(token);
     const after = transitionTask(entry.task.state, event, nowMs, scope.policies.of(entry.job, entry.task));
@@ -149,8 +151,12 @@ export async function endLeases(
     changes.push({ job: entry.job, task: { ...entry.task }, event, after });
     entry.task.state = after;
     taskIds.push(row.id);
+    endedRows.push(row);
   }
-  return { taskIds, events: await applyTaskChanges(sql, scope, changes, nowMs) };
+  const events = await applyTaskChanges(sql, scope, changes, nowMs);
+  // A holder that may still be running its task (its coordinator was only taken for dead) is told to drop it.
+  if (options.tellHolders !== undefined) events.push(...revocations(endedRows, options.tellHolders));
+  return { taskIds, events };
 }
 
 /** Renews the leases still live: one statement for all. Answers the task ids renewed and those whose lease is gone. */
@@ -167,9 +173,16 @@ export async function renewLeases(sql: Sql, volunteerId: string, leases: readonl
   return { renewed, lost };
 }
 
-/** The task as locked, its lease's deadline the renewed one from the lease row, which the transition checks. */
-function taskOf(row: HeldRow): TaskRecord {
-  const state: TaskState = row.state.status === 'leased' ? { ...row.state, leases: row.state.leases.map((lease) => (lease.token === row.token ? { ...lease, deadlineMs: row.deadline_ms } : lease)) } : row.state;
+/**
+ * The task as locked, its leases' deadlines the renewed ones from the lease rows, which the
+ * transition checks: every lease of the task named in this batch, not only the first one met.
+ */
+function taskOf(row: HeldRow, held: ReadonlyMap<string, HeldRow>): TaskRecord {
+  const renewed = (lease: Lease): Lease => {
+    const leaseRow = held.get(lease.token);
+    return leaseRow ? { ...lease, deadlineMs: leaseRow.deadline_ms } : lease;
+  };
+  const state: TaskState = row.state.status === 'leased' ? { ...row.state, leases: row.state.leases.map(renewed) } : row.state;
   return { id: row.id, jobId: row.job_id, kind: row.kind, index: row.idx, state };
 }
 

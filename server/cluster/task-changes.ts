@@ -62,6 +62,7 @@ export async function applyTaskChanges(sql: Sql, scope: ChangeScope, changes: re
   const events: ClusterEvent[] = [];
   if (changes.length === 0) return events;
   const rows = { jobIds: [] as string[], kinds: [] as string[], indexes: [] as number[], statuses: [] as string[], states: [] as string[], readyAt: [] as number[], queue: [] as number[], copyWanted: [] as boolean[] };
+  const rowOf = new Map<string, number>();
   const started: { lease: Lease; task: TaskRecord }[] = [];
   const ended: string[] = [];
   const tallies = new Map<string, JobTally>();
@@ -78,14 +79,23 @@ export async function applyTaskChanges(sql: Sql, scope: ChangeScope, changes: re
     jobs.set(job.id, job);
     const tally = tallies.get(job.id) ?? emptyTally();
     tallies.set(job.id, tally);
-    rows.jobIds.push(job.id);
-    rows.kinds.push(task.kind);
-    rows.indexes.push(task.index);
-    rows.statuses.push(after.status);
-    rows.states.push(JSON.stringify(after));
-    rows.readyAt.push(after.status === 'pending' ? after.notBeforeMs : 0);
-    rows.queue.push(effects.enqueue === 'back' ? BACK : effects.enqueue === 'front' ? FRONT : KEEP);
-    rows.copyWanted.push(after.status === 'leased' && wantsCopy(after, nowMs, policy));
+    // One row per task: the update below would apply only one of two rows for the same
+    // task (two copies of a replicated task ended in one batch), so a later change of the
+    // same task overwrites its row, keeping the last move in the queue.
+    const queue = effects.enqueue === 'back' ? BACK : effects.enqueue === 'front' ? FRONT : KEEP;
+    let row = rowOf.get(task.id);
+    if (row === undefined) {
+      row = rows.jobIds.length;
+      rowOf.set(task.id, row);
+      rows.jobIds.push(job.id);
+      rows.kinds.push(task.kind);
+      rows.indexes.push(task.index);
+      rows.queue.push(queue);
+    } else if (queue !== KEEP) rows.queue[row] = queue;
+    rows.statuses[row] = after.status;
+    rows.states[row] = JSON.stringify(after);
+    rows.readyAt[row] = after.status === 'pending' ? after.notBeforeMs : 0;
+    rows.copyWanted[row] = after.status === 'leased' && wantsCopy(after, nowMs, policy);
     for (const lease of effects.started) {
       started.push({ lease, task });
       if (lease.backup) tally.backupsStarted++;
@@ -219,7 +229,7 @@ async function expireLeasesOf(sql: Sql, volunteerIds: string[]): Promise<Cluster
 }
 
 /** One revoke event per volunteer, for lease rows ended together. */
-function revocations(rows: readonly { volunteer_id: string; job_id: string; kind: string; idx: number }[], reason: string): ClusterEvent[] {
+export function revocations(rows: readonly { volunteer_id: string; job_id: string; kind: string; idx: number }[], reason: string): ClusterEvent[] {
   const byVolunteer = new Map<string, string[]>();
   for (const row of rows) byVolunteer.set(row.volunteer_id, [...(byVolunteer.get(row.volunteer_id) ?? []), `${row.job_id}/${row.kind}/${row.idx}`]);
   return [...byVolunteer].map(([volunteerId, taskIds]): ClusterEvent => ({ type: 'revoke', volunteerId, taskIds, reason }));
