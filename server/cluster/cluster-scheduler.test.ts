@@ -198,6 +198,36 @@ describe('a cluster of two coordinators on one database', () => {
     expect(await a.scheduler.requestTasks('va', 2, 5)).toEqual([]);
   });
 
+  it('keeps nothing of claims and answers in flight when a job is cancelled under them', async () => {
+    const url = await server.createDatabase();
+    const a = await coordinator(url, 'a');
+    const b = await coordinator(url, 'b');
+    const volunteers = ['v1', 'v2', 'v3', 'v4', 'v5', 'v6'].map((id, index) => ({ id, scheduler: (index % 2 ? b : a).scheduler }));
+    for (const { id, scheduler } of volunteers) await scheduler.connect(id, 'test', 2, 0);
+    const records = Array.from({ length: 400 }, (_, index) => [index, words[index % words.length]!] as [number, string]);
+    await a.scheduler.submitInTurns(planJob({ name: 'cancelled under load', source: SOURCE, input: { kind: 'records', records }, recordsPerTask: 1, reducers: 3 }, { jobId: 'job-busy' }), 0);
+    let cancelled = false;
+    const refused = new Set<string>();
+    const work = volunteers.map(async ({ id, scheduler }) => {
+      for (let round = 0; round < 200; round++) {
+        const tasks = await scheduler.requestTasks(id, 2, 1);
+        if (tasks.length === 0 && cancelled) return;
+        for (const outcome of await answer(scheduler, id, tasks, 1)) if (outcome) refused.add(outcome.code);
+      }
+    });
+    await expect.poll(async () => (await a.scheduler.getJob('job-busy'))?.progress.map.done, { interval: 5 }).toBeGreaterThan(20);
+    await b.scheduler.cancel('job-busy', 2);
+    cancelled = true;
+    await Promise.all(work);
+    expect([...refused].filter((code) => code !== 'LEASE_INVALID')).toEqual([]);
+    const left = await a.db.query<{ outputs: number; leases: number }>(
+      `SELECT (SELECT count(*) FROM map_outputs WHERE job_id = $1)::int AS outputs, (SELECT count(*) FROM leases WHERE job_id = $1)::int AS leases`,
+      ['job-busy'],
+    );
+    expect(left.rows[0]).toEqual({ outputs: 0, leases: 0 });
+    expect(await a.scheduler.getJob('job-busy')).toMatchObject({ state: 'cancelled', running: 0 });
+  });
+
   it('ends, from the other coordinator, a lease past its deadline, and the task runs elsewhere', async () => {
     const url = await server.createDatabase();
     const a = await coordinator(url, 'a');

@@ -1,8 +1,7 @@
 /**
  * The cluster's connection to PostgreSQL: a pool, and transactions that are retried when
  * PostgreSQL picks them as a deadlock's victim or refuses them for a serialization
- * conflict (both mean "run it again", and both happen when coordinators touch the same
- * job at once).
+ * conflict, or when they find their job ended under them (all mean "run it again").
  */
 import pg from 'pg';
 
@@ -23,6 +22,13 @@ export interface Database extends Sql {
   transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
+
+/**
+ * Thrown inside a transaction that found, late, that what it worked from changed under it
+ * (a job ended by another transaction while this one changed its tasks): it is rolled
+ * back and run again, like a deadlock's victim, and the new try sees the change.
+ */
+export class RetryTransaction extends Error {}
 
 /** PostgreSQL's codes for "try the transaction again". */
 const RETRYABLE = new Set(['40001', '40P01']);
@@ -46,7 +52,7 @@ export function openDatabase(url: string, options: { maxConnections?: number } =
         } catch (error) {
           // A connection that cannot even roll back is dropped from the pool rather than reused.
           await client.query('ROLLBACK').catch(() => (broken = true));
-          if (attempt < MAX_TRIES && RETRYABLE.has((error as { code?: string }).code ?? '')) continue;
+          if (attempt < MAX_TRIES && (error instanceof RetryTransaction || RETRYABLE.has((error as { code?: string }).code ?? ''))) continue;
           throw error;
         } finally {
           client.release(broken);

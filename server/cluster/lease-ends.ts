@@ -32,6 +32,8 @@ interface HeldRow {
   idx: number;
   id: string;
   state: TaskState;
+  /** Its job's status as this transaction read it: a lease of an ended job only goes. */
+  job_status: string;
 }
 
 /** What a volunteer's answers did: per end, null or why it was refused; and what the volunteer's counters gain. */
@@ -52,11 +54,30 @@ const NO_LEASE: WireError = { code: 'LEASE_INVALID', message: 'no live lease has
 /** Locks the rows of the tasks these leases are on, and answers them by token. */
 async function lockHeld(sql: Sql, tokens: readonly string[], skipLocked = false): Promise<Map<string, HeldRow>> {
   const held = await sql.query<HeldRow>(
-    `SELECT l.token, l.deadline_ms, l.volunteer_id, t.job_id, t.kind, t.idx, t.id, t.state FROM leases l JOIN tasks t USING (job_id, kind, idx)
+    `SELECT l.token, l.deadline_ms, l.volunteer_id, t.job_id, t.kind, t.idx, t.id, t.state, j.status AS job_status
+     FROM leases l JOIN tasks t USING (job_id, kind, idx) JOIN jobs j ON j.id = t.job_id
      WHERE l.token = ANY($1::text[]) ORDER BY t.job_id, t.kind, t.idx FOR UPDATE OF t${skipLocked ? ' SKIP LOCKED' : ''}`,
     [[...tokens]],
   );
   return new Map(held.rows.map((row) => [row.token, row]));
+}
+
+const ENDED_STATUSES = new Set(['succeeded', 'failed', 'cancelled']);
+
+/**
+ * Leaves out of `held` the leases of jobs that ended, and deletes their rows: ending a job
+ * skips the leases that transactions in flight hold (task-changes.ts endJob), and these
+ * are those, met again by the transaction's next try. Answers the tokens left out.
+ */
+async function dropEnded(sql: Sql, held: Map<string, HeldRow>): Promise<Map<string, string>> {
+  const ended = new Map<string, string>();
+  for (const [token, row] of held) {
+    if (!ENDED_STATUSES.has(row.job_status)) continue;
+    ended.set(token, `job ${row.job_id} is ${row.job_status}: its tasks take no more answers`);
+    held.delete(token);
+  }
+  if (ended.size > 0) await sql.query('DELETE FROM leases WHERE token = ANY($1::text[])', [[...ended.keys()]]);
+  return ended;
 }
 
 /**
@@ -65,10 +86,16 @@ async function lockHeld(sql: Sql, tokens: readonly string[], skipLocked = false)
  */
 export async function settleEnds(sql: Sql, scope: LeaseScope, volunteerId: string, ends: readonly TaskEnd[], nowMs: number): Promise<Settled> {
   const held = await lockHeld(sql, ends.map((end) => end.leaseToken));
+  const ended = await dropEnded(sql, held);
   const settled: Settled = { outcomes: [], done: 0, failed: 0, answeredMs: 0, answers: 0, bytesReceived: 0, finished: [], events: [] };
   const tasks = new Map<string, { job: JobRecord; task: TaskRecord }>();
   const changes: TaskChange[] = [];
   for (const end of ends) {
+    const endedWhy = ended.get(end.leaseToken);
+    if (endedWhy !== undefined) {
+      settled.outcomes.push({ code: 'LEASE_INVALID', message: endedWhy });
+      continue;
+    }
     const row = held.get(end.leaseToken);
     if (!row || row.volunteer_id !== volunteerId || row.id !== end.taskId) {
       settled.outcomes.push(NO_LEASE);
@@ -131,6 +158,7 @@ export async function endLeases(
 ): Promise<{ taskIds: string[]; events: ClusterEvent[] }> {
   if (tokens.length === 0) return { taskIds: [], events: [] };
   const held = await lockHeld(sql, tokens, options.skipLocked);
+  await dropEnded(sql, held);
   if (options.expiredBefore !== undefined) {
     // A renewal may have committed since the sweep looked: only leases still past their deadline end.
     const still = await sql.query<{ token: string }>('SELECT token FROM leases WHERE token = ANY($1::text[]) AND deadline_ms < $2', [[...held.keys()], options.expiredBefore]);

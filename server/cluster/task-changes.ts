@@ -21,7 +21,7 @@ import { deriveTaskEffects } from '../scheduler/task-effects.ts';
 import type { TaskPolicies } from '../scheduler/task-policy.ts';
 import { isEmptyBlock, type JobRecord, type TaskRecord } from '../store/job-store.ts';
 import type { ClusterEvent } from './cluster-events.ts';
-import type { Sql } from './database.ts';
+import { RetryTransaction, type Sql } from './database.ts';
 
 /** A task's next state, worked out by the caller from its locked row, and what to store with it. */
 export interface TaskChange {
@@ -184,7 +184,10 @@ export async function applyTaskChanges(sql: Sql, scope: ChangeScope, changes: re
       [jobId, tally.mapsDone, tally.reducesDone, tally.retries, tally.backupsStarted, tally.backupsWon, tally.votesDecided, tally.votesDisputed],
     );
     const job = counted.rows[0]!;
-    if (isTerminal(job.state)) continue;
+    // Another transaction ended the job after this one read it live (ending a job skips
+    // the rows in-flight claims and answers hold, rather than wait on them and deadlock):
+    // what this one would store for it is void, and its next try refuses it up front.
+    if (isTerminal(job.state)) throw new RetryTransaction(`job ${jobId} ended while this transaction changed its tasks`);
     if (tally.failure) {
       events.push(...(await endJob(sql, jobId, job.state, { type: 'fail', error: tally.failure }, nowMs)));
       continue;
@@ -247,13 +250,22 @@ async function finishJob(sql: Sql, jobId: string, state: JobState, nowMs: number
 /**
  * Ends a job early (it failed, or was cancelled): no task of it is claimable any more,
  * its leases end, and their holders are told. The caller holds the job row's lock, or
- * takes it here through the state update.
+ * takes it here through the state update; it never waits for a task's or a lease's.
  */
 export async function endJob(sql: Sql, jobId: string, state: JobState, event: Extract<JobEvent, { type: 'fail' | 'cancel' }>, nowMs: number): Promise<ClusterEvent[]> {
   await storeJobState(sql, jobId, state, event, nowMs);
-  // Claims in flight hold some of these rows; this waits for them, and then their leases are in the table below.
-  await sql.query(`UPDATE tasks SET status = 'blocked', copy_wanted = FALSE WHERE job_id = $1 AND (status = 'pending' OR copy_wanted)`, [jobId]);
-  const revoked = await sql.query<{ volunteer_id: string; job_id: string; kind: string; idx: number }>('DELETE FROM leases WHERE job_id = $1 RETURNING volunteer_id, job_id, kind, idx', [jobId]);
+  // Rows that claims and answers in flight hold are skipped, not waited for (they wait for
+  // this job's row, so waiting would deadlock): those transactions find the job ended at
+  // its row, start again, and refuse it then (RetryTransaction above; lease-ends.ts).
+  await sql.query(
+    `UPDATE tasks SET status = 'blocked', copy_wanted = FALSE WHERE (job_id, kind, idx) IN
+       (SELECT job_id, kind, idx FROM tasks WHERE job_id = $1 AND (status = 'pending' OR copy_wanted) FOR UPDATE SKIP LOCKED)`,
+    [jobId],
+  );
+  const revoked = await sql.query<{ volunteer_id: string; job_id: string; kind: string; idx: number }>(
+    'DELETE FROM leases WHERE token IN (SELECT token FROM leases WHERE job_id = $1 FOR UPDATE SKIP LOCKED) RETURNING volunteer_id, job_id, kind, idx',
+    [jobId],
+  );
   await dropIntermediate(sql, jobId);
   // Short: it rides in a notification, which PostgreSQL caps at 8000 bytes, and the job's error has the whole message.
   const reason = event.type === 'cancel' ? 'the job was cancelled' : `job failed: ${event.error.taskId ? `task ${event.error.taskId}: ` : ''}${event.error.message}`.slice(0, 300);
