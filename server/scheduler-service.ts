@@ -28,6 +28,11 @@ import type { StoredResult } from './result-data.ts';
 import type { TaskCounts } from './scheduler/summaries.ts';
 import type { JobRecord } from './store/job-store.ts';
 
+/** Why an end was refused; an INTERNAL one keeps the error behind it, for the log (never sent). */
+export interface SettleRefusal extends WireError {
+  cause?: unknown;
+}
+
 export type MaybePromise<T> = T | Promise<T>;
 
 export interface SchedulerService {
@@ -72,7 +77,7 @@ export interface SchedulerService {
    * was recorded, or its refusal (an `INTERNAL` one is a bug, for the caller to log).
    * A throw or rejection refuses them all.
    */
-  settle(volunteerId: string, ends: readonly TaskEnd[], nowMs: number): MaybePromise<(WireError | null)[]>;
+  settle(volunteerId: string, ends: readonly TaskEnd[], nowMs: number): MaybePromise<(SettleRefusal | null)[]>;
   /** Takes back tasks a volunteer holds but never started, with no attempt spent; answers the task ids taken back. */
   returnTasks(volunteerId: string, leases: LeaseRef[], nowMs: number): MaybePromise<string[]>;
   /** Renews live leases; answers the task ids renewed and those whose lease is gone. */

@@ -152,9 +152,10 @@ export class VolunteerGateway {
         let at = 0;
         const outcomes = unpacked.map((result): WireError | null => {
           if (result.problem !== undefined) return { code: 'BAD_RESULT', message: `task ${result.taskId}: ${result.problem}` };
-          const outcome = settled[at++] as WireError | null;
-          if (outcome?.code === 'INTERNAL') options.log.error({ err: outcome, taskId: result.end.taskId, volunteerId }, 'tasks:report failed');
-          return outcome;
+          const outcome = settled[at++];
+          if (!outcome) return null;
+          if (outcome.code === 'INTERNAL') options.log.error({ err: outcome.cause ?? outcome, taskId: result.end.taskId, volunteerId }, 'tasks:report failed');
+          return { code: outcome.code, message: outcome.message };
         });
         const refused = outcomes.find((outcome) => outcome !== null && ABUSIVE_CODES.has(outcome.code));
         if (refused) this.abuse(socket, `tasks:report: ${refused.code}`);

@@ -48,10 +48,12 @@ export async function claimTasks(sql: Sql, scope: ClaimScope, volunteerId: strin
   const picked: { job: JobRecord; row: TaskRow }[] = [];
   const share = new Map<JobRecord, number>();
   const exhausted = new Set<string>();
+  /** The sum of `share`'s counts, kept as it grows. */
+  let granted = 0;
   // Round one gives each job its even share; round two gives what is left to whoever still has tasks.
   for (const round of [1, 2]) {
     for (const [position, jobId] of jobIds.entries()) {
-      const wanted = max - [...share.values()].reduce((sum, count) => sum + count, 0);
+      const wanted = max - granted;
       if (wanted <= 0) break;
       if (exhausted.has(jobId)) continue;
       const job = await scope.catalog.get(sql, jobId);
@@ -68,7 +70,9 @@ export async function claimTasks(sql: Sql, scope: ClaimScope, volunteerId: strin
       );
       if (rows.rows.length < limit) exhausted.add(jobId);
       for (const row of rows.rows) picked.push({ job, row });
-      share.set(job, (share.get(job) ?? 0) + Math.min(count, rows.rows.length));
+      const taken = Math.min(count, rows.rows.length);
+      share.set(job, (share.get(job) ?? 0) + taken);
+      granted += taken;
     }
   }
   if (picked.length === 0) return { assignments: [], bytes: 0, events: [] };

@@ -5,6 +5,8 @@
  * phase, lose nothing: the volunteers reconnect through nginx to the survivors, the dead
  * coordinators' leases end, and the job's answer is exact.
  */
+import { request } from 'node:http';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterSummary, JobSummary, KeyValue, TaskSummary } from '../../shared/job.ts';
 import { startClusterRig, type ClusterRig } from '../../testing/cluster-rig.ts';
@@ -84,5 +86,40 @@ describe('a cluster of three coordinators behind nginx', () => {
     await waitFor('its leases gone', async () => (await jobOf(second!, id)).running === 0);
     const listed = (await api<JobSummary[]>(second!, '/api/jobs')).body.map((job) => job.id);
     expect(listed).toContain(id);
+  }, 120_000);
+
+  it('runs a job on an upload sent to another coordinator, uses it once, and keeps nothing of an upload cut short', async () => {
+    const [first, second, third] = cluster.coordinators.map((coordinator) => coordinator.url);
+    // Over 1 MiB, so the upload is stored in several chunks.
+    const big = lines.join('\n').repeat(60) + '\n';
+    const uploaded = await api<{ id: string; bytes: number }>(first!, '/api/files?name=big.txt', { method: 'POST', body: big });
+    expect(uploaded.status).toBe(201);
+    expect(uploaded.body.bytes).toBe(Buffer.byteLength(big));
+    const wordCount = 'export function* map(file, text) { for (const word of text.split(/\\s+/)) if (word) yield [word, 1]; }\nexport function reduce(word, counts) { return counts.reduce((a, b) => a + b, 0); }';
+    const job = { name: 'uploaded elsewhere', source: wordCount, input: { kind: 'files', files: [{ fileId: uploaded.body.id }] }, splitBytes: 256 * 1024, reducers: 3 };
+    const submitted = await api<{ id: string }>(second!, '/api/jobs', { method: 'POST', json: job });
+    expect(submitted.status).toBe(201);
+    expect((await waitForJobEnd(third!, submitted.body.id, 60_000)).state).toBe('succeeded');
+    const counts = new Map<string, number>();
+    for (const word of big.split(/\s+/)) if (word) counts.set(word, (counts.get(word) ?? 0) + 1);
+    expect(new Map((await api<KeyValue[]>(third!, `/api/jobs/${submitted.body.id}/result`)).body as [string, number][])).toEqual(counts);
+    // Used up by the job: gone on every coordinator.
+    expect((await api(third!, `/api/files/${uploaded.body.id}`, { method: 'DELETE' })).status).toBe(404);
+    expect((await api<{ code: string }>(first!, '/api/jobs', { method: 'POST', json: job })).body.code).toBe('BAD_INPUT');
+
+    // An upload whose client goes away half way is deleted, chunks and all.
+    await new Promise<void>((resolve) => {
+      const cut = request(`${first}/api/files?name=cut.txt`, { method: 'POST', headers: { 'content-length': String(8 << 20) } });
+      cut.on('error', () => resolve());
+      cut.write(Buffer.alloc(3 << 20, 'a'), () => setImmediate(() => cut.destroy()));
+      cut.on('close', () => resolve());
+    });
+    const db = new pg.Client({ connectionString: cluster.databaseUrl });
+    await db.connect();
+    try {
+      await waitFor('the cut upload gone', async () => (await db.query('SELECT (SELECT count(*) FROM uploads)::int + (SELECT count(*) FROM upload_chunks)::int AS left')).rows[0].left === 0);
+    } finally {
+      await db.end();
+    }
   }, 120_000);
 });

@@ -34,7 +34,7 @@ import { TaskPolicies } from '../scheduler/task-policy.ts';
 import type { JobRecord } from '../store/job-store.ts';
 import { claimTasks, type ClaimScope } from './claims.ts';
 import { ClusterEventListener, publish, type ClusterEvent } from './cluster-events.ts';
-import { ClusterUploads, inlineFileInputs } from './cluster-uploads.ts';
+import { ClusterUploads, inlineFileInput } from './cluster-uploads.ts';
 import { readCluster, readLeasedInput, readLiveTaskCounts, readQueueShare, readResult, readTasks, type QueueShare } from './cluster-reads.ts';
 import type { Database, Sql } from './database.ts';
 import { JobCatalog } from './job-catalog.ts';
@@ -78,7 +78,6 @@ export class ClusterScheduler implements SchedulerService {
   readonly #metrics: SchedulerMetrics;
   readonly #maxStrikes: number;
   readonly #events: ClusterEventListener;
-  #ticking = false;
   /**
    * The queue a volunteer's share is cut from, read at every tick and when work comes
    * rather than in every claim: without a cap the first volunteer to ask took whole runs
@@ -135,19 +134,20 @@ export class ClusterScheduler implements SchedulerService {
   /**
    * Stores a planned job whole, in one transaction, with the uploads it reads used up in
    * the same one. A `files` input was planned from a scratch copy of its uploads
-   * (cluster-uploads.ts): its splits' bytes go into the database with the job, and the
-   * scratch copy goes either way.
+   * (cluster-uploads.ts): its splits' bytes go into the database with the job, read a
+   * statement's worth at a time, and the scratch copy goes either way.
    */
   async submitInTurns(plan: JobPlan, nowMs: number): Promise<JobRecord> {
     if (plan.awaiting) throw new TabreduceError('NOT_SUPPORTED', "a job input (another job's result) is not supported by a coordinator on PostgreSQL yet: submit the other job's result as records");
     try {
-      const inlined = { ...plan, mapInputs: await inlineFileInputs(plan.mapInputs) };
-      return await this.db.transaction(async (sql) => {
+      const job = await this.db.transaction(async (sql) => {
         if (plan.uploadIds) await this.uploads.claim(sql, plan.uploadIds);
-        const job = await this.#catalog.insert(sql, inlined, nowMs);
+        const stored = await this.#catalog.insert(sql, plan, nowMs, inlineFileInput);
         await publish(sql, [{ type: 'work' }, { type: 'changed' }]);
-        return job;
+        return stored;
       });
+      this.#catalog.remember(job);
+      return job;
     } finally {
       this.scratch.release(plan.id);
     }
@@ -305,29 +305,24 @@ export class ClusterScheduler implements SchedulerService {
 
   renew(volunteerId: string, leases: { taskId: string; leaseToken: string }[], nowMs: number): Promise<{ renewed: string[]; lost: string[] }> {
     this.#requireLocal(volunteerId);
-    return renewLeases(this.db, volunteerId, leases, nowMs + this.options.leaseMs);
+    return renewLeases(this.db, volunteerId, leases, nowMs, nowMs + this.options.leaseMs);
   }
 
   /**
    * On a timer: beats this coordinator's heart, ends the leases of coordinators that
    * stopped beating and those past their deadline, forgets jobs past retention, and wakes
-   * waiting volunteers for retries out of backoff. A tick still running skips the next.
+   * waiting volunteers for retries out of backoff. The caller runs one tick at a time
+   * (coordinator.ts skips a tick while the last is pending).
    */
   async tick(nowMs: number): Promise<void> {
-    if (this.#ticking) return;
-    this.#ticking = true;
-    try {
-      await this.#beat();
-      await this.#sweepDeadCoordinators(nowMs);
-      const expired = await this.db.query<{ token: string }>('SELECT token FROM leases WHERE deadline_ms < $1 ORDER BY deadline_ms LIMIT $2', [nowMs, SWEEP_BATCH]);
-      const ended = await this.#endInSweep(expired.rows.map((row) => row.token), 'the lease expired without an answer', nowMs, { expiredBefore: nowMs });
-      for (let index = 0; index < ended; index++) this.#metrics.leaseExpired();
-      await this.#dropExpiredJobs(nowMs);
-      await this.#readQueue();
-      if ([...this.#local.values()].some((volunteer) => volunteer.hungry) && (await this.#anyClaimable(nowMs))) this.#wakeAll();
-    } finally {
-      this.#ticking = false;
-    }
+    await this.#beat();
+    await this.#sweepDeadCoordinators(nowMs);
+    const expired = await this.db.query<{ token: string }>('SELECT token FROM leases WHERE deadline_ms < $1 ORDER BY deadline_ms LIMIT $2', [nowMs, SWEEP_BATCH]);
+    const ended = await this.#endInSweep(expired.rows.map((row) => row.token), 'the lease expired without an answer', nowMs, { expiredBefore: nowMs });
+    for (let index = 0; index < ended; index++) this.#metrics.leaseExpired();
+    await this.#dropExpiredJobs(nowMs);
+    await this.#readQueue();
+    if ([...this.#local.values()].some((volunteer) => volunteer.hungry) && (await this.#anyClaimable(nowMs))) this.#wakeAll();
   }
 
   /**

@@ -22,22 +22,27 @@ const CHUNK_BYTES = 1 << 20;
 export class ClusterUploads {
   constructor(private readonly db: Database) {}
 
-  /** Streams `body` into the database as a new upload, refused past `maxBytes`; resolves once it is committed. */
+  /**
+   * Streams `body` into the database as a new upload, refused past `maxBytes`; resolves
+   * once it is committed whole. Each chunk is its own statement, so a slow client holds no
+   * pooled connection between chunks; the upload is usable only once marked complete, and
+   * one cut short is deleted (or, if this coordinator dies, expires with the retention).
+   */
   async save(name: string, body: Readable, maxBytes: number): Promise<UploadedFile> {
     const id = newUploadId();
-    return this.db.transaction(async (sql) => {
-      await sql.query('INSERT INTO uploads (id, name, bytes, created_at_ms) VALUES ($1, $2, 0, $3)', [id, name, Date.now()]);
-      let bytes = 0;
-      let seq = 0;
-      let pending: Buffer[] = [];
-      let pendingBytes = 0;
-      const flush = async () => {
-        if (pendingBytes === 0) return;
-        const chunk = Buffer.concat(pending, pendingBytes);
-        pending = [];
-        pendingBytes = 0;
-        await sql.query('INSERT INTO upload_chunks (upload_id, seq, data) VALUES ($1, $2, $3)', [id, seq++, chunk]);
-      };
+    await this.db.query('INSERT INTO uploads (id, name, bytes, created_at_ms, complete) VALUES ($1, $2, 0, $3, FALSE)', [id, name, Date.now()]);
+    let bytes = 0;
+    let seq = 0;
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const flush = async () => {
+      if (pendingBytes === 0) return;
+      const chunk = Buffer.concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+      await this.db.query('INSERT INTO upload_chunks (upload_id, seq, data) VALUES ($1, $2, $3)', [id, seq++, chunk]);
+    };
+    try {
       await pipeline(
         body,
         new Transform({
@@ -54,14 +59,17 @@ export class ClusterUploads {
           },
         }),
       );
-      await sql.query('UPDATE uploads SET bytes = $2 WHERE id = $1', [id, bytes]);
-      return { id, name, bytes };
-    });
+      await this.db.query('UPDATE uploads SET bytes = $2, complete = TRUE WHERE id = $1', [id, bytes]);
+    } catch (error) {
+      await this.db.query('DELETE FROM uploads WHERE id = $1', [id]).catch(() => {});
+      throw error;
+    }
+    return { id, name, bytes };
   }
 
   /** Deletes an upload no job has used; an unknown one is NOT_FOUND. */
   async delete(fileId: string): Promise<UploadedFile> {
-    const deleted = await this.db.query<{ name: string; bytes: number }>('DELETE FROM uploads WHERE id = $1 RETURNING name, bytes', [fileId]);
+    const deleted = await this.db.query<{ name: string; bytes: number }>('DELETE FROM uploads WHERE id = $1 AND complete RETURNING name, bytes', [fileId]);
     const row = deleted.rows[0];
     if (!row) throw new TabreduceError('NOT_FOUND', `no upload ${fileId}: never made, deleted already, expired (TABREDUCE_UPLOAD_RETENTION_HOURS), or used by a job`);
     return { id: fileId, name: row.name, bytes: row.bytes };
@@ -76,7 +84,7 @@ export class ClusterUploads {
   /** Copies these uploads into `scratch` under their own ids, for the planner to cut; an unknown one is BAD_INPUT. */
   async stage(fileIds: readonly string[], scratch: InputFiles, maxBytes: number): Promise<void> {
     for (const fileId of new Set(fileIds)) {
-      const found = await this.db.query<{ name: string }>('SELECT name FROM uploads WHERE id = $1', [fileId]);
+      const found = await this.db.query<{ name: string }>('SELECT name FROM uploads WHERE id = $1 AND complete', [fileId]);
       if (!found.rows[0]) throw new TabreduceError('BAD_INPUT', missingUpload(fileId));
       await scratch.save(found.rows[0].name, Readable.from(this.#chunks(fileId)), maxBytes, fileId);
     }
@@ -92,23 +100,16 @@ export class ClusterUploads {
 
   /** Deletes the uploads a job used, in its transaction; one gone meanwhile (another job took it) refuses the job. */
   async claim(sql: Sql, fileIds: readonly string[]): Promise<void> {
-    const deleted = await sql.query<{ id: string }>('DELETE FROM uploads WHERE id = ANY($1::text[]) RETURNING id', [[...fileIds]]);
+    const deleted = await sql.query<{ id: string }>('DELETE FROM uploads WHERE id = ANY($1::text[]) AND complete RETURNING id', [[...fileIds]]);
     const gone = fileIds.find((fileId) => !deleted.rows.some((row) => row.id === fileId));
     if (gone) throw new TabreduceError('BAD_INPUT', missingUpload(gone));
   }
 }
 
-/** A planned job's map inputs with every split of an upload read into it, so they live in the database and not on a disk. */
-export async function inlineFileInputs(mapInputs: readonly Uint8Array[]): Promise<Uint8Array[]> {
-  const inlined: Uint8Array[] = [];
-  for (const stored of mapInputs) {
-    const source = decodeMapInput(stored);
-    if (source.format !== 'file') {
-      inlined.push(stored);
-      continue;
-    }
-    const bytes = await readSlice(source.path, { offset: source.offset, length: source.length });
-    inlined.push(encodeMapInput({ format: 'text', key: source.key, bytes }));
-  }
-  return inlined;
+/** A planned map input with an upload's split read into it, so it lives in the database and not on a disk. */
+export async function inlineFileInput(stored: Uint8Array): Promise<Uint8Array> {
+  const source = decodeMapInput(stored);
+  if (source.format !== 'file') return stored;
+  const bytes = await readSlice(source.path, { offset: source.offset, length: source.length });
+  return encodeMapInput({ format: 'text', key: source.key, bytes });
 }

@@ -17,27 +17,52 @@ import { asBuffer } from './task-changes.ts';
 const INPUTS_PER_STATEMENT = 1000;
 const INPUT_BYTES_PER_STATEMENT = 8 << 20;
 
+/**
+ * Definitions kept, the most recently used: a job's source may be a megabyte, and jobs
+ * dropped by another coordinator's retention sweep are never forgotten here otherwise.
+ */
+const CACHED_JOBS = 1000;
+
 export class JobCatalog {
+  /** In order of last use, the oldest first. */
   readonly #records = new Map<string, JobRecord>();
 
   /** A job's definition (its state as first read: ask `state` for the current one); undefined if there is no such job. */
   async get(sql: Sql, jobId: string): Promise<JobRecord | undefined> {
     const cached = this.#records.get(jobId);
-    if (cached) return cached;
+    if (cached) {
+      this.#records.delete(jobId);
+      this.#records.set(jobId, cached);
+      return cached;
+    }
     const found = await sql.query<{ record: JobRecord; state: JobState }>('SELECT record, state FROM jobs WHERE id = $1', [jobId]);
     const row = found.rows[0];
     if (!row) return undefined;
     const record = { ...row.record, state: row.state };
-    this.#records.set(jobId, record);
+    this.remember(record);
     return record;
+  }
+
+  /** Keeps a definition read or stored; a stored one only after its transaction committed, or a rolled-back job would be served. */
+  remember(record: JobRecord): void {
+    this.#records.delete(record.id);
+    this.#records.set(record.id, record);
+    for (const oldest of this.#records.keys()) {
+      if (this.#records.size <= CACHED_JOBS) break;
+      this.#records.delete(oldest);
+    }
   }
 
   forget(jobIds: Iterable<string>): void {
     for (const jobId of jobIds) this.#records.delete(jobId);
   }
 
-  /** Stores a planned job whole, in the caller's transaction: its row, a row per task, its map inputs. */
-  async insert(sql: Sql, plan: JobPlan, nowMs: number): Promise<JobRecord> {
+  /**
+   * Stores a planned job whole, in the caller's transaction: its row, a row per task, its
+   * map inputs, each read through `inline` as its statement is built, so a job over a
+   * gigabyte of uploads holds one statement's worth in memory. Not cached: see `remember`.
+   */
+  async insert(sql: Sql, plan: JobPlan, nowMs: number, inline: (mapInput: Uint8Array) => Promise<Uint8Array>): Promise<JobRecord> {
     const { state, ...record } = jobRecordOf(plan, nowMs);
     await sql.query(
       `INSERT INTO jobs (id, record, state, status, submitted_at_ms, map_tasks, reducers) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
@@ -52,23 +77,24 @@ export class JobCatalog {
        SELECT $1, 'reduce', i, $1 || '/reduce/' || i, 'blocked', i, $4::jsonb FROM generate_series(0, $3::int - 1) AS i`,
       [record.id, record.mapTasks, record.reducers, initial],
     );
-    for (let first = 0; first < plan.mapInputs.length; ) {
-      let last = first;
-      let bytes = 0;
-      while (last < plan.mapInputs.length && last - first < INPUTS_PER_STATEMENT && (last === first || bytes + plan.mapInputs[last]!.byteLength <= INPUT_BYTES_PER_STATEMENT)) {
-        bytes += plan.mapInputs[last]!.byteLength;
-        last++;
-      }
-      await sql.query('INSERT INTO map_inputs (job_id, map_index, data) SELECT $1, $2::int + i - 1, data FROM unnest($3::bytea[]) WITH ORDINALITY AS d(data, i)', [
-        record.id,
-        first,
-        plan.mapInputs.slice(first, last).map(asBuffer),
-      ]);
-      first = last;
+    let batch: Buffer[] = [];
+    let bytes = 0;
+    let first = 0;
+    const flush = async () => {
+      if (batch.length === 0) return;
+      await sql.query('INSERT INTO map_inputs (job_id, map_index, data) SELECT $1, $2::int + i - 1, data FROM unnest($3::bytea[]) WITH ORDINALITY AS d(data, i)', [record.id, first, batch]);
+      first += batch.length;
+      batch = [];
+      bytes = 0;
+    };
+    for (const mapInput of plan.mapInputs) {
+      const data = asBuffer(await inline(mapInput));
+      if (batch.length > 0 && (batch.length >= INPUTS_PER_STATEMENT || bytes + data.byteLength > INPUT_BYTES_PER_STATEMENT)) await flush();
+      batch.push(data);
+      bytes += data.byteLength;
     }
-    const stored = { ...record, state };
-    this.#records.set(record.id, stored);
-    return stored;
+    await flush();
+    return { ...record, state };
   }
 
   /** Every job's summary, newest first; or one job's. */

@@ -188,11 +188,12 @@ export async function endLeases(
 }
 
 /** Renews the leases still live: one statement for all. Answers the task ids renewed and those whose lease is gone. */
-export async function renewLeases(sql: Sql, volunteerId: string, leases: readonly { taskId: string; leaseToken: string }[], deadlineMs: number) {
+export async function renewLeases(sql: Sql, volunteerId: string, leases: readonly { taskId: string; leaseToken: string }[], nowMs: number, deadlineMs: number) {
   const renewedRows = await sql.query<{ token: string }>(
     // The lease row's deadline is the one that counts: a task's stored state keeps the deadline its lease started with.
-    'UPDATE leases SET deadline_ms = $3 WHERE token = ANY($1::text[]) AND volunteer_id = $2 AND deadline_ms > 0 RETURNING token',
-    [leases.map((lease) => lease.leaseToken), volunteerId, deadlineMs],
+    // One already past it is lost, swept or not: renewing it would revive a task the sweep may be handing to another.
+    'UPDATE leases SET deadline_ms = $4 WHERE token = ANY($1::text[]) AND volunteer_id = $2 AND deadline_ms >= $3 RETURNING token',
+    [leases.map((lease) => lease.leaseToken), volunteerId, nowMs, deadlineMs],
   );
   const live = new Set(renewedRows.rows.map((row) => row.token));
   const renewed: string[] = [];

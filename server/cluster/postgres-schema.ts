@@ -157,6 +157,12 @@ export const MIGRATIONS: readonly string[] = [
     strikes INTEGER NOT NULL DEFAULT 0
   );
   `,
+  `
+  -- An upload is written a chunk per statement rather than in one long transaction (which
+  -- held a pooled connection for as long as the client took to send): it is usable once complete.
+  ALTER TABLE uploads ADD COLUMN complete BOOLEAN NOT NULL DEFAULT TRUE;
+  ALTER TABLE uploads ALTER COLUMN complete SET DEFAULT FALSE;
+  `,
 ];
 
 /** The schema version this code reads and writes. */

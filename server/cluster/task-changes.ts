@@ -39,6 +39,8 @@ export interface ChangeScope {
   maxStrikes: number;
 }
 
+const RESULT_BYTES_PER_STATEMENT = 8 << 20;
+
 /** Where a task goes in its job's queue: stays, joins the back, or goes to the front. */
 const KEEP = 0;
 const BACK = 1;
@@ -170,9 +172,8 @@ export async function applyTaskChanges(sql: Sql, scope: ChangeScope, changes: re
   if (used.jobIds.length > 0) {
     await sql.query('INSERT INTO job_volunteers (job_id, volunteer_id) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING', [used.jobIds, used.volunteerIds]);
   }
-  const struckOut = new Set<string>();
-  for (const vote of votes) for (const volunteerId of await tallyVote(sql, vote.voters, vote.lost, scope.maxStrikes)) struckOut.add(volunteerId);
-  if (struckOut.size > 0) events.push(...(await expireLeasesOf(sql, [...struckOut])));
+  const struckOut = votes.length > 0 ? await tallyVotes(sql, votes, scope.maxStrikes) : [];
+  if (struckOut.length > 0) events.push(...(await expireLeasesOf(sql, struckOut)));
 
   // Last, and in job order: the job row's lock is what every answer of the job waits for.
   for (const jobId of [...tallies.keys()].sort()) {
@@ -205,18 +206,29 @@ export async function applyTaskChanges(sql: Sql, scope: ChangeScope, changes: re
 }
 
 /**
- * Counts a decided vote: a strike for each loser, an agreement for the others
- * (scheduler/reputation.ts). Answers the losers now out of strikes.
+ * Counts the batch's decided votes: a strike for each loser, an agreement for the others
+ * (scheduler/reputation.ts), in one statement whose rows are locked in volunteer order, so
+ * two batches never wait on each other's reputations in a circle. Answers the volunteers
+ * now out of strikes.
  */
-async function tallyVote(sql: Sql, voters: readonly string[], lost: readonly string[], maxStrikes: number): Promise<string[]> {
-  const distinct = [...new Set(voters)].sort();
+async function tallyVotes(sql: Sql, votes: readonly { voters: string[]; lost: string[] }[], maxStrikes: number): Promise<string[]> {
+  const tally = new Map<string, { agreed: number; strikes: number }>();
+  for (const { voters, lost } of votes) {
+    for (const volunteerId of new Set(voters)) {
+      const entry = tally.get(volunteerId) ?? { agreed: 0, strikes: 0 };
+      if (lost.includes(volunteerId)) entry.strikes++;
+      else entry.agreed++;
+      tally.set(volunteerId, entry);
+    }
+  }
+  const ids = [...tally.keys()].sort();
   const tallied = await sql.query<{ volunteer_id: string; strikes: number }>(
-    `INSERT INTO reputations (volunteer_id, agreed, strikes) SELECT v, CASE WHEN v = ANY($2::text[]) THEN 0 ELSE 1 END, CASE WHEN v = ANY($2::text[]) THEN 1 ELSE 0 END FROM unnest($1::text[]) AS v
+    `INSERT INTO reputations (volunteer_id, agreed, strikes) SELECT * FROM unnest($1::text[], $2::int[], $3::int[])
      ON CONFLICT (volunteer_id) DO UPDATE SET agreed = reputations.agreed + EXCLUDED.agreed, strikes = reputations.strikes + EXCLUDED.strikes
      RETURNING volunteer_id, strikes`,
-    [distinct, [...lost]],
+    [ids, ids.map((id) => tally.get(id)!.agreed), ids.map((id) => tally.get(id)!.strikes)],
   );
-  return tallied.rows.filter((row) => lost.includes(row.volunteer_id) && row.strikes >= maxStrikes).map((row) => row.volunteer_id);
+  return tallied.rows.filter((row) => tally.get(row.volunteer_id)!.strikes > 0 && row.strikes >= maxStrikes).map((row) => row.volunteer_id);
 }
 
 /**
@@ -242,7 +254,17 @@ export function revocations(rows: readonly { volunteer_id: string; job_id: strin
 async function finishJob(sql: Sql, jobId: string, state: JobState, nowMs: number): Promise<void> {
   const outputs = await sql.query<{ pairs: Buffer }>('SELECT pairs FROM reduce_outputs WHERE job_id = $1 ORDER BY partition', [jobId]);
   const chunks = mergeReduceOutputs(outputs.rows.map((row) => row.pairs));
-  await sql.query('INSERT INTO results (job_id, chunk, pairs) SELECT $1, chunk - 1, pairs FROM unnest($2::bytea[]) WITH ORDINALITY AS c(pairs, chunk)', [jobId, chunks.map(asBuffer)]);
+  // A statement's worth at a time: one statement for a result of hundreds of MB would hold it twice more, as parameters.
+  for (let first = 0; first < chunks.length; ) {
+    let last = first;
+    for (let bytes = 0; last < chunks.length && (last === first || bytes + chunks[last]!.byteLength <= RESULT_BYTES_PER_STATEMENT); last++) bytes += chunks[last]!.byteLength;
+    await sql.query('INSERT INTO results (job_id, chunk, pairs) SELECT $1, $2::int + chunk - 1, pairs FROM unnest($3::bytea[]) WITH ORDINALITY AS c(pairs, chunk)', [
+      jobId,
+      first,
+      chunks.slice(first, last).map(asBuffer),
+    ]);
+    first = last;
+  }
   await storeJobState(sql, jobId, state, { type: 'succeed' }, nowMs);
   await dropIntermediate(sql, jobId);
 }

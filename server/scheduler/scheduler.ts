@@ -24,7 +24,7 @@ import { findLease, mayRunCopy, transitionTask, TaskTransitionError, type Lease,
 import type { JobPlan } from '../job-planner.ts';
 import type { JobRecord, JobStore, TaskRecord } from '../store/job-store.ts';
 import { chunksOf, resultEntries, type StoredResultAtHand } from '../result-data.ts';
-import type { SchedulerService } from '../scheduler-service.ts';
+import type { SchedulerService, SettleRefusal } from '../scheduler-service.ts';
 import { outputDigest } from '../verification.ts';
 import { DEFAULT_BACKUP_POLICY, fairShare, pickBackup, pickDonor, takeTask, wakeOnTime, type DispatchView } from './dispatch.ts';
 import { JobEnds } from './job-ends.ts';
@@ -281,14 +281,15 @@ export class Scheduler implements SchedulerService {
   }
 
   /** The ends of a `tasks:report`, each alone: a refused one leaves the others recorded. */
-  settle(volunteerId: string, ends: readonly TaskEnd[], nowMs: number): (WireError | null)[] {
+  settle(volunteerId: string, ends: readonly TaskEnd[], nowMs: number): (SettleRefusal | null)[] {
     return ends.map((end) => {
       try {
         if ('output' in end) this.complete(volunteerId, end.taskId, end.leaseToken, end.output, nowMs);
         else this.fail(volunteerId, end.taskId, end.leaseToken, end.error, nowMs);
         return null;
       } catch (error) {
-        return toWireError(error);
+        const refusal = toWireError(error);
+        return refusal.code === 'INTERNAL' ? { ...refusal, cause: error } : refusal;
       }
     });
   }
