@@ -14,6 +14,8 @@
  *   npm run bench -- map-runtime [flags] bench/map-runtime.ts: a map task's runtime against a bare loop (not in `all`)
  *   npm run bench -- submit [flags]      bench/submit.ts: the event loop while large jobs are submitted (not in `all`)
  *   npm run bench -- summary             the summary of the last results in bench/.cache/
+ *   npm run bench -- compare --ref REF   bench/compare.ts: word count, dispatch and the coordinator alone on
+ *                                        REF and on this checkout, rounds interleaved, one table (not in `all`)
  *
  * With no sub-command, flags go to the benchmark they belong to: --mb, --tabs, --files,
  * --workers, --reducers, --split-bytes, --forms, --bare-workers, --curve, --gb [N] to the word count; --tasks,
@@ -27,6 +29,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { summaryRows as clusterRows, type ClusterResults } from './cluster-report.ts';
+import { compare } from './compare.ts';
 import { CACHE_DIR, fixed, runMain, table } from './lib.ts';
 
 const BENCHES = ['word-count', 'dispatch', 'crowd', 'coordinator-alone', 'cluster'] as const;
@@ -76,7 +79,7 @@ export function routeFlags(argv: readonly string[]): Record<Bench, string[]> {
   const routed: Record<Bench, string[]> = { 'word-count': [], dispatch: [], crowd: [], 'coordinator-alone': [], cluster: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (!arg.startsWith('--')) throw new Error(`unexpected argument "${arg}": give a sub-command first (word-count, dispatch, crowd, coordinator-alone, cluster, curve, summary) or flags only`);
+    if (!arg.startsWith('--')) throw new Error(`unexpected argument "${arg}": give a sub-command first (word-count, dispatch, crowd, coordinator-alone, cluster, curve, compare, summary) or flags only`);
     const [rawName, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
     const targets = ROUTES[rawName];
     if (!targets) throw new Error(`unknown flag ${arg}; known: ${Object.keys(ROUTES).map((name) => `--${name}`).join(', ')}`);
@@ -296,8 +299,12 @@ async function main(): Promise<void> {
       break;
     case 'summary':
       break;
+    case 'compare':
+      // Its own table: the summary would show this checkout's last results, which compare overwrote.
+      await compare(flags, routeFlags);
+      return;
     default:
-      throw new Error(`unknown sub-command "${sub}": all, word-count, dispatch, crowd, coordinator-alone, cluster, curve, result-download, map-runtime, submit or summary`);
+      throw new Error(`unknown sub-command "${sub}": all, word-count, dispatch, crowd, coordinator-alone, cluster, curve, result-download, map-runtime, submit, compare or summary`);
   }
   printSummary();
   if (failed.length > 0) {
