@@ -3,17 +3,20 @@
  * are shared fairly, each round going to the jobs with the fewest leases live, oldest
  * first among equals (as scheduler/dispatch.ts does in one process), and each job's
  * tasks are taken in queue order with `FOR UPDATE SKIP LOCKED`: coordinators claiming at
- * once take different rows rather than wait for each other. Each task's input is read in
- * the same transaction, so a lease and what it sends are one snapshot.
+ * once take different rows rather than wait for each other. What the queues cannot fill
+ * goes to backup copies of slow tasks (slow-tasks.ts). Each task's input is read in the
+ * same transaction, so a lease and what it sends are one snapshot.
  */
 import { TabreduceError } from '../../shared/errors.ts';
 import type { TaskAssignment } from '../../shared/protocol.ts';
-import { transitionTask, TaskTransitionError, type Lease, type TaskState } from '../../shared/task.ts';
+import { transitionTask, TaskTransitionError, type Lease, type TaskEvent, type TaskState } from '../../shared/task.ts';
+import type { BackupPolicy } from '../scheduler/dispatch.ts';
 import { assignmentsReady, leasedTask, type LeasedTask } from '../scheduler/task-data.ts';
 import type { JobRecord, TaskRecord } from '../store/job-store.ts';
 import type { ClusterEvent } from './cluster-events.ts';
 import type { Sql } from './database.ts';
 import type { JobCatalog } from './job-catalog.ts';
+import { pickSlowTasks } from './slow-tasks.ts';
 import { applyTaskChanges, type ChangeScope, type TaskChange } from './task-changes.ts';
 
 export interface ClaimScope extends ChangeScope {
@@ -21,6 +24,9 @@ export interface ClaimScope extends ChangeScope {
   leaseMs: number;
   taskTimeoutMs: number;
   newLeaseToken: () => string;
+  backups: BackupPolicy;
+  /** Whether the last sweep saw a task slow enough for a copy: only then does a claim look for one. */
+  slowTasksSeen: boolean;
 }
 
 export interface Claimed {
@@ -45,7 +51,7 @@ export async function claimTasks(sql: Sql, scope: ClaimScope, volunteerId: strin
   );
   // Fewest leases first; the query's order (oldest first) breaks ties, since the sort is stable.
   const jobIds = live.rows.sort((a, b) => a.running - b.running).map((row) => row.id);
-  const picked: { job: JobRecord; row: TaskRow }[] = [];
+  const picked: { job: JobRecord; row: TaskRow; backup?: true }[] = [];
   const share = new Map<JobRecord, number>();
   const exhausted = new Set<string>();
   /** The sum of `share`'s counts, kept as it grows. */
@@ -75,23 +81,31 @@ export async function claimTasks(sql: Sql, scope: ClaimScope, volunteerId: strin
       granted += taken;
     }
   }
+  // What the queues could not fill goes to backup copies of slow tasks, as in one process.
+  if (granted < max && scope.slowTasksSeen) {
+    for (const row of await pickSlowTasks(sql, scope.backups, volunteerId, max - granted, nowMs)) {
+      const job = await scope.catalog.get(sql, row.job_id);
+      if (job) picked.push({ job, row, backup: true });
+    }
+  }
   if (picked.length === 0) return { assignments: [], bytes: 0, events: [] };
 
   const inputs = await readInputs(sql, picked);
   const changes: TaskChange[] = [];
   const leased: LeasedTask[] = [];
   let bytes = 0;
-  for (const { job, row } of picked) {
-    if ((share.get(job) ?? 0) === 0) continue;
+  for (const { job, row, backup } of picked) {
+    if (!backup && (share.get(job) ?? 0) === 0) continue;
     const task: TaskRecord = { id: row.id, jobId: row.job_id, kind: row.kind, index: row.idx, state: row.state };
     const token = scope.newLeaseToken();
     const built = leasedTask(inputs, job, task, token, scope.taskTimeoutMs);
-    const lease: Lease = { token, volunteerId, leasedAtMs: nowMs, deadlineMs: nowMs + scope.leaseMs, backup: false, inputBytes: built.bytes };
-    const after = transitionTask(task.state, { type: 'lease', lease }, nowMs, scope.policies.of(job, task));
+    const lease: Lease = { token, volunteerId, leasedAtMs: nowMs, deadlineMs: nowMs + scope.leaseMs, backup: backup === true, inputBytes: built.bytes };
+    const event: TaskEvent = backup ? { type: 'backup', lease } : { type: 'lease', lease };
+    const after = transitionTask(task.state, event, nowMs, scope.policies.of(job, task));
     // A copy this volunteer may not run (it holds one, or voted): left for another.
     if (after instanceof TaskTransitionError) continue;
-    changes.push({ job, task, event: { type: 'lease', lease }, after });
-    share.set(job, share.get(job)! - 1);
+    changes.push({ job, task, event, after });
+    if (!backup) share.set(job, share.get(job)! - 1);
     leased.push(built.leased);
     bytes += built.bytes;
   }

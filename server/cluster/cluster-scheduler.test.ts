@@ -40,7 +40,7 @@ interface Heard {
 }
 
 let tokens = 0;
-async function coordinator(databaseUrl: string, name: string, options: { coordinatorTimeoutMs?: number } = {}) {
+async function coordinator(databaseUrl: string, name: string, options: { coordinatorTimeoutMs?: number; backupAfterMs?: number } = {}) {
   const db = openDatabase(databaseUrl);
   await migrate(db.pool);
   const heard: Heard = { revoked: [], woken: [] };
@@ -61,6 +61,7 @@ async function coordinator(databaseUrl: string, name: string, options: { coordin
       taskTimeoutMs: 5000,
       backoffMs: () => 0,
       coordinatorTimeoutMs: options.coordinatorTimeoutMs ?? 60_000,
+      backups: { enabled: true, minRunningMs: options.backupAfterMs ?? 60_000, slowdownFactor: 1.5 },
       newLeaseToken: () => `${name}-lease-${++tokens}`,
       log: silentLogger,
     },
@@ -298,6 +299,35 @@ describe('a cluster of two coordinators on one database', () => {
     await sweepUntil(b.scheduler, async () => (await b.scheduler.getTasks('job-copies')).find((task) => task.id === 'job-copies/map/0')?.status, 'pending');
     await runToEnd([{ scheduler: b.scheduler, id: 'vb-1' }, { scheduler: b.scheduler, id: 'vb-2' }], Date.now());
     expect(await resultOf(b.scheduler, 'job-copies')).toEqual(expected);
+  });
+
+  it("backs up a slow task on another coordinator's idle volunteer; the first answer wins and the slow copy is revoked", async () => {
+    const url = await server.createDatabase();
+    const a = await coordinator(url, 'a', { backupAfterMs: 1000 });
+    const b = await coordinator(url, 'b', { backupAfterMs: 1000 });
+    await a.scheduler.connect('slow', 'test', 1, 0);
+    await b.scheduler.connect('idle', 'test', 1, 0);
+    await a.scheduler.submitInTurns(wordJob('job-backup', { recordsPerTask: words.length }), 0);
+    const [slow] = await a.scheduler.requestTasks('slow', 1, 0);
+    // Nothing queued, and the one task not yet slow: the idle volunteer gets nothing, and waits.
+    expect(await b.scheduler.requestTasks('idle', 1, 500)).toEqual([]);
+    await b.scheduler.tick(500);
+    expect(b.heard.woken).toEqual([]);
+    // Still running, and renewed (leases last 1000 ms here).
+    expect((await a.scheduler.renew('slow', [{ taskId: slow!.taskId, leaseToken: slow!.leaseToken }], 900)).renewed).toEqual([slow!.taskId]);
+    // Past the policy's minimum (no map has finished, so there is no mean yet): woken, and given a copy.
+    await b.scheduler.tick(1500);
+    expect(b.heard.woken).toEqual(['idle']);
+    const [copy] = await b.scheduler.requestTasks('idle', 1, 1500);
+    expect(copy?.taskId).toBe(slow!.taskId);
+    expect(await answer(b.scheduler, 'idle', [copy!], 1600)).toEqual([null]);
+    await expect.poll(() => a.heard.revoked).toEqual([{ volunteerId: 'slow', taskIds: [slow!.taskId] }]);
+    expect(await answer(a.scheduler, 'slow', [slow!], 1700)).toMatchObject([{ code: 'LEASE_INVALID' }]);
+    expect(await a.scheduler.getJob('job-backup')).toMatchObject({ backups: { started: 1, won: 1 }, progress: { map: { done: 1 } } });
+    const [task] = (await a.scheduler.getTasks('job-backup')).filter((entry) => entry.kind === 'map');
+    expect(task).toMatchObject({ status: 'done', volunteerId: 'idle' });
+    await runToEnd([{ scheduler: b.scheduler, id: 'idle' }], 1800);
+    expect(await resultOf(a.scheduler, 'job-backup')).toEqual(expected);
   });
 
   it('judges an answer by the renewed deadline of its lease, so a task may run longer than one lease', async () => {

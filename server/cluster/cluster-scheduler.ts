@@ -11,9 +11,9 @@
  * leases of a coordinator that stopped beating are ended by whichever coordinator sees
  * it first, so its volunteers' tasks run elsewhere when they reconnect.
  *
- * Not yet in the cluster, which the single coordinator has: backup copies of slow tasks,
- * asking a volunteer to hand back tasks for an idle one, pipelines (a `job` input), and
- * the past attempts in a task's summary (docs/scaling.md).
+ * Not yet in the cluster, which the single coordinator has: asking a volunteer to hand
+ * back tasks for an idle one, pipelines (a `job` input), and the past attempts in a
+ * task's summary (docs/scaling.md).
  */
 import { TabreduceError, type TaskError, type WireError } from '../../shared/errors.ts';
 import { LIMITS } from '../../shared/limits.ts';
@@ -26,7 +26,7 @@ import type { JobPlan } from '../job-planner.ts';
 import type { Logger } from '../logger.ts';
 import type { StoredResult } from '../result-data.ts';
 import type { SchedulerService } from '../scheduler-service.ts';
-import { shareOfQueue } from '../scheduler/dispatch.ts';
+import { DEFAULT_BACKUP_POLICY, shareOfQueue, type BackupPolicy } from '../scheduler/dispatch.ts';
 import { DEFAULT_MAX_STRIKES } from '../scheduler/reputation.ts';
 import { NO_METRICS, type SchedulerListener, type SchedulerMetrics } from '../scheduler/scheduler-options.ts';
 import type { TaskCounts } from '../scheduler/summaries.ts';
@@ -39,6 +39,7 @@ import { readCluster, readLeasedInput, readLiveTaskCounts, readQueueShare, readR
 import type { Database, Sql } from './database.ts';
 import { JobCatalog } from './job-catalog.ts';
 import { endLeases, renewLeases, settleEnds } from './lease-ends.ts';
+import { countSlowTasks } from './slow-tasks.ts';
 import { endJob } from './task-changes.ts';
 
 export interface ClusterSchedulerOptions {
@@ -50,6 +51,8 @@ export interface ClusterSchedulerOptions {
   backoffMs?: (attemptsStarted: number) => number;
   resultRetentionMs?: number;
   maxStrikes?: number;
+  /** When a running task gets a backup copy on an idle volunteer (scheduler/dispatch.ts); the single coordinator's default if absent. */
+  backups?: BackupPolicy;
   /** A coordinator whose last heartbeat (every tick) is older than this is dead, and its leases end. */
   coordinatorTimeoutMs: number;
   metrics?: SchedulerMetrics;
@@ -59,6 +62,9 @@ export interface ClusterSchedulerOptions {
 
 /** Leases ended per sweep and per kind (expired, orphaned): a sweep stays one short transaction. */
 const SWEEP_BATCH = 500;
+
+/** Slow tasks counted per sweep, at most: how many idle volunteers one sweep may wake for backup copies. */
+const SLOW_TASKS_COUNTED = 64;
 
 /** The database's clock in ms, for what coordinators compare across machines (heartbeats). */
 const DATABASE_NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
@@ -84,6 +90,8 @@ export class ClusterScheduler implements SchedulerService {
    * of a job (up to 4,096 tasks), and results reached the cluster in bursts.
    */
   #queue: QueueShare = { queued: 0, volunteers: 1 };
+  /** Tasks slow enough for a backup copy at the last sweep (counted up to a bound): claims look for them only then. */
+  #slowTasks = 0;
 
   /** Uploads, kept in the database; and the scratch directory the planner cuts them in. */
   readonly uploads: ClusterUploads;
@@ -126,6 +134,8 @@ export class ClusterScheduler implements SchedulerService {
       leaseMs: this.options.leaseMs,
       taskTimeoutMs: this.options.taskTimeoutMs,
       newLeaseToken: this.options.newLeaseToken,
+      backups: this.options.backups ?? DEFAULT_BACKUP_POLICY,
+      slowTasksSeen: this.#slowTasks > 0,
     };
   }
 
@@ -322,7 +332,14 @@ export class ClusterScheduler implements SchedulerService {
     for (let index = 0; index < ended; index++) this.#metrics.leaseExpired();
     await this.#dropExpiredJobs(nowMs);
     await this.#readQueue();
-    if ([...this.#local.values()].some((volunteer) => volunteer.hungry) && (await this.#anyClaimable(nowMs))) this.#wakeAll();
+    if (![...this.#local.values()].some((volunteer) => volunteer.hungry)) return;
+    if (await this.#anyClaimable(nowMs)) {
+      this.#slowTasks = 0;
+      return this.#wakeAll();
+    }
+    // Only as many as there are slow tasks: with a crowd waiting, waking all of them for one copy would be a storm of claims.
+    this.#slowTasks = await countSlowTasks(this.db, this.#scope.backups, nowMs, SLOW_TASKS_COUNTED);
+    if (this.#slowTasks > 0) this.#wake(this.#slowTasks);
   }
 
   /**
@@ -438,8 +455,14 @@ export class ClusterScheduler implements SchedulerService {
 
   /** Tells every volunteer here that waits for work to ask again; those that find none wait again. */
   #wakeAll(): void {
+    this.#wake(Number.POSITIVE_INFINITY);
+  }
+
+  /** Tells up to `count` volunteers here that wait for work to ask again. */
+  #wake(count: number): void {
     const woken: string[] = [];
     for (const [volunteerId, volunteer] of this.#local) {
+      if (woken.length >= count) break;
       if (!volunteer.hungry) continue;
       volunteer.hungry = false;
       woken.push(volunteerId);

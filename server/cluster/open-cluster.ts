@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { CoordinatorConfig } from '../config.ts';
 import { InputFiles } from '../input-files.ts';
 import type { Logger } from '../logger.ts';
+import { DEFAULT_BACKUP_POLICY } from '../scheduler/dispatch.ts';
 import type { SchedulerListener, SchedulerMetrics } from '../scheduler/scheduler-options.ts';
 import { ClusterScheduler } from './cluster-scheduler.ts';
 import { openDatabase, type Database } from './database.ts';
@@ -43,6 +44,7 @@ export async function openCluster(
         resultRetentionMs: config.resultRetentionMs,
         maxStrikes: config.maxStrikes,
         coordinatorTimeoutMs: config.coordinatorTimeoutMs,
+        backups: { ...DEFAULT_BACKUP_POLICY, minRunningMs: config.backupAfterMs },
         metrics: wiring.metrics,
         newLeaseToken: () => randomUUID(),
         log: wiring.log,

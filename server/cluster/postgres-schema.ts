@@ -162,6 +162,12 @@ export const MIGRATIONS: readonly string[] = [
   -- held a pooled connection for as long as the client took to send): it is usable once complete.
   ALTER TABLE uploads ADD COLUMN complete BOOLEAN NOT NULL DEFAULT TRUE;
   ALTER TABLE uploads ALTER COLUMN complete SET DEFAULT FALSE;
+
+  -- Backup copies of slow tasks (claims.ts): a task is slow against its phase's mean
+  -- duration so far, and against how long its only lease has run.
+  ALTER TABLE jobs ADD COLUMN maps_ms BIGINT NOT NULL DEFAULT 0, ADD COLUMN reduces_ms BIGINT NOT NULL DEFAULT 0;
+  ALTER TABLE leases ADD COLUMN leased_at_ms BIGINT NOT NULL DEFAULT 0;
+  CREATE INDEX leases_by_age ON leases (leased_at_ms);
   `,
 ];
 

@@ -49,6 +49,9 @@ const FRONT = -1;
 interface JobTally {
   mapsDone: number;
   reducesDone: number;
+  /** The done tasks' durations, for the mean a backup copy is judged against. */
+  mapsMs: number;
+  reducesMs: number;
   retries: number;
   backupsStarted: number;
   backupsWon: number;
@@ -57,7 +60,7 @@ interface JobTally {
   failure?: JobFailure;
 }
 
-const emptyTally = (): JobTally => ({ mapsDone: 0, reducesDone: 0, retries: 0, backupsStarted: 0, backupsWon: 0, votesDecided: 0, votesDisputed: 0 });
+const emptyTally = (): JobTally => ({ mapsDone: 0, reducesDone: 0, mapsMs: 0, reducesMs: 0, retries: 0, backupsStarted: 0, backupsWon: 0, votesDecided: 0, votesDisputed: 0 });
 
 /** Stores the changes and what follows from them; answers the events to publish with the transaction. */
 export async function applyTaskChanges(sql: Sql, scope: ChangeScope, changes: readonly TaskChange[], nowMs: number): Promise<ClusterEvent[]> {
@@ -110,8 +113,13 @@ export async function applyTaskChanges(sql: Sql, scope: ChangeScope, changes: re
     if (effects.wake) work = true;
     if (after.status === 'failed') tally.failure ??= { ...after.error, taskId: task.id };
     if (after.status !== 'done' || task.state.status === 'done') continue;
-    if (task.kind === 'map') tally.mapsDone++;
-    else tally.reducesDone++;
+    if (task.kind === 'map') {
+      tally.mapsDone++;
+      tally.mapsMs += after.durationMs;
+    } else {
+      tally.reducesDone++;
+      tally.reducesMs += after.durationMs;
+    }
     if (after.byBackup) tally.backupsWon++;
     used.jobIds.push(job.id);
     used.volunteerIds.push(after.volunteerId);
@@ -146,9 +154,9 @@ export async function applyTaskChanges(sql: Sql, scope: ChangeScope, changes: re
   if (ended.length > 0) await sql.query('DELETE FROM leases WHERE token = ANY($1::text[])', [ended]);
   if (started.length > 0) {
     await sql.query(
-      `INSERT INTO leases (token, job_id, kind, idx, volunteer_id, coordinator_id, deadline_ms)
-       SELECT token, job_id, kind, idx, volunteer_id, $7, deadline_ms FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::bigint[])
-         AS l(token, job_id, kind, idx, volunteer_id, deadline_ms)`,
+      `INSERT INTO leases (token, job_id, kind, idx, volunteer_id, coordinator_id, deadline_ms, leased_at_ms)
+       SELECT token, job_id, kind, idx, volunteer_id, $7, deadline_ms, leased_at_ms FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::bigint[], $8::bigint[])
+         AS l(token, job_id, kind, idx, volunteer_id, deadline_ms, leased_at_ms)`,
       [
         started.map(({ lease }) => lease.token),
         started.map(({ task }) => task.jobId),
@@ -157,6 +165,7 @@ export async function applyTaskChanges(sql: Sql, scope: ChangeScope, changes: re
         started.map(({ lease }) => lease.volunteerId),
         started.map(({ lease }) => lease.deadlineMs),
         scope.coordinatorId,
+        started.map(({ lease }) => lease.leasedAtMs),
       ],
     );
   }
@@ -180,9 +189,9 @@ export async function applyTaskChanges(sql: Sql, scope: ChangeScope, changes: re
     const tally = tallies.get(jobId)!;
     const counted = await sql.query<{ maps_done: number; reduces_done: number; map_tasks: number; reducers: number; state: JobState }>(
       `UPDATE jobs SET maps_done = maps_done + $2, reduces_done = reduces_done + $3, retries = retries + $4, backups_started = backups_started + $5,
-         backups_won = backups_won + $6, votes_decided = votes_decided + $7, votes_disputed = votes_disputed + $8
+         backups_won = backups_won + $6, votes_decided = votes_decided + $7, votes_disputed = votes_disputed + $8, maps_ms = maps_ms + $9, reduces_ms = reduces_ms + $10
        WHERE id = $1 RETURNING maps_done, reduces_done, map_tasks, reducers, state`,
-      [jobId, tally.mapsDone, tally.reducesDone, tally.retries, tally.backupsStarted, tally.backupsWon, tally.votesDecided, tally.votesDisputed],
+      [jobId, tally.mapsDone, tally.reducesDone, tally.retries, tally.backupsStarted, tally.backupsWon, tally.votesDecided, tally.votesDisputed, tally.mapsMs, tally.reducesMs],
     );
     const job = counted.rows[0]!;
     // Another transaction ended the job after this one read it live (ending a job skips
