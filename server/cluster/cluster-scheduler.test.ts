@@ -330,6 +330,35 @@ describe('a cluster of two coordinators on one database', () => {
     expect(await resultOf(a.scheduler, 'job-backup')).toEqual(expected);
   });
 
+  it("runs a pipeline across coordinators: a job awaiting another's result is planned when it succeeds, or fails with it", async () => {
+    const url = await server.createDatabase();
+    const a = await coordinator(url, 'a');
+    const b = await coordinator(url, 'b');
+    await a.scheduler.connect('va', 'test', 2, 0);
+    await b.scheduler.connect('vb', 'test', 2, 0);
+    const downstream = (id: string, upstream: string) => planJob({ name: id, source: SOURCE, input: { kind: 'job', id: upstream }, recordsPerTask: 2, reducers: 2 }, { jobId: id, hasJob: () => true });
+    // How many words have each count: the map yields [count, 1] for each [word, count] of the word count.
+    const countsOfCounts = [...expected.reduce((counts, [, count]) => counts.set(count, (counts.get(count) ?? 0) + 1), new Map<number, number>())].sort(([x], [y]) => String(x).localeCompare(String(y)));
+    await a.scheduler.submitInTurns(wordJob('upstream'), 0);
+    await b.scheduler.submitInTurns(downstream('waits', 'upstream'), 0);
+    expect(await a.scheduler.getJob('waits')).toMatchObject({ state: 'queued', progress: { map: { total: 0 } } });
+    await runToEnd([{ scheduler: a.scheduler, id: 'va' }, { scheduler: b.scheduler, id: 'vb' }], 1);
+    expect(await resultOf(a.scheduler, 'upstream')).toEqual(expected);
+    expect(await b.scheduler.getJob('waits')).toMatchObject({ state: 'succeeded', progress: { map: { total: Math.ceil(expected.length / 2) } } });
+    expect(await resultOf(a.scheduler, 'waits')).toEqual(countsOfCounts);
+    // Submitted after its input succeeded: planned at once.
+    await a.scheduler.submitInTurns(downstream('late', 'upstream'), 2);
+    await runToEnd([{ scheduler: b.scheduler, id: 'vb' }], 3);
+    expect(await resultOf(b.scheduler, 'late')).toEqual(countsOfCounts);
+    // Its input cancelled on the other coordinator: it fails, saying so, and so does the job awaiting it in turn.
+    await a.scheduler.submitInTurns(wordJob('doomed'), 4);
+    await b.scheduler.submitInTurns(downstream('orphan', 'doomed'), 4);
+    await a.scheduler.submitInTurns(downstream('second', 'orphan'), 4);
+    await b.scheduler.cancel('doomed', 5);
+    expect(await a.scheduler.getJob('orphan')).toMatchObject({ state: 'failed', error: { name: 'InputJobFailed', message: expect.stringContaining('doomed was cancelled') } });
+    expect(await a.scheduler.getJob('second')).toMatchObject({ state: 'failed', error: { name: 'InputJobFailed' } });
+  });
+
   it('judges an answer by the renewed deadline of its lease, so a task may run longer than one lease', async () => {
     const url = await server.createDatabase();
     const a = await coordinator(url, 'a');

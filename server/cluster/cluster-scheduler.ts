@@ -12,19 +12,18 @@
  * it first, so its volunteers' tasks run elsewhere when they reconnect.
  *
  * Not yet in the cluster, which the single coordinator has: asking a volunteer to hand
- * back tasks for an idle one, pipelines (a `job` input), and the past attempts in a
- * task's summary (docs/scaling.md).
+ * back tasks for an idle one, and the past attempts in a task's summary (docs/scaling.md).
  */
 import { TabreduceError, type TaskError, type WireError } from '../../shared/errors.ts';
 import { LIMITS } from '../../shared/limits.ts';
 import { isTerminal, type JobState } from '../../shared/job-lifecycle.ts';
-import type { ClusterSummary, JobSummary, TaskSummary } from '../../shared/job.ts';
+import type { ClusterSummary, JobSummary, KeyValue, TaskSummary } from '../../shared/job.ts';
 import type { JobSourceReply, TaskAssignment, TaskOutput } from '../../shared/protocol.ts';
 import type { TaskEnd } from '../../shared/task-batch.ts';
 import type { InputFiles } from '../input-files.ts';
 import type { JobPlan } from '../job-planner.ts';
 import type { Logger } from '../logger.ts';
-import type { StoredResult } from '../result-data.ts';
+import { chunksOf, resultEntries, type StoredResult } from '../result-data.ts';
 import type { SchedulerService } from '../scheduler-service.ts';
 import { DEFAULT_BACKUP_POLICY, shareOfQueue, type BackupPolicy } from '../scheduler/dispatch.ts';
 import { DEFAULT_MAX_STRIKES } from '../scheduler/reputation.ts';
@@ -40,7 +39,7 @@ import type { Database, Sql } from './database.ts';
 import { JobCatalog } from './job-catalog.ts';
 import { endLeases, renewLeases, settleEnds } from './lease-ends.ts';
 import { countSlowTasks } from './slow-tasks.ts';
-import { endJob } from './task-changes.ts';
+import { endJob, settleAwaitingJobs } from './job-ends.ts';
 
 export interface ClusterSchedulerOptions {
   /** This coordinator's id in the cluster: new at every start. */
@@ -53,6 +52,8 @@ export interface ClusterSchedulerOptions {
   maxStrikes?: number;
   /** When a running task gets a backup copy on an idle volunteer (scheduler/dispatch.ts); the single coordinator's default if absent. */
   backups?: BackupPolicy;
+  /** The largest volunteer message: a pipeline's map tasks, planned when its input job ends, must fit it. */
+  maxMessageBytes?: number;
   /** A coordinator whose last heartbeat (every tick) is older than this is dead, and its leases end. */
   coordinatorTimeoutMs: number;
   metrics?: SchedulerMetrics;
@@ -135,6 +136,7 @@ export class ClusterScheduler implements SchedulerService {
       taskTimeoutMs: this.options.taskTimeoutMs,
       newLeaseToken: this.options.newLeaseToken,
       backups: this.options.backups ?? DEFAULT_BACKUP_POLICY,
+      ...(this.options.maxMessageBytes !== undefined ? { maxMessageBytes: this.options.maxMessageBytes } : {}),
       slowTasksSeen: this.#slowTasks > 0,
     };
   }
@@ -148,12 +150,15 @@ export class ClusterScheduler implements SchedulerService {
    * statement's worth at a time, and the scratch copy goes either way.
    */
   async submitInTurns(plan: JobPlan, nowMs: number): Promise<JobRecord> {
-    if (plan.awaiting) throw new TabreduceError('NOT_SUPPORTED', "a job input (another job's result) is not supported by a coordinator on PostgreSQL yet: submit the other job's result as records");
     try {
       const job = await this.db.transaction(async (sql) => {
         if (plan.uploadIds) await this.uploads.claim(sql, plan.uploadIds);
+        // The awaited job's row is locked first: the transaction that ends it then sees this
+        // job, or this one sees it ended and settles this job now (an input gone, or a result).
+        if (plan.awaiting) await sql.query('SELECT 1 FROM jobs WHERE id = $1 FOR NO KEY UPDATE', [plan.awaiting.jobId]);
         const stored = await this.#catalog.insert(sql, plan, nowMs, inlineFileInput);
-        await publish(sql, [{ type: 'work' }, { type: 'changed' }]);
+        const settled = plan.awaiting ? await settleAwaitingJobs(sql, this.#scope, plan.awaiting.jobId, nowMs, () => this.#resultPairs(plan.awaiting!.jobId)) : [];
+        await publish(sql, [{ type: 'work' }, { type: 'changed' }, ...settled]);
         return stored;
       });
       this.#catalog.remember(job);
@@ -169,7 +174,7 @@ export class ClusterScheduler implements SchedulerService {
       const state = found.rows[0]?.state;
       if (!state) throw new TabreduceError('NOT_FOUND', `no job ${jobId}`);
       if (isTerminal(state)) throw new TabreduceError('CONFLICT', `job ${jobId} is already ${state.status}`);
-      await publish(sql, await endJob(sql, jobId, state, { type: 'cancel' }, nowMs));
+      await publish(sql, await endJob(sql, this.#scope, jobId, state, { type: 'cancel' }, nowMs));
     });
     return (await this.getJob(jobId))!;
   }
@@ -201,6 +206,14 @@ export class ClusterScheduler implements SchedulerService {
 
   leasedInput(leaseToken: string): Promise<Uint8Array> {
     return readLeasedInput(this.db, this.#catalog, leaseToken);
+  }
+
+  /** A succeeded job's result as pairs, whole: a pipeline's input. */
+  async #resultPairs(jobId: string): Promise<KeyValue[]> {
+    const stored = await readResult(this.db, jobId);
+    const chunks: Uint8Array[] = [];
+    for (let index = 0; index < stored.chunks; index++) chunks.push(await stored.chunk(index));
+    return [...resultEntries(chunksOf({ chunks: chunks.length, chunk: (index) => chunks[index]! }))];
   }
 
   async getResult(jobId: string): Promise<StoredResult> {

@@ -63,3 +63,8 @@ export function openDatabase(url: string, options: { maxConnections?: number } =
     close: () => pool.end(),
   };
 }
+
+/** Bytes as node-postgres sends a `bytea` parameter, without a copy. */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

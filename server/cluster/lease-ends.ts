@@ -15,7 +15,8 @@ import { outputDigest } from '../verification.ts';
 import type { ClusterEvent } from './cluster-events.ts';
 import type { Sql } from './database.ts';
 import type { JobCatalog } from './job-catalog.ts';
-import { applyTaskChanges, revocations, type ChangeScope, type TaskChange } from './task-changes.ts';
+import { revocations } from './job-ends.ts';
+import { applyTaskChanges, type ChangeScope, type TaskChange } from './task-changes.ts';
 
 export interface LeaseScope extends ChangeScope {
   catalog: JobCatalog;
@@ -66,7 +67,7 @@ const ENDED_STATUSES = new Set(['succeeded', 'failed', 'cancelled']);
 
 /**
  * Leaves out of `held` the leases of jobs that ended, and deletes their rows: ending a job
- * skips the leases that transactions in flight hold (task-changes.ts endJob), and these
+ * skips the leases that transactions in flight hold (job-ends.ts endJob), and these
  * are those, met again by the transaction's next try. Answers the tokens left out.
  */
 async function dropEnded(sql: Sql, held: Map<string, HeldRow>): Promise<Map<string, string>> {

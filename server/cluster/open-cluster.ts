@@ -45,6 +45,7 @@ export async function openCluster(
         maxStrikes: config.maxStrikes,
         coordinatorTimeoutMs: config.coordinatorTimeoutMs,
         backups: { ...DEFAULT_BACKUP_POLICY, minRunningMs: config.backupAfterMs },
+        maxMessageBytes: config.maxMessageBytes,
         metrics: wiring.metrics,
         newLeaseToken: () => randomUUID(),
         log: wiring.log,

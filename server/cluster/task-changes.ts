@@ -12,16 +12,16 @@
  * merges the result and ends the job, and a task out of attempts fails its job. Events
  * for the other coordinators ride along (cluster-events.ts), delivered on commit.
  */
-import { isTerminal, transitionJob, type JobEvent, type JobFailure, type JobState } from '../../shared/job-lifecycle.ts';
+import { isTerminal, type JobFailure, type JobState } from '../../shared/job-lifecycle.ts';
 import { losers } from '../../shared/quorum.ts';
 import { wantsCopy, type Lease, type TaskEvent, type TaskState } from '../../shared/task.ts';
-import { mergeReduceOutputs } from '../result-data.ts';
 import type { CheckedOutput } from '../scheduler/task-data.ts';
 import { deriveTaskEffects } from '../scheduler/task-effects.ts';
 import type { TaskPolicies } from '../scheduler/task-policy.ts';
 import { isEmptyBlock, type JobRecord, type TaskRecord } from '../store/job-store.ts';
 import type { ClusterEvent } from './cluster-events.ts';
-import { RetryTransaction, type Sql } from './database.ts';
+import { asBuffer, RetryTransaction, type Sql } from './database.ts';
+import { endJob, finishJob, revocations, type JobEndScope } from './job-ends.ts';
 
 /** A task's next state, worked out by the caller from its locked row, and what to store with it. */
 export interface TaskChange {
@@ -33,13 +33,11 @@ export interface TaskChange {
   output?: CheckedOutput;
 }
 
-export interface ChangeScope {
+export interface ChangeScope extends JobEndScope {
   coordinatorId: string;
   policies: TaskPolicies;
   maxStrikes: number;
 }
-
-const RESULT_BYTES_PER_STATEMENT = 8 << 20;
 
 /** Where a task goes in its job's queue: stays, joins the back, or goes to the front. */
 const KEEP = 0;
@@ -199,7 +197,7 @@ export async function applyTaskChanges(sql: Sql, scope: ChangeScope, changes: re
     // what this one would store for it is void, and its next try refuses it up front.
     if (isTerminal(job.state)) throw new RetryTransaction(`job ${jobId} ended while this transaction changed its tasks`);
     if (tally.failure) {
-      events.push(...(await endJob(sql, jobId, job.state, { type: 'fail', error: tally.failure }, nowMs)));
+      events.push(...(await endJob(sql, scope, jobId, job.state, { type: 'fail', error: tally.failure }, nowMs)));
       continue;
     }
     if (tally.mapsDone > 0 && job.maps_done === job.map_tasks) {
@@ -207,7 +205,7 @@ export async function applyTaskChanges(sql: Sql, scope: ChangeScope, changes: re
       await sql.query(`UPDATE tasks SET status = 'pending' WHERE job_id = $1 AND kind = 'reduce' AND status = 'blocked'`, [jobId]);
       work = true;
     }
-    if (tally.reducesDone > 0 && job.reduces_done === job.reducers) await finishJob(sql, jobId, job.state, nowMs);
+    if (tally.reducesDone > 0 && job.reduces_done === job.reducers) events.push(...(await finishJob(sql, scope, jobId, job.state, nowMs)));
   }
   if (work) events.push({ type: 'work' });
   events.push({ type: 'changed' });
@@ -250,72 +248,4 @@ async function expireLeasesOf(sql: Sql, volunteerIds: string[]): Promise<Cluster
     [volunteerIds],
   );
   return revocations(expired.rows, 'this volunteer lost too many votes; its results are refused');
-}
-
-/** One revoke event per volunteer, for lease rows ended together. */
-export function revocations(rows: readonly { volunteer_id: string; job_id: string; kind: string; idx: number }[], reason: string): ClusterEvent[] {
-  const byVolunteer = new Map<string, string[]>();
-  for (const row of rows) byVolunteer.set(row.volunteer_id, [...(byVolunteer.get(row.volunteer_id) ?? []), `${row.job_id}/${row.kind}/${row.idx}`]);
-  return [...byVolunteer].map(([volunteerId, taskIds]): ClusterEvent => ({ type: 'revoke', volunteerId, taskIds, reason }));
-}
-
-/** Merges the reduce outputs into the result and marks the job succeeded, in the transaction that stored the last of them. */
-async function finishJob(sql: Sql, jobId: string, state: JobState, nowMs: number): Promise<void> {
-  const outputs = await sql.query<{ pairs: Buffer }>('SELECT pairs FROM reduce_outputs WHERE job_id = $1 ORDER BY partition', [jobId]);
-  const chunks = mergeReduceOutputs(outputs.rows.map((row) => row.pairs));
-  // A statement's worth at a time: one statement for a result of hundreds of MB would hold it twice more, as parameters.
-  for (let first = 0; first < chunks.length; ) {
-    let last = first;
-    for (let bytes = 0; last < chunks.length && (last === first || bytes + chunks[last]!.byteLength <= RESULT_BYTES_PER_STATEMENT); last++) bytes += chunks[last]!.byteLength;
-    await sql.query('INSERT INTO results (job_id, chunk, pairs) SELECT $1, $2::int + chunk - 1, pairs FROM unnest($3::bytea[]) WITH ORDINALITY AS c(pairs, chunk)', [
-      jobId,
-      first,
-      chunks.slice(first, last).map(asBuffer),
-    ]);
-    first = last;
-  }
-  await storeJobState(sql, jobId, state, { type: 'succeed' }, nowMs);
-  await dropIntermediate(sql, jobId);
-}
-
-/**
- * Ends a job early (it failed, or was cancelled): no task of it is claimable any more,
- * its leases end, and their holders are told. The caller holds the job row's lock, or
- * takes it here through the state update; it never waits for a task's or a lease's.
- */
-export async function endJob(sql: Sql, jobId: string, state: JobState, event: Extract<JobEvent, { type: 'fail' | 'cancel' }>, nowMs: number): Promise<ClusterEvent[]> {
-  await storeJobState(sql, jobId, state, event, nowMs);
-  // Rows that claims and answers in flight hold are skipped, not waited for (they wait for
-  // this job's row, so waiting would deadlock): those transactions find the job ended at
-  // its row, start again, and refuse it then (RetryTransaction above; lease-ends.ts).
-  await sql.query(
-    `UPDATE tasks SET status = 'blocked', copy_wanted = FALSE WHERE (job_id, kind, idx) IN
-       (SELECT job_id, kind, idx FROM tasks WHERE job_id = $1 AND (status = 'pending' OR copy_wanted) FOR UPDATE SKIP LOCKED)`,
-    [jobId],
-  );
-  const revoked = await sql.query<{ volunteer_id: string; job_id: string; kind: string; idx: number }>(
-    'DELETE FROM leases WHERE token IN (SELECT token FROM leases WHERE job_id = $1 FOR UPDATE SKIP LOCKED) RETURNING volunteer_id, job_id, kind, idx',
-    [jobId],
-  );
-  await dropIntermediate(sql, jobId);
-  // Short: it rides in a notification, which PostgreSQL caps at 8000 bytes, and the job's error has the whole message.
-  const reason = event.type === 'cancel' ? 'the job was cancelled' : `job failed: ${event.error.taskId ? `task ${event.error.taskId}: ` : ''}${event.error.message}`.slice(0, 300);
-  return [...revocations(revoked.rows, reason), { type: 'changed' }];
-}
-
-async function storeJobState(sql: Sql, jobId: string, state: JobState, event: JobEvent, nowMs: number): Promise<void> {
-  const next = transitionJob(state, event, nowMs);
-  if (next instanceof Error) throw next;
-  await sql.query('UPDATE jobs SET state = $2, status = $3 WHERE id = $1', [jobId, JSON.stringify(next), next.status]);
-}
-
-/** A job that ended keeps its result only. */
-async function dropIntermediate(sql: Sql, jobId: string): Promise<void> {
-  await sql.query('DELETE FROM map_inputs WHERE job_id = $1', [jobId]);
-  await sql.query('DELETE FROM map_outputs WHERE job_id = $1', [jobId]);
-  await sql.query('DELETE FROM reduce_outputs WHERE job_id = $1', [jobId]);
-}
-
-export function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
