@@ -88,7 +88,7 @@ describe('a cluster of three coordinators behind nginx', () => {
     expect(listed).toContain(id);
   }, 120_000);
 
-  it('runs a job on an upload sent to another coordinator, uses it once, and keeps nothing of an upload cut short', async () => {
+  it('runs a job on an upload sent to another coordinator, uses it once, pipes its result into a job submitted on a third, and keeps nothing of an upload cut short', async () => {
     const [first, second, third] = cluster.coordinators.map((coordinator) => coordinator.url);
     // Over 1 MiB, so the upload is stored in several chunks.
     const big = lines.join('\n').repeat(60) + '\n';
@@ -106,6 +106,15 @@ describe('a cluster of three coordinators behind nginx', () => {
     // Used up by the job: gone on every coordinator.
     expect((await api(third!, `/api/files/${uploaded.body.id}`, { method: 'DELETE' })).status).toBe(404);
     expect((await api<{ code: string }>(first!, '/api/jobs', { method: 'POST', json: job })).body.code).toBe('BAD_INPUT');
+
+    // A pipeline across coordinators: the word count's result, counted by count, submitted on one while it runs.
+    const countsOfCounts = { name: 'counts of counts', source: wordCount.replace('for (const word of text.split(/\\s+/)) if (word) yield [word, 1];', 'yield [text, 1];'), input: { kind: 'job', id: submitted.body.id }, reducers: 2 };
+    const piped = await api<{ id: string }>(third!, '/api/jobs', { method: 'POST', json: countsOfCounts });
+    expect(piped.status).toBe(201);
+    expect((await waitForJobEnd(first!, piped.body.id, 60_000)).state).toBe('succeeded');
+    const expectedCounts = new Map<number, number>();
+    for (const count of counts.values()) expectedCounts.set(count, (expectedCounts.get(count) ?? 0) + 1);
+    expect(new Map((await api<KeyValue[]>(second!, `/api/jobs/${piped.body.id}/result`)).body as [number, number][])).toEqual(expectedCounts);
 
     // An upload whose client goes away half way is deleted, chunks and all.
     await new Promise<void>((resolve) => {
