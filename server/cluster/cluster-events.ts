@@ -1,12 +1,14 @@
 /**
  * What coordinators tell each other, over PostgreSQL's LISTEN/NOTIFY: work became
- * claimable, a volunteer must drop tasks, something a dashboard shows changed. A
+ * claimable, a volunteer must drop tasks or hand some back, something a dashboard shows
+ * changed. A
  * transaction publishes with `pg_notify`, which PostgreSQL delivers only when it
  * commits, so no coordinator hears of a change that was rolled back; and every
  * coordinator, the publisher included, hears it through its own listening connection,
  * so there is one path for local and remote changes alike.
  */
 import pg from 'pg';
+import { z } from 'zod';
 import type { Logger } from '../logger.ts';
 import type { Sql } from './database.ts';
 
@@ -17,8 +19,33 @@ export type ClusterEvent =
   | { type: 'work' }
   /** Volunteer `volunteerId` (on whichever coordinator holds it) must stop these tasks. */
   | { type: 'revoke'; volunteerId: string; taskIds: string[]; reason: string }
+  /** Volunteer `volunteerId` should hand back up to `max` tasks it has not started, for an idle one (work stealing). */
+  | { type: 'yield'; volunteerId: string; max: number }
   /** A job, a task or a volunteer changed: dashboards refresh. */
   | { type: 'changed' };
+
+/**
+ * What a notification must be: anyone who can reach the database may NOTIFY on the
+ * channel, and a coordinator older or newer than the sender may read it.
+ */
+const clusterEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('work') }),
+  z.object({ type: z.literal('revoke'), volunteerId: z.string(), taskIds: z.array(z.string()), reason: z.string() }),
+  z.object({ type: z.literal('yield'), volunteerId: z.string(), max: z.int().min(1) }),
+  z.object({ type: z.literal('changed') }),
+]) satisfies z.ZodType<ClusterEvent>;
+
+/** A notification's payload as an event; undefined, with why, for one that is not. */
+export function parseClusterEvent(payload: string): { event: ClusterEvent } | { problem: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(payload);
+  } catch {
+    return { problem: 'not JSON' };
+  }
+  const parsed = clusterEventSchema.safeParse(json);
+  return parsed.success ? { event: parsed.data } : { problem: parsed.error.issues.map((issue) => `${issue.path.join('.') || 'event'}: ${issue.message}`).join('; ') };
+}
 
 /** PostgreSQL refuses a payload of 8000 bytes or more. */
 const MAX_PAYLOAD_CHARS = 7000;
@@ -68,8 +95,13 @@ export class ClusterEventListener {
     const client = new pg.Client({ connectionString: this.url });
     client.on('notification', (message) => {
       if (message.channel !== CHANNEL || !message.payload) return;
+      const parsed = parseClusterEvent(message.payload);
+      if ('problem' in parsed) {
+        this.log.warn({ payload: message.payload.slice(0, 200), problem: parsed.problem }, 'a notification on the cluster channel is no cluster event; ignored');
+        return;
+      }
       try {
-        this.onEvent(JSON.parse(message.payload) as ClusterEvent);
+        this.onEvent(parsed.event);
       } catch (error) {
         this.log.error({ err: error }, 'a cluster event could not be handled');
       }

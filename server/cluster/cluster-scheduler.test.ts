@@ -37,17 +37,18 @@ afterEach(async () => {
 interface Heard {
   revoked: { volunteerId: string; taskIds: string[] }[];
   woken: string[];
+  yields: { volunteerId: string; max: number }[];
 }
 
 let tokens = 0;
 async function coordinator(databaseUrl: string, name: string, options: { coordinatorTimeoutMs?: number; backupAfterMs?: number } = {}) {
   const db = openDatabase(databaseUrl);
   await migrate(db.pool);
-  const heard: Heard = { revoked: [], woken: [] };
+  const heard: Heard = { revoked: [], woken: [], yields: [] };
   const listener: SchedulerListener = {
     workAvailable: (ids) => heard.woken.push(...ids),
     revoke: (volunteerId, taskIds) => heard.revoked.push({ volunteerId, taskIds }),
-    yieldTasks: () => {},
+    yieldTasks: (volunteerId, max) => heard.yields.push({ volunteerId, max }),
     changed: () => {},
   };
   const scratch = mkdtempSync(path.join(tmpdir(), 'cluster-scratch-'));
@@ -357,6 +358,25 @@ describe('a cluster of two coordinators on one database', () => {
     await b.scheduler.cancel('doomed', 5);
     expect(await a.scheduler.getJob('orphan')).toMatchObject({ state: 'failed', error: { name: 'InputJobFailed', message: expect.stringContaining('doomed was cancelled') } });
     expect(await a.scheduler.getJob('second')).toMatchObject({ state: 'failed', error: { name: 'InputJobFailed' } });
+  });
+
+  it('asks a volunteer on another coordinator holding more than it runs to hand one back for an idle one', async () => {
+    const url = await server.createDatabase();
+    const a = await coordinator(url, 'a');
+    const b = await coordinator(url, 'b');
+    await a.scheduler.connect('greedy', 'test', 1, 0);
+    await a.scheduler.submitInTurns(wordJob('job-steal', { recordsPerTask: 3 }), 0);
+    await a.scheduler.tick(Date.now());
+    const held = await a.scheduler.requestTasks('greedy', 4, 1);
+    expect(held).toHaveLength(4);
+    await b.scheduler.connect('idle', 'test', 1, 0);
+    expect(await b.scheduler.requestTasks('idle', 1, 2)).toEqual([]);
+    await expect.poll(() => a.heard.yields).toEqual([{ volunteerId: 'greedy', max: 1 }]);
+    // The volunteer hands back the one it would start last; the idle one is woken for it.
+    const last = held.at(-1)!;
+    expect(await a.scheduler.returnTasks('greedy', [{ taskId: last.taskId, leaseToken: last.leaseToken }], 3)).toEqual([last.taskId]);
+    await expect.poll(() => b.heard.woken).toContain('idle');
+    expect((await b.scheduler.requestTasks('idle', 1, 4)).map((task) => task.taskId)).toEqual([last.taskId]);
   });
 
   it('judges an answer by the renewed deadline of its lease, so a task may run longer than one lease', async () => {

@@ -11,8 +11,8 @@
  * leases of a coordinator that stopped beating are ended by whichever coordinator sees
  * it first, so its volunteers' tasks run elsewhere when they reconnect.
  *
- * Not yet in the cluster, which the single coordinator has: asking a volunteer to hand
- * back tasks for an idle one, and the past attempts in a task's summary (docs/scaling.md).
+ * Not yet in the cluster, which the single coordinator has: the past attempts in a
+ * task's summary (docs/scaling.md).
  */
 import { TabreduceError, type TaskError, type WireError } from '../../shared/errors.ts';
 import { LIMITS } from '../../shared/limits.ts';
@@ -38,6 +38,7 @@ import { readCluster, readLeasedInput, readLiveTaskCounts, readQueueShare, readR
 import type { Database, Sql } from './database.ts';
 import { JobCatalog } from './job-catalog.ts';
 import { endLeases, renewLeases, settleEnds } from './lease-ends.ts';
+import { pickDonor } from './donors.ts';
 import { countSlowTasks } from './slow-tasks.ts';
 import { endJob, settleAwaitingJobs } from './job-ends.ts';
 
@@ -67,6 +68,9 @@ const SWEEP_BATCH = 500;
 /** Slow tasks counted per sweep, at most: how many idle volunteers one sweep may wake for backup copies. */
 const SLOW_TASKS_COUNTED = 64;
 
+/** Least time between two searches for a volunteer to hand back a task (work stealing), per coordinator. */
+const DONOR_SEARCH_INTERVAL_MS = 100;
+
 /** The database's clock in ms, for what coordinators compare across machines (heartbeats). */
 const DATABASE_NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
 
@@ -93,6 +97,7 @@ export class ClusterScheduler implements SchedulerService {
   #queue: QueueShare = { queued: 0, volunteers: 1 };
   /** Tasks slow enough for a backup copy at the last sweep (counted up to a bound): claims look for them only then. */
   #slowTasks = 0;
+  #lastDonorSearchMs = Number.NEGATIVE_INFINITY;
 
   /** Uploads, kept in the database; and the scratch directory the planner cuts them in. */
   readonly uploads: ClusterUploads;
@@ -283,6 +288,8 @@ export class ClusterScheduler implements SchedulerService {
     this.#metrics.bytesSent(claimed.bytes);
     // Fewer than it asked for: it waits, and is told when work comes.
     volunteer.hungry = assignments.length < max;
+    // Nothing at all: someone holding more than it runs is asked to hand one back. Not awaited: the answer is this reply's, not the donor's.
+    if (assignments.length === 0) void this.#askToYield(volunteerId);
     return assignments;
   }
 
@@ -442,6 +449,19 @@ export class ClusterScheduler implements SchedulerService {
     if (strikes >= this.#maxStrikes) throw new TabreduceError('FORBIDDEN', `this volunteer's answers lost ${strikes} votes against other volunteers'; its results are refused and it gets no more work`);
   }
 
+  async #askToYield(idleId: string): Promise<void> {
+    // A crowd idle at a phase's end asks for work by the thousand: one search per interval is enough to find the donor.
+    const nowMs = Date.now();
+    if (nowMs - this.#lastDonorSearchMs < DONOR_SEARCH_INTERVAL_MS) return;
+    this.#lastDonorSearchMs = nowMs;
+    try {
+      const donor = await pickDonor(this.db, idleId);
+      if (donor) await this.#announce({ type: 'yield', volunteerId: donor, max: 1 });
+    } catch (error) {
+      this.options.log.warn({ err: error, volunteerId: idleId }, 'looking for a volunteer to hand back a task failed');
+    }
+  }
+
   /** An event for every coordinator, this one included, outside any transaction. */
   async #announce(event: ClusterEvent): Promise<void> {
     await this.db.transaction((sql) => publish(sql, [event]));
@@ -460,6 +480,9 @@ export class ClusterScheduler implements SchedulerService {
         );
       case 'revoke':
         if (this.#local.has(event.volunteerId)) this.listener.revoke(event.volunteerId, event.taskIds, event.reason);
+        return;
+      case 'yield':
+        if (this.#local.has(event.volunteerId)) this.listener.yieldTasks(event.volunteerId, event.max);
         return;
       case 'changed':
         return this.listener.changed();
