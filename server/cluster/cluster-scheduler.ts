@@ -348,7 +348,7 @@ export class ClusterScheduler implements SchedulerService {
     await this.#beat();
     await this.#sweepDeadCoordinators(nowMs);
     const expired = await this.db.query<{ token: string }>('SELECT token FROM leases WHERE deadline_ms < $1 ORDER BY deadline_ms LIMIT $2', [nowMs, SWEEP_BATCH]);
-    const ended = await this.#endInSweep(expired.rows.map((row) => row.token), 'the lease expired without an answer', nowMs, { expiredBefore: nowMs });
+    const ended = await this.#endInSweep(expired.rows.map((row) => row.token), 'expired', nowMs);
     for (let index = 0; index < ended; index++) this.#metrics.leaseExpired();
     await this.#dropExpiredJobs(nowMs);
     await this.#readQueue();
@@ -392,7 +392,7 @@ export class ClusterScheduler implements SchedulerService {
     const ids = dead.rows.map((row) => row.id);
     const orphaned = await this.db.query<{ token: string }>('SELECT token FROM leases WHERE coordinator_id = ANY($1::text[]) LIMIT $2', [ids, SWEEP_BATCH]);
     if (orphaned.rows.length > 0) {
-      await this.#endInSweep(orphaned.rows.map((row) => row.token), 'the coordinator this volunteer was connected to stopped answering the cluster', nowMs, { tellHolders: true });
+      await this.#endInSweep(orphaned.rows.map((row) => row.token), 'coordinator-died', nowMs);
       return;
     }
     // Silent still (it did not come back meanwhile), and holding nothing.
@@ -400,15 +400,23 @@ export class ClusterScheduler implements SchedulerService {
     await this.#announce({ type: 'changed' });
   }
 
-  async #endInSweep(tokens: string[], reason: string, nowMs: number, options: { expiredBefore?: number; tellHolders?: boolean } = {}): Promise<number> {
+  /**
+   * Ends leases a sweep found: expired ones are abandoned (an attempt spent, and backoff),
+   * those of a dead coordinator given back (the coordinator died, not the job's code: the
+   * attempt is not counted, as a single coordinator's restart gives it back) and their
+   * holders told, in case they are alive on a coordinator only taken for dead.
+   */
+  async #endInSweep(tokens: string[], cause: 'expired' | 'coordinator-died', nowMs: number): Promise<number> {
     if (tokens.length === 0) return 0;
     return this.db.transaction(async (sql) => {
-      const ended = await endLeases(sql, this.#scope, tokens, (token) => ({ type: 'abandon', token, reason }), nowMs, {
-        skipLocked: true,
-        ...(options.expiredBefore !== undefined ? { expiredBefore: options.expiredBefore } : {}),
-        ...(options.tellHolders ? { tellHolders: reason } : {}),
-      });
-      await publish(sql, ended.events);
+      const ended =
+        cause === 'expired'
+          ? await endLeases(sql, this.#scope, tokens, (token) => ({ type: 'abandon', token, reason: 'the lease expired without an answer' }), nowMs, { skipLocked: true, expiredBefore: nowMs })
+          : await endLeases(sql, this.#scope, tokens, (token) => ({ type: 'return', token }), nowMs, {
+              skipLocked: true,
+              tellHolders: 'the coordinator this volunteer was connected to stopped answering the cluster',
+            });
+      await publish(sql, [...ended.events, ...(cause === 'coordinator-died' && ended.taskIds.length > 0 ? [{ type: 'work' } as const] : [])]);
       return ended.taskIds.length;
     });
   }
