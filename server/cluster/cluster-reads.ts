@@ -4,7 +4,7 @@
  * job's result a chunk at a time, a leased map task's input.
  */
 import { TabreduceError } from '../../shared/errors.ts';
-import type { ClusterSummary, TaskSummary } from '../../shared/job.ts';
+import type { ClusterSummary, PastAttempt, TaskSummary } from '../../shared/job.ts';
 import { toUint8Array } from '../../shared/byte-packing.ts';
 import type { TaskState } from '../../shared/task.ts';
 import { decodeMapInput, rangeMapInputSource, toPayload } from '../map-input.ts';
@@ -13,10 +13,25 @@ import { summarizeTask, type TaskCounts } from '../scheduler/summaries.ts';
 import type { Database } from './database.ts';
 import type { JobCatalog } from './job-catalog.ts';
 
+/** Past attempts shown per task, the latest: as the single coordinator keeps them (scheduler/job-run.ts). */
+const PAST_ATTEMPTS_SHOWN = 32;
+
 export async function readTasks(db: Database, jobId: string): Promise<TaskSummary[]> {
   const rows = await db.query<{ id: string; kind: 'map' | 'reduce'; idx: number; state: TaskState }>('SELECT id, kind, idx, state FROM tasks WHERE job_id = $1 ORDER BY kind, idx', [jobId]);
-  // Attempts that ended without the accepted answer are not kept in the cluster (TaskSummary.pastAttempts stays absent).
-  return rows.rows.map((row) => summarizeTask({ id: row.id, jobId, kind: row.kind, index: row.idx, state: row.state }, undefined));
+  const attempts = await db.query<{ kind: string; idx: number; volunteer_id: string; started_at_ms: number; ended_at_ms: number; outcome: PastAttempt['outcome']; backup: boolean }>(
+    `SELECT kind, idx, volunteer_id, started_at_ms, ended_at_ms, outcome, backup FROM
+       (SELECT *, row_number() OVER (PARTITION BY kind, idx ORDER BY seq DESC) AS latest FROM past_attempts WHERE job_id = $1) AS a
+     WHERE latest <= $2 ORDER BY kind, idx, seq`,
+    [jobId, PAST_ATTEMPTS_SHOWN],
+  );
+  const pastOf = new Map<string, PastAttempt[]>();
+  for (const row of attempts.rows) {
+    const key = `${row.kind}/${row.idx}`;
+    const list = pastOf.get(key) ?? [];
+    list.push({ volunteerId: row.volunteer_id, startedAtMs: row.started_at_ms, endedAtMs: row.ended_at_ms, outcome: row.outcome, backup: row.backup });
+    pastOf.set(key, list);
+  }
+  return rows.rows.map((row) => summarizeTask({ id: row.id, jobId, kind: row.kind, index: row.idx, state: row.state }, pastOf.get(`${row.kind}/${row.idx}`)));
 }
 
 export async function readCluster(db: Database, maxStrikes: number): Promise<ClusterSummary> {

@@ -245,6 +245,7 @@ describe('a cluster of two coordinators on one database', () => {
     await b.scheduler.tick(1600);
     const retried = (await b.scheduler.getTasks('job-4')).find((task) => task.id === stuck!.taskId);
     expect(retried).toMatchObject({ status: 'pending', attemptsStarted: 1, lastError: { message: 'the lease expired without an answer' } });
+    expect(retried?.pastAttempts).toEqual([{ volunteerId: 'va', startedAtMs: 0, endedAtMs: 1600, outcome: 'lost', backup: false }]);
     await runToEnd([{ scheduler: b.scheduler, id: 'vb' }], 1700);
     expect(await resultOf(a.scheduler, 'job-4')).toEqual(expected);
     expect((await a.scheduler.getJob('job-4'))?.retries).toBe(1);
@@ -327,7 +328,7 @@ describe('a cluster of two coordinators on one database', () => {
     expect(await answer(a.scheduler, 'slow', [slow!], 1700)).toMatchObject([{ code: 'LEASE_INVALID' }]);
     expect(await a.scheduler.getJob('job-backup')).toMatchObject({ backups: { started: 1, won: 1 }, progress: { map: { done: 1 } } });
     const [task] = (await a.scheduler.getTasks('job-backup')).filter((entry) => entry.kind === 'map');
-    expect(task).toMatchObject({ status: 'done', volunteerId: 'idle' });
+    expect(task).toMatchObject({ status: 'done', volunteerId: 'idle', pastAttempts: [{ volunteerId: 'slow', startedAtMs: 0, endedAtMs: 1600, outcome: 'superseded', backup: false }] });
     await runToEnd([{ scheduler: b.scheduler, id: 'idle' }], 1800);
     expect(await resultOf(a.scheduler, 'job-backup')).toEqual(expected);
   });

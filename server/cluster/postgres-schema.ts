@@ -168,6 +168,22 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE jobs ADD COLUMN maps_ms BIGINT NOT NULL DEFAULT 0, ADD COLUMN reduces_ms BIGINT NOT NULL DEFAULT 0;
   ALTER TABLE leases ADD COLUMN leased_at_ms BIGINT NOT NULL DEFAULT 0;
   CREATE INDEX leases_by_age ON leases (leased_at_ms);
+
+  -- Attempts that ended without the accepted answer (TaskSummary.pastAttempts): failed,
+  -- lost, handed back, or outrun by another copy.
+  CREATE TABLE past_attempts (
+    job_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    seq BIGSERIAL,
+    volunteer_id TEXT NOT NULL,
+    started_at_ms BIGINT NOT NULL,
+    ended_at_ms BIGINT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('failed', 'lost', 'returned', 'superseded')),
+    backup BOOLEAN NOT NULL,
+    PRIMARY KEY (job_id, kind, idx, seq),
+    FOREIGN KEY (job_id, kind, idx) REFERENCES tasks (job_id, kind, idx) ON DELETE CASCADE
+  );
   `,
 ];
 

@@ -13,6 +13,7 @@
  * for the other coordinators ride along (cluster-events.ts), delivered on commit.
  */
 import { isTerminal, type JobFailure, type JobState } from '../../shared/job-lifecycle.ts';
+import type { PastAttempt } from '../../shared/job.ts';
 import { losers } from '../../shared/quorum.ts';
 import { wantsCopy, type Lease, type TaskEvent, type TaskState } from '../../shared/task.ts';
 import type { CheckedOutput } from '../scheduler/task-data.ts';
@@ -68,6 +69,7 @@ export async function applyTaskChanges(sql: Sql, scope: ChangeScope, changes: re
   const rowOf = new Map<string, number>();
   const started: { lease: Lease; task: TaskRecord }[] = [];
   const ended: string[] = [];
+  const attempts: { task: TaskRecord; lease: Lease; outcome: PastAttempt['outcome'] }[] = [];
   const tallies = new Map<string, JobTally>();
   const jobs = new Map<string, JobRecord>();
   const votes: { voters: string[]; lost: string[] }[] = [];
@@ -103,8 +105,9 @@ export async function applyTaskChanges(sql: Sql, scope: ChangeScope, changes: re
       started.push({ lease, task });
       if (lease.backup) tally.backupsStarted++;
     }
-    for (const { lease, revoke } of effects.ended) {
+    for (const { lease, revoke, outcome } of effects.ended) {
       ended.push(lease.token);
+      if (outcome) attempts.push({ task, lease, outcome });
       if (revoke) events.push({ type: 'revoke', volunteerId: lease.volunteerId, taskIds: [task.id], reason: 'this task has its answer' });
     }
     if (effects.retried) tally.retries++;
@@ -150,6 +153,23 @@ export async function applyTaskChanges(sql: Sql, scope: ChangeScope, changes: re
     [rows.jobIds, rows.kinds, rows.indexes, rows.statuses, rows.states, rows.readyAt, rows.queue, rows.copyWanted],
   );
   if (ended.length > 0) await sql.query('DELETE FROM leases WHERE token = ANY($1::text[])', [ended]);
+  if (attempts.length > 0) {
+    await sql.query(
+      `INSERT INTO past_attempts (job_id, kind, idx, volunteer_id, started_at_ms, ended_at_ms, outcome, backup)
+       SELECT job_id, kind, idx, volunteer_id, started_at_ms, $7, outcome, backup FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::bigint[], $6::text[], $8::bool[])
+         AS a(job_id, kind, idx, volunteer_id, started_at_ms, outcome, backup)`,
+      [
+        attempts.map(({ task }) => task.jobId),
+        attempts.map(({ task }) => task.kind),
+        attempts.map(({ task }) => task.index),
+        attempts.map(({ lease }) => lease.volunteerId),
+        attempts.map(({ lease }) => lease.leasedAtMs),
+        attempts.map(({ outcome }) => outcome),
+        nowMs,
+        attempts.map(({ lease }) => lease.backup),
+      ],
+    );
+  }
   if (started.length > 0) {
     await sql.query(
       `INSERT INTO leases (token, job_id, kind, idx, volunteer_id, coordinator_id, deadline_ms, leased_at_ms)
