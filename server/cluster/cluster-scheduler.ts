@@ -40,6 +40,7 @@ import { JobCatalog } from './job-catalog.ts';
 import { endLeases, renewLeases, settleEnds } from './lease-ends.ts';
 import { pickDonor } from './donors.ts';
 import { countSlowTasks } from './slow-tasks.ts';
+import { beat, dropExpiredJobs, sweepDeadCoordinators, sweepExpiredLeases } from './sweeps.ts';
 import { endJob, settleAwaitingJobs } from './job-ends.ts';
 
 export interface ClusterSchedulerOptions {
@@ -62,17 +63,12 @@ export interface ClusterSchedulerOptions {
   log: Logger;
 }
 
-/** Leases ended per sweep and per kind (expired, orphaned): a sweep stays one short transaction. */
-const SWEEP_BATCH = 500;
-
 /** Slow tasks counted per sweep, at most: how many idle volunteers one sweep may wake for backup copies. */
 const SLOW_TASKS_COUNTED = 64;
 
 /** Least time between two searches for a volunteer to hand back a task (work stealing), per coordinator. */
 const DONOR_SEARCH_INTERVAL_MS = 100;
 
-/** The database's clock in ms, for what coordinators compare across machines (heartbeats). */
-const DATABASE_NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
 
 interface LocalVolunteer {
   agent: string;
@@ -346,11 +342,14 @@ export class ClusterScheduler implements SchedulerService {
    */
   async tick(nowMs: number): Promise<void> {
     await this.#beat();
-    await this.#sweepDeadCoordinators(nowMs);
-    const expired = await this.db.query<{ token: string }>('SELECT token FROM leases WHERE deadline_ms < $1 ORDER BY deadline_ms LIMIT $2', [nowMs, SWEEP_BATCH]);
-    const ended = await this.#endInSweep(expired.rows.map((row) => row.token), 'expired', nowMs);
-    for (let index = 0; index < ended; index++) this.#metrics.leaseExpired();
-    await this.#dropExpiredJobs(nowMs);
+    if (await sweepDeadCoordinators(this.db, this.#scope, this.options.coordinatorTimeoutMs, nowMs)) await this.#announce({ type: 'changed' });
+    const expired = await sweepExpiredLeases(this.db, this.#scope, nowMs);
+    for (let index = 0; index < expired; index++) this.#metrics.leaseExpired();
+    const dropped = await dropExpiredJobs(this.db, this.options.resultRetentionMs ?? 0, nowMs);
+    if (dropped.length > 0) {
+      this.#catalog.forget(dropped);
+      await this.#announce({ type: 'changed' });
+    }
     await this.#readQueue();
     if (![...this.#local.values()].some((volunteer) => volunteer.hungry)) return;
     if (await this.#anyClaimable(nowMs)) {
@@ -362,74 +361,12 @@ export class ClusterScheduler implements SchedulerService {
     if (this.#slowTasks > 0) this.#wake(this.#slowTasks);
   }
 
-  /**
-   * Writes this coordinator's heartbeat, by the database's clock, so coordinators' clocks
-   * need not agree for it. An upsert: a coordinator taken for dead after a stall (its row
-   * and its volunteers' rows removed by another) is listed again, with its volunteers.
-   */
+  /** Beats this coordinator's heart; listed again after it was taken for dead, its volunteers are too. */
   async #beat(): Promise<void> {
-    const beat = await this.db.query<{ rejoined: boolean }>(
-      `INSERT INTO coordinators (id, started_at_ms, heartbeat_ms) VALUES ($1, ${DATABASE_NOW_MS}, ${DATABASE_NOW_MS})
-       ON CONFLICT (id) DO UPDATE SET heartbeat_ms = EXCLUDED.heartbeat_ms RETURNING (xmax = 0) AS rejoined`,
-      [this.options.coordinatorId],
-    );
-    if (!beat.rows[0]!.rejoined || this.#local.size === 0) return;
+    if (!(await beat(this.db, this.options.coordinatorId)) || this.#local.size === 0) return;
     // Their leases were ended by whoever removed this coordinator, and the holders told; they stay connected here.
     this.options.log.warn({ coordinatorId: this.options.coordinatorId, volunteers: this.#local.size }, 'this coordinator was taken for dead by another and rejoins the cluster');
     for (const [volunteerId, volunteer] of this.#local) await this.#list(volunteerId, volunteer);
-  }
-
-  /**
-   * Ends the leases of coordinators silent past the timeout, a batch at a time through the
-   * index on the leases' coordinator; a dead coordinator's row (and its volunteers', by
-   * cascade) goes once it holds no lease, so a sweeper that dies half way leaves the rest
-   * to the next.
-   */
-  async #sweepDeadCoordinators(nowMs: number): Promise<void> {
-    const silent = `heartbeat_ms < ${DATABASE_NOW_MS} - $1::bigint AND id <> $2`;
-    const dead = await this.db.query<{ id: string }>(`SELECT id FROM coordinators WHERE ${silent}`, [this.options.coordinatorTimeoutMs, this.options.coordinatorId]);
-    if (dead.rows.length === 0) return;
-    const ids = dead.rows.map((row) => row.id);
-    const orphaned = await this.db.query<{ token: string }>('SELECT token FROM leases WHERE coordinator_id = ANY($1::text[]) LIMIT $2', [ids, SWEEP_BATCH]);
-    if (orphaned.rows.length > 0) {
-      await this.#endInSweep(orphaned.rows.map((row) => row.token), 'coordinator-died', nowMs);
-      return;
-    }
-    // Silent still (it did not come back meanwhile), and holding nothing.
-    await this.db.query(`DELETE FROM coordinators WHERE id = ANY($3::text[]) AND ${silent}`, [this.options.coordinatorTimeoutMs, this.options.coordinatorId, ids]);
-    await this.#announce({ type: 'changed' });
-  }
-
-  /**
-   * Ends leases a sweep found: expired ones are abandoned (an attempt spent, and backoff),
-   * those of a dead coordinator given back (the coordinator died, not the job's code: the
-   * attempt is not counted, as a single coordinator's restart gives it back) and their
-   * holders told, in case they are alive on a coordinator only taken for dead.
-   */
-  async #endInSweep(tokens: string[], cause: 'expired' | 'coordinator-died', nowMs: number): Promise<number> {
-    if (tokens.length === 0) return 0;
-    return this.db.transaction(async (sql) => {
-      const ended =
-        cause === 'expired'
-          ? await endLeases(sql, this.#scope, tokens, (token) => ({ type: 'abandon', token, reason: 'the lease expired without an answer' }), nowMs, { skipLocked: true, expiredBefore: nowMs })
-          : await endLeases(sql, this.#scope, tokens, (token) => ({ type: 'return', token }), nowMs, {
-              skipLocked: true,
-              tellHolders: 'the coordinator this volunteer was connected to stopped answering the cluster',
-            });
-      await publish(sql, [...ended.events, ...(cause === 'coordinator-died' && ended.taskIds.length > 0 ? [{ type: 'work' } as const] : [])]);
-      return ended.taskIds.length;
-    });
-  }
-
-  async #dropExpiredJobs(nowMs: number): Promise<void> {
-    const retentionMs = this.options.resultRetentionMs ?? 0;
-    if (retentionMs <= 0) return;
-    const dropped = await this.db.query<{ id: string }>(
-      `DELETE FROM jobs WHERE status IN ('succeeded', 'failed', 'cancelled') AND (state->>'finishedAtMs')::bigint < $1 RETURNING id`,
-      [nowMs - retentionMs],
-    );
-    this.#catalog.forget(dropped.rows.map((row) => row.id));
-    if (dropped.rows.length > 0) await this.#announce({ type: 'changed' });
   }
 
   async #readQueue(): Promise<void> {
