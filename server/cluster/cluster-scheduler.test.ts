@@ -166,6 +166,28 @@ describe('a cluster of two coordinators on one database', () => {
     expect(new Set(taskIds).size).toBe(6);
   });
 
+  it("shares out claims and records reports that arrive together, in batches, each volunteer's alone", async () => {
+    const url = await server.createDatabase();
+    const a = await coordinator(url, 'a');
+    const volunteers = Array.from({ length: 20 }, (_, index) => `crowd-${index}`);
+    for (const id of volunteers) await a.scheduler.connect(id, 'test', 1, 0);
+    const records = Array.from({ length: 40 }, (_, index) => [index, words[index % words.length]!] as [number, string]);
+    await a.scheduler.submitInTurns(planJob({ name: 'crowd', source: SOURCE, input: { kind: 'records', records }, recordsPerTask: 1, reducers: 2 }, { jobId: 'job-crowd' }), 0);
+    await a.scheduler.tick(Date.now());
+    const claims = await Promise.all(volunteers.map((id) => a.scheduler.requestTasks(id, 5, 1)));
+    // 40 tasks, 20 volunteers: two each, none twice.
+    expect(claims.map((tasks) => tasks.length)).toEqual(volunteers.map(() => 2));
+    expect(new Set(claims.flat().map((task) => task.taskId)).size).toBe(40);
+    // One of them reports a lease of another's: refused for that end alone.
+    const [mine, theirs] = [claims[0]!, claims[1]!];
+    const reports = await Promise.all(volunteers.map((id, index) => answer(a.scheduler, id, index === 0 ? [...mine, theirs[0]!] : claims[index]!, 2)));
+    expect(reports[0]).toEqual([null, null, expect.objectContaining({ code: 'LEASE_INVALID' })]);
+    for (const outcomes of reports.slice(1)) expect(outcomes).toEqual([null, null]);
+    expect(await a.scheduler.getJob('job-crowd')).toMatchObject({ state: 'reducing', progress: { map: { done: 40 } } });
+    const crowd = (await a.scheduler.cluster()).volunteerList;
+    expect(crowd.map((volunteer) => volunteer.tasksDone)).toEqual(volunteers.map(() => 2));
+  });
+
   it("caps a claim at the volunteer's even share of the cluster's queue, never below its slots", async () => {
     const url = await server.createDatabase();
     const a = await coordinator(url, 'a');

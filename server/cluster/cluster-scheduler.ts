@@ -31,13 +31,14 @@ import { NO_METRICS, type SchedulerListener, type SchedulerMetrics } from '../sc
 import type { TaskCounts } from '../scheduler/summaries.ts';
 import { TaskPolicies } from '../scheduler/task-policy.ts';
 import type { JobRecord } from '../store/job-store.ts';
+import { Batches, BatchRefusal } from './batches.ts';
 import { claimTasks, type ClaimScope } from './claims.ts';
 import { ClusterEventListener, publish, type ClusterEvent } from './cluster-events.ts';
 import { ClusterUploads, inlineFileInput } from './cluster-uploads.ts';
 import { readCluster, readLeasedInput, readLiveTaskCounts, readQueueShare, readResult, readTasks, type QueueShare } from './cluster-reads.ts';
-import type { Database, Sql } from './database.ts';
+import { openDatabase, type Database, type Sql } from './database.ts';
 import { JobCatalog } from './job-catalog.ts';
-import { endLeases, renewLeases, settleEnds } from './lease-ends.ts';
+import { endLeases, renewLeases, settleEnds, type Settled } from './lease-ends.ts';
 import { pickDonor } from './donors.ts';
 import { countSlowTasks } from './slow-tasks.ts';
 import { beat, dropExpiredJobs, sweepDeadCoordinators, sweepExpiredLeases } from './sweeps.ts';
@@ -62,6 +63,10 @@ export interface ClusterSchedulerOptions {
   newLeaseToken: () => string;
   log: Logger;
 }
+
+/** Claims, and reports, in one transaction at most; and batches of each kind in flight at once (batches.ts). */
+const BATCH_REQUESTS = 500;
+const BATCHES_RUNNING = 2;
 
 /** Slow tasks counted per sweep, at most: how many idle volunteers one sweep may wake for backup copies. */
 const SLOW_TASKS_COUNTED = 64;
@@ -95,6 +100,24 @@ export class ClusterScheduler implements SchedulerService {
   #slowTasks = 0;
   #lastDonorSearchMs = Number.NEGATIVE_INFINITY;
 
+  /** Volunteers' claims and reports, a transaction per batch of those that arrive together. */
+  readonly #claims = new Batches<{ volunteerId: string; max: number; nowMs: number }, { assignments: TaskAssignment[] | Promise<TaskAssignment[]>; bytes: number }>(
+    (requests) => this.#claimBatch(requests),
+    BATCH_REQUESTS,
+    BATCHES_RUNNING,
+  );
+  readonly #reports = new Batches<{ volunteerId: string; ends: readonly TaskEnd[]; nowMs: number }, Settled>(
+    (reports) => this.#settleBatch(reports),
+    BATCH_REQUESTS,
+    BATCHES_RUNNING,
+  );
+
+  /**
+   * The batches' own connections: in the shared pool they queued behind every single
+   * query (renewals, job sources, the API), thousands of them with a crowd.
+   */
+  readonly #batchDb: Database;
+
   /** Uploads, kept in the database; and the scratch directory the planner cuts them in. */
   readonly uploads: ClusterUploads;
 
@@ -105,6 +128,7 @@ export class ClusterScheduler implements SchedulerService {
     private readonly listener: SchedulerListener,
   ) {
     this.uploads = new ClusterUploads(db);
+    this.#batchDb = openDatabase(options.databaseUrl, { maxConnections: 2 * BATCHES_RUNNING });
     this.#policies = new TaskPolicies(options.backoffMs);
     this.#metrics = options.metrics ?? NO_METRICS;
     this.#maxStrikes = options.maxStrikes ?? DEFAULT_MAX_STRIKES;
@@ -125,6 +149,7 @@ export class ClusterScheduler implements SchedulerService {
     await this.#events.close();
     for (const volunteerId of [...this.#local.keys()]) await this.disconnect(volunteerId, Date.now(), 'the coordinator this volunteer was connected to shut down');
     await this.db.query('DELETE FROM coordinators WHERE id = $1', [this.options.coordinatorId]);
+    await this.#batchDb.close();
   }
 
   get #scope(): ClaimScope {
@@ -273,13 +298,7 @@ export class ClusterScheduler implements SchedulerService {
   async requestTasks(volunteerId: string, max: number, nowMs: number): Promise<TaskAssignment[]> {
     const volunteer = this.#requireLocal(volunteerId);
     const allowed = Math.min(max, shareOfQueue(this.#queue.queued, this.#queue.volunteers, volunteer.slots));
-    const claimed = await this.db.transaction(async (sql) => {
-      await this.#refuseStruckOut(sql, volunteerId);
-      const result = await claimTasks(sql, this.#scope, volunteerId, allowed, nowMs);
-      if (result.bytes > 0) await sql.query('UPDATE volunteers SET bytes_sent = bytes_sent + $2 WHERE id = $1', [volunteerId, result.bytes]);
-      await publish(sql, result.events);
-      return result;
-    });
+    const claimed = await this.#claims.submit({ volunteerId, max: allowed, nowMs });
     const assignments = await claimed.assignments;
     this.#metrics.bytesSent(claimed.bytes);
     // Fewer than it asked for: it waits, and is told when work comes.
@@ -300,16 +319,7 @@ export class ClusterScheduler implements SchedulerService {
   /** Records a volunteer's reported ends in one transaction, each judged alone; resolves once they are committed. */
   async settle(volunteerId: string, ends: readonly TaskEnd[], nowMs: number): Promise<(WireError | null)[]> {
     this.#requireLocal(volunteerId);
-    const settled = await this.db.transaction(async (sql) => {
-      await this.#refuseStruckOut(sql, volunteerId);
-      const result = await settleEnds(sql, this.#scope, volunteerId, ends, nowMs);
-      await sql.query(
-        'UPDATE volunteers SET tasks_done = tasks_done + $2, tasks_failed = tasks_failed + $3, answered_ms = answered_ms + $4, answers = answers + $5, bytes_received = bytes_received + $6 WHERE id = $1',
-        [volunteerId, result.done, result.failed, result.answeredMs, result.answers, result.bytesReceived],
-      );
-      await publish(sql, result.events);
-      return result;
-    });
+    const settled = await this.#reports.submit({ volunteerId, ends, nowMs });
     this.#metrics.bytesReceived(settled.bytesReceived);
     for (const { kind, durationMs } of settled.finished) this.#metrics.taskDone(kind, durationMs);
     return settled.outcomes;
@@ -388,10 +398,70 @@ export class ClusterScheduler implements SchedulerService {
     if (outcome) throw new TabreduceError(outcome.code, outcome.message);
   }
 
-  async #refuseStruckOut(sql: Sql, volunteerId: string): Promise<void> {
-    const found = await sql.query<{ strikes: number }>('SELECT strikes FROM reputations WHERE volunteer_id = $1', [volunteerId]);
-    const strikes = found.rows[0]?.strikes ?? 0;
-    if (strikes >= this.#maxStrikes) throw new TabreduceError('FORBIDDEN', `this volunteer's answers lost ${strikes} votes against other volunteers'; its results are refused and it gets no more work`);
+  /** One transaction for the claims of a batch; a volunteer struck out is refused alone. */
+  async #claimBatch(requests: { volunteerId: string; max: number; nowMs: number }[]) {
+    const nowMs = Math.max(...requests.map((request) => request.nowMs));
+    return this.#batchDb.transaction(async (sql) => {
+      const struck = await this.#struckOut(sql, requests.map((request) => request.volunteerId));
+      // Gone while its claim waited for the batch: nothing is leased to it.
+      for (const { volunteerId } of requests) if (!this.#local.has(volunteerId)) struck.set(volunteerId, new TabreduceError('NOT_READY', 'say volunteer:hello before asking for work'));
+      const eligible = requests.filter((request) => !struck.has(request.volunteerId));
+      const { each, events } = await claimTasks(sql, this.#scope, eligible, nowMs);
+      const bytes = new Map<string, number>();
+      eligible.forEach((request, index) => {
+        if (each[index]!.bytes > 0) bytes.set(request.volunteerId, (bytes.get(request.volunteerId) ?? 0) + each[index]!.bytes);
+      });
+      if (bytes.size > 0) {
+        const ids = [...bytes.keys()].sort();
+        await sql.query('UPDATE volunteers v SET bytes_sent = v.bytes_sent + u.bytes FROM unnest($1::text[], $2::bigint[]) AS u(id, bytes) WHERE v.id = u.id', [ids, ids.map((id) => bytes.get(id)!)]);
+      }
+      await publish(sql, events);
+      let at = 0;
+      return requests.map((request) => (struck.has(request.volunteerId) ? new BatchRefusal(struck.get(request.volunteerId)) : each[at++]!));
+    });
+  }
+
+  /** One transaction for the reports of a batch; a volunteer struck out is refused alone. */
+  async #settleBatch(reports: { volunteerId: string; ends: readonly TaskEnd[]; nowMs: number }[]) {
+    const nowMs = Math.max(...reports.map((report) => report.nowMs));
+    return this.#batchDb.transaction(async (sql) => {
+      const struck = await this.#struckOut(sql, reports.map((report) => report.volunteerId));
+      const eligible = reports.filter((report) => !struck.has(report.volunteerId));
+      const { each, events } = await settleEnds(sql, this.#scope, eligible, nowMs);
+      const sums = new Map<string, [number, number, number, number, number]>();
+      eligible.forEach((report, index) => {
+        const result = each[index]!;
+        const sum = sums.get(report.volunteerId) ?? [0, 0, 0, 0, 0];
+        sums.set(report.volunteerId, [sum[0] + result.done, sum[1] + result.failed, sum[2] + result.answeredMs, sum[3] + result.answers, sum[4] + result.bytesReceived]);
+      });
+      if (sums.size > 0) {
+        const ids = [...sums.keys()].sort();
+        const column = (i: number) => ids.map((id) => sums.get(id)![i]);
+        await sql.query(
+          `UPDATE volunteers v SET tasks_done = v.tasks_done + u.done, tasks_failed = v.tasks_failed + u.failed, answered_ms = v.answered_ms + u.answered_ms,
+             answers = v.answers + u.answers, bytes_received = v.bytes_received + u.bytes
+           FROM unnest($1::text[], $2::int[], $3::int[], $4::bigint[], $5::int[], $6::bigint[]) AS u(id, done, failed, answered_ms, answers, bytes) WHERE v.id = u.id`,
+          [ids, column(0), column(1), column(2), column(3), column(4)],
+        );
+      }
+      await publish(sql, events);
+      let at = 0;
+      return reports.map((report) => (struck.has(report.volunteerId) ? new BatchRefusal(struck.get(report.volunteerId)) : each[at++]!));
+    });
+  }
+
+  /** The volunteers among `volunteerIds` out of strikes, each with the refusal it gets. */
+  async #struckOut(sql: Sql, volunteerIds: string[]): Promise<Map<string, TabreduceError>> {
+    const found = await sql.query<{ volunteer_id: string; strikes: number }>('SELECT volunteer_id, strikes FROM reputations WHERE volunteer_id = ANY($1::text[]) AND strikes >= $2', [
+      [...new Set(volunteerIds)],
+      this.#maxStrikes,
+    ]);
+    return new Map(
+      found.rows.map((row) => [
+        row.volunteer_id,
+        new TabreduceError('FORBIDDEN', `this volunteer's answers lost ${row.strikes} votes against other volunteers'; its results are refused and it gets no more work`),
+      ]),
+    );
   }
 
   async #askToYield(idleId: string): Promise<void> {

@@ -37,7 +37,7 @@ interface HeldRow {
   job_status: string;
 }
 
-/** What a volunteer's answers did: per end, null or why it was refused; and what the volunteer's counters gain. */
+/** What one volunteer's report did: per end, null or why it was refused; and what the volunteer's counters gain. */
 export interface Settled {
   outcomes: (WireError | null)[];
   done: number;
@@ -47,7 +47,6 @@ export interface Settled {
   bytesReceived: number;
   /** Per task kind, the duration of each task this made done (for the metrics). */
   finished: { kind: 'map' | 'reduce'; durationMs: number }[];
-  events: ClusterEvent[];
 }
 
 const NO_LEASE: WireError = { code: 'LEASE_INVALID', message: 'no live lease has this token: the task has its answer, was revoked, or the lease expired' };
@@ -82,65 +81,75 @@ async function dropEnded(sql: Sql, held: Map<string, HeldRow>): Promise<Map<stri
 }
 
 /**
- * Records a volunteer's reported ends, each judged alone. A task reported twice in one
- * batch sees the state the first report left.
+ * Records the reported ends of many volunteers in one transaction, each end judged alone
+ * (a task reported twice sees the state the first report left): their tasks' rows locked
+ * in one statement, and the changes stored (the job rows' counters among them) once for all.
  */
-export async function settleEnds(sql: Sql, scope: LeaseScope, volunteerId: string, ends: readonly TaskEnd[], nowMs: number): Promise<Settled> {
-  const held = await lockHeld(sql, ends.map((end) => end.leaseToken));
+export async function settleEnds(
+  sql: Sql,
+  scope: LeaseScope,
+  reports: readonly { volunteerId: string; ends: readonly TaskEnd[] }[],
+  nowMs: number,
+): Promise<{ each: Settled[]; events: ClusterEvent[] }> {
+  const held = await lockHeld(sql, reports.flatMap(({ ends }) => ends.map((end) => end.leaseToken)));
   const ended = await dropEnded(sql, held);
-  const settled: Settled = { outcomes: [], done: 0, failed: 0, answeredMs: 0, answers: 0, bytesReceived: 0, finished: [], events: [] };
   const tasks = new Map<string, { job: JobRecord; task: TaskRecord }>();
   const changes: TaskChange[] = [];
-  for (const end of ends) {
-    const endedWhy = ended.get(end.leaseToken);
-    if (endedWhy !== undefined) {
-      settled.outcomes.push({ code: 'LEASE_INVALID', message: endedWhy });
-      continue;
-    }
-    const row = held.get(end.leaseToken);
-    if (!row || row.volunteer_id !== volunteerId || row.id !== end.taskId) {
-      settled.outcomes.push(NO_LEASE);
-      continue;
-    }
-    try {
-      const entry = tasks.get(row.id) ?? { job: await requireJob(sql, scope, row.job_id), task: taskOf(row, held) };
-      tasks.set(row.id, entry);
-      const { job, task } = entry;
-      const lease = findLease(task.state, end.leaseToken);
-      let event: TaskEvent;
-      let output: CheckedOutput | undefined;
-      if ('output' in end) {
-        // Checked before the transition: a malformed answer leaves the lease live, refused like any bad request.
-        output = checkOutput(task, job, end.output);
-        const bytes = outputBytes(end.output);
-        const replicated = scope.policies.of(job, task).replication > 1;
-        event = { type: 'complete', token: end.leaseToken, digest: replicated ? outputDigest(end.output) : '', outputBytes: bytes };
-        settled.bytesReceived += bytes;
-        if (lease) {
-          settled.answeredMs += nowMs - lease.leasedAtMs;
-          settled.answers++;
+  const each: Settled[] = [];
+  for (const { volunteerId, ends } of reports) {
+    const settled: Settled = { outcomes: [], done: 0, failed: 0, answeredMs: 0, answers: 0, bytesReceived: 0, finished: [] };
+    each.push(settled);
+    for (const end of ends) {
+      const endedWhy = ended.get(end.leaseToken);
+      if (endedWhy !== undefined) {
+        settled.outcomes.push({ code: 'LEASE_INVALID', message: endedWhy });
+        continue;
+      }
+      const row = held.get(end.leaseToken);
+      if (!row || row.volunteer_id !== volunteerId || row.id !== end.taskId) {
+        settled.outcomes.push(NO_LEASE);
+        continue;
+      }
+      try {
+        const entry = tasks.get(row.id) ?? { job: await requireJob(sql, scope, row.job_id), task: taskOf(row, held) };
+        tasks.set(row.id, entry);
+        const { job, task } = entry;
+        const lease = findLease(task.state, end.leaseToken);
+        let event: TaskEvent;
+        let output: CheckedOutput | undefined;
+        if ('output' in end) {
+          // Checked before the transition: a malformed answer leaves the lease live, refused like any bad request.
+          output = checkOutput(task, job, end.output);
+          const bytes = outputBytes(end.output);
+          const replicated = scope.policies.of(job, task).replication > 1;
+          event = { type: 'complete', token: end.leaseToken, digest: replicated ? outputDigest(end.output) : '', outputBytes: bytes };
+          settled.bytesReceived += bytes;
+          if (lease) {
+            settled.answeredMs += nowMs - lease.leasedAtMs;
+            settled.answers++;
+          }
+        } else {
+          event = { type: 'fail', token: end.leaseToken, error: end.error };
+          settled.failed++;
         }
-      } else {
-        event = { type: 'fail', token: end.leaseToken, error: end.error };
-        settled.failed++;
+        const after = transitionTask(task.state, event, nowMs, scope.policies.of(job, task));
+        if (after instanceof TaskTransitionError) throw new TabreduceError('LEASE_INVALID', `task ${task.id}: ${after.message}`);
+        // Under a vote the answer that decides is one for the winning digest, so the output in hand is the accepted one.
+        changes.push({ job, task: { ...task }, event, after, ...(after.status === 'done' && output ? { output } : {}) });
+        if (after.status === 'done') {
+          settled.done++;
+          settled.finished.push({ kind: task.kind, durationMs: after.durationMs });
+        }
+        task.state = after;
+        settled.outcomes.push(null);
+      } catch (error) {
+        if (!(error instanceof TabreduceError)) throw error;
+        settled.outcomes.push(error.toWire());
       }
-      const after = transitionTask(task.state, event, nowMs, scope.policies.of(job, task));
-      if (after instanceof TaskTransitionError) throw new TabreduceError('LEASE_INVALID', `task ${task.id}: ${after.message}`);
-      // Under a vote the answer that decides is one for the winning digest, so the output in hand is the accepted one.
-      changes.push({ job, task: { ...task }, event, after, ...(after.status === 'done' && output ? { output } : {}) });
-      if (after.status === 'done') {
-        settled.done++;
-        settled.finished.push({ kind: task.kind, durationMs: after.durationMs });
-      }
-      task.state = after;
-      settled.outcomes.push(null);
-    } catch (error) {
-      if (!(error instanceof TabreduceError)) throw error;
-      settled.outcomes.push(error.toWire());
     }
   }
-  settled.events = await applyTaskChanges(sql, scope, changes, nowMs);
-  return settled;
+  const events = await applyTaskChanges(sql, scope, changes, nowMs);
+  return { each, events };
 }
 
 /**
