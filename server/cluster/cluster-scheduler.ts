@@ -117,6 +117,12 @@ export class ClusterScheduler implements SchedulerService {
    * query (renewals, job sources, the API), thousands of them with a crowd.
    */
   readonly #batchDb: Database;
+  /**
+   * The timer's connections: a heartbeat queued behind a crowd's requests came late enough
+   * for the other coordinators to take this one for dead (2 coordinators, 5,000 volunteers:
+   * 632 answers refused, their leases given back).
+   */
+  readonly #sweepDb: Database;
 
   /** Uploads, kept in the database; and the scratch directory the planner cuts them in. */
   readonly uploads: ClusterUploads;
@@ -129,6 +135,7 @@ export class ClusterScheduler implements SchedulerService {
   ) {
     this.uploads = new ClusterUploads(db);
     this.#batchDb = openDatabase(options.databaseUrl, { maxConnections: 2 * BATCHES_RUNNING });
+    this.#sweepDb = openDatabase(options.databaseUrl, { maxConnections: 2 });
     this.#policies = new TaskPolicies(options.backoffMs);
     this.#metrics = options.metrics ?? NO_METRICS;
     this.#maxStrikes = options.maxStrikes ?? DEFAULT_MAX_STRIKES;
@@ -150,6 +157,7 @@ export class ClusterScheduler implements SchedulerService {
     for (const volunteerId of [...this.#local.keys()]) await this.disconnect(volunteerId, Date.now(), 'the coordinator this volunteer was connected to shut down');
     await this.db.query('DELETE FROM coordinators WHERE id = $1', [this.options.coordinatorId]);
     await this.#batchDb.close();
+    await this.#sweepDb.close();
   }
 
   get #scope(): ClaimScope {
@@ -352,10 +360,10 @@ export class ClusterScheduler implements SchedulerService {
    */
   async tick(nowMs: number): Promise<void> {
     await this.#beat();
-    if (await sweepDeadCoordinators(this.db, this.#scope, this.options.coordinatorTimeoutMs, nowMs)) await this.#announce({ type: 'changed' });
-    const expired = await sweepExpiredLeases(this.db, this.#scope, nowMs);
+    if (await sweepDeadCoordinators(this.#sweepDb, this.#scope, this.options.coordinatorTimeoutMs, nowMs)) await this.#announce({ type: 'changed' });
+    const expired = await sweepExpiredLeases(this.#sweepDb, this.#scope, nowMs);
     for (let index = 0; index < expired; index++) this.#metrics.leaseExpired();
-    const dropped = await dropExpiredJobs(this.db, this.options.resultRetentionMs ?? 0, nowMs);
+    const dropped = await dropExpiredJobs(this.#sweepDb, this.options.resultRetentionMs ?? 0, nowMs);
     if (dropped.length > 0) {
       this.#catalog.forget(dropped);
       await this.#announce({ type: 'changed' });
@@ -367,24 +375,24 @@ export class ClusterScheduler implements SchedulerService {
       return this.#wakeAll();
     }
     // Only as many as there are slow tasks: with a crowd waiting, waking all of them for one copy would be a storm of claims.
-    this.#slowTasks = await countSlowTasks(this.db, this.#scope.backups, nowMs, SLOW_TASKS_COUNTED);
+    this.#slowTasks = await countSlowTasks(this.#sweepDb, this.#scope.backups, nowMs, SLOW_TASKS_COUNTED);
     if (this.#slowTasks > 0) this.#wake(this.#slowTasks);
   }
 
   /** Beats this coordinator's heart; listed again after it was taken for dead, its volunteers are too. */
   async #beat(): Promise<void> {
-    if (!(await beat(this.db, this.options.coordinatorId)) || this.#local.size === 0) return;
+    if (!(await beat(this.#sweepDb, this.options.coordinatorId)) || this.#local.size === 0) return;
     // Their leases were ended by whoever removed this coordinator, and the holders told; they stay connected here.
     this.options.log.warn({ coordinatorId: this.options.coordinatorId, volunteers: this.#local.size }, 'this coordinator was taken for dead by another and rejoins the cluster');
     for (const [volunteerId, volunteer] of this.#local) await this.#list(volunteerId, volunteer);
   }
 
   async #readQueue(): Promise<void> {
-    this.#queue = await readQueueShare(this.db, LIMITS.tasksPerMessage);
+    this.#queue = await readQueueShare(this.#sweepDb, LIMITS.tasksPerMessage);
   }
 
   async #anyClaimable(nowMs: number): Promise<boolean> {
-    const found = await this.db.query(
+    const found = await this.#sweepDb.query(
       `SELECT 1 FROM jobs j JOIN tasks t ON t.job_id = j.id WHERE j.status IN ('queued', 'running') AND ((t.status = 'pending' AND t.ready_at_ms <= $1) OR t.copy_wanted) LIMIT 1`,
       [nowMs],
     );

@@ -1,7 +1,8 @@
 /**
  * Backup copies in a cluster: the single coordinator's rule (scheduler/dispatch.ts
- * pickBackup) as one query. A task is slow when it is its job's only kind of work left
- * (the job has nothing claimable), it runs on one lease only, and that lease has run
+ * pickBackup) as one query, near a phase's end only (NEAR_END_TASKS). A task is slow when
+ * it is its job's only kind of work left (the job has nothing claimable and few tasks
+ * left), it runs on one lease only, and that lease has run
  * longer than `minRunningMs` and than `slowdownFactor` times its phase's mean duration so
  * far. A volunteer idle while a job waits on such a task gets a copy of it; the first
  * answer wins and the other copy is revoked (shared/task.ts).
@@ -10,6 +11,15 @@ import type { TaskState } from '../../shared/task.ts';
 import type { BackupPolicy } from '../scheduler/dispatch.ts';
 import type { Sql } from './database.ts';
 
+/**
+ * A phase is near its end, and its running tasks may have copies, when at most this many
+ * or a tenth of its tasks are left (with nothing claimable, all left are running). Without
+ * it a crowd slowed by its own numbers (a job of 10,000 tasks across 5,000 volunteers,
+ * every lease older than the minimum) had every idle volunteer take copies of tasks whose
+ * answers were merely queued: more work, and every claim scanning 10,000 leases.
+ */
+const NEAR_END_TASKS = 16;
+
 /** The slow tasks' leases, oldest first; `$1` is now, `$2` and `$3` the policy's minimum and factor. */
 const SLOW = `
   FROM leases l
@@ -17,6 +27,8 @@ const SLOW = `
   JOIN jobs j ON j.id = l.job_id
   WHERE l.leased_at_ms <= $1::bigint - $2::bigint
     AND j.status IN ('queued', 'running')
+    AND CASE WHEN l.kind = 'map' THEN (j.map_tasks - j.maps_done) <= greatest(${NEAR_END_TASKS}, j.map_tasks / 10)
+             ELSE (j.reducers - j.reduces_done) <= greatest(${NEAR_END_TASKS}, j.reducers / 10) END
     AND t.status = 'leased' AND jsonb_array_length(t.state->'leases') = 1
     AND l.leased_at_ms <= $1::bigint - greatest($2::float8, $3::float8 *
       CASE WHEN l.kind = 'map' THEN j.maps_ms::float8 / greatest(j.maps_done, 1) ELSE j.reduces_ms::float8 / greatest(j.reduces_done, 1) END)
