@@ -17,16 +17,18 @@ import { expectExactWordCount, submitWordCount, WORD_COUNT_SOURCE } from './word
 const INVERTED_INDEX = readFileSync(new URL('../examples/inverted-index.js', import.meta.url), 'utf8');
 
 /**
- * The word count with each map task held back 300 ms and each reduce call 5 ms (its
+ * The word count with each map task held back 300 ms and each reduce call 30 ms (its
  * combine, run by map tasks, is not held), so each phase lasts long enough for a kill to
- * land in it on a loaded machine.
+ * land in it on a loaded machine: about 300 distinct words over 6 reducers on 3 tabs
+ * give a reduce phase of a few seconds (at 5 ms a call it lasted under a second, and a
+ * fresh-clone CI run polled straight past it, from mapping to succeeded).
  */
 const SLOW_WORD_COUNT = WORD_COUNT_SOURCE.replace(
   'export function map(fileName, text, emit) {',
   'export function map(fileName, text, emit) {\n  const heldUntil = Date.now() + 300;\n  while (Date.now() < heldUntil) {}',
 )
   .replace('export const combine = reduce;', 'export function combine(word, counts) { let total = 0; for (const count of counts) total += count; return total; }')
-  .replace('export function reduce(word, counts) {', 'export function reduce(word, counts) {\n  const heldUntil = Date.now() + 5;\n  while (Date.now() < heldUntil) {}');
+  .replace('export function reduce(word, counts) {', 'export function reduce(word, counts) {\n  const heldUntil = Date.now() + 30;\n  while (Date.now() < heldUntil) {}');
 
 test.describe.configure({ mode: 'serial' });
 
@@ -71,7 +73,7 @@ test('a coordinator killed during map and another during reduce lose nothing', a
   const doneBefore = (await getJson<TaskSummary[]>(`${cluster.url}/api/jobs/${id}/tasks`)).filter((task) => task.status === 'done');
   await cluster.kill(0);
   expect(doneBefore.length).toBeLessThan(total);
-  await expect.poll(async () => (await jobOf(cluster.url, id)).state, { timeout: 90_000 }).toBe('reducing');
+  await expect.poll(async () => (await jobOf(cluster.url, id)).state, { intervals: [20], timeout: 90_000 }).toBe('reducing');
   await cluster.kill(1);
   const job = await waitForJob(cluster.url, id);
   expect(job.state).toBe('succeeded');
