@@ -59,7 +59,8 @@ export interface ApiClientOptions {
 
 export class ApiClient {
   readonly token: string | undefined;
-  private readonly baseUrl: string;
+  /** Prefix of every API path, without trailing slashes ('' for the same origin). */
+  readonly baseUrl: string;
   private readonly fetchImpl: typeof fetch;
 
   constructor(options: ApiClientOptions = {}) {
@@ -169,11 +170,16 @@ export class ApiClient {
     } catch (error) {
       // An abort is the caller's own doing: let it through untouched so it can be told apart.
       if (init.signal?.aborted) throw error;
-      throw new ApiError(0, 'NETWORK', `could not reach the coordinator${this.baseUrl ? ` at ${this.baseUrl}` : ''}: ${networkDetail(error)}`);
+      throw networkError(this.baseUrl, error);
     }
     if (!response.ok) throw await errorFromResponse(response);
     return response;
   }
+}
+
+/** The `NETWORK` error of a request to `baseUrl` that got no answer. */
+export function networkError(baseUrl: string, error: unknown): ApiError {
+  return new ApiError(0, 'NETWORK', `could not reach the coordinator${baseUrl ? ` at ${baseUrl}` : ''}: ${networkDetail(error)}`);
 }
 
 /**
@@ -196,7 +202,7 @@ const resultPath = (id: string, format: ResultFormat): string =>
  * generic message. The body is checked field by field rather than trusted: between the
  * client and the coordinator there may be a proxy that answers in its own words.
  */
-async function errorFromResponse(response: Response): Promise<ApiError> {
+export async function errorFromResponse(response: Response): Promise<ApiError> {
   const fallback = `${response.status} ${response.statusText}`.trim();
   const statusCode: HttpStatusCode = `HTTP_${response.status}`;
   let body: unknown;

@@ -6,11 +6,11 @@
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { Readable } from 'node:stream';
 import type { JobInput } from '../shared/job.ts';
 import { LIMITS } from '../shared/limits.ts';
 import type { ApiClient } from './api-client.ts';
 import { InvalidJobError } from './errors.ts';
+import { postFile } from './file-upload.ts';
 import { describeFsError } from './job-source.ts';
 
 /**
@@ -65,7 +65,7 @@ export async function uploadInput(
       onSent?.(sent.reduce((sum, bytes) => sum + bytes, 0), totalBytes);
     });
     try {
-      const uploaded = await api.uploadFile(file.name, Readable.toWeb(reader) as ReadableStream<Uint8Array>, stop.signal);
+      const uploaded = await postFile(api, file.name, reader, stop.signal);
       uploads[index] = { fileId: uploaded.id, name: file.name };
     } catch (error) {
       // A file that failed while being read breaks the request; say which file, not "fetch failed".
