@@ -4,7 +4,7 @@
  * queued them all on their job's row (every one updates its counters, and holds the row
  * until it commits), a few hundred a second whatever the pool. The first request goes at
  * once, alone: a few volunteers see no added wait. At most `maxRunning` batches run at a
- * time, so the rest of the coordinator (heartbeats, renewals, the API) keeps connections.
+ * time, so the rest of the coordinator (heartbeats, the API) keeps connections.
  */
 export class Batches<Request, Result> {
   readonly #queue: { request: Request; resolve: (result: Result) => void; reject: (error: unknown) => void }[] = [];

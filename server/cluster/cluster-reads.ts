@@ -1,7 +1,7 @@
 /**
  * What the API and the dashboard read of the cluster, straight from the database, so any
  * coordinator answers for all of them: task summaries, volunteers, live task counts, a
- * job's result a chunk at a time, a leased map task's input.
+ * job's result a chunk at a time, a leased map task's input, who holds leases of a job.
  */
 import { TabreduceError } from '../../shared/errors.ts';
 import type { ClusterSummary, PastAttempt, TaskSummary } from '../../shared/job.ts';
@@ -144,4 +144,15 @@ export async function readLeasedInput(db: Database, catalog: JobCatalog, leaseTo
   const input = await db.query<{ data: Buffer }>('SELECT data FROM map_inputs WHERE job_id = $1 AND map_index = $2', [lease.job_id, lease.idx]);
   if (!input.rows[0]) throw new TabreduceError('LEASE_INVALID', `the input of map task ${lease.idx} of job ${lease.job_id} is gone: its job ended`);
   return toUint8Array((await toPayload(decodeMapInput(input.rows[0].data))).bytes);
+}
+
+/** Per request: does the volunteer hold a lease of the job? One query for them all. */
+export async function readLeaseHolders(db: Database, requests: readonly { volunteerId: string; jobId: string }[]): Promise<boolean[]> {
+  const found = await db.query<{ volunteer_id: string; job_id: string }>(
+    `SELECT a.volunteer_id, a.job_id FROM unnest($1::text[], $2::text[]) AS a(volunteer_id, job_id)
+     WHERE EXISTS (SELECT 1 FROM leases l WHERE l.volunteer_id = a.volunteer_id AND l.job_id = a.job_id)`,
+    [requests.map((request) => request.volunteerId), requests.map((request) => request.jobId)],
+  );
+  const holding = new Set(found.rows.map((row) => JSON.stringify([row.volunteer_id, row.job_id])));
+  return requests.map((request) => holding.has(JSON.stringify([request.volunteerId, request.jobId])));
 }

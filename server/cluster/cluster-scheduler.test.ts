@@ -97,6 +97,15 @@ async function answer(scheduler: ClusterScheduler, volunteerId: string, tasks: T
   );
 }
 
+/** 20 volunteers of one slot each on `scheduler`, and a job of 40 one-record map tasks: answers the volunteers' ids. */
+async function crowdWithJob(scheduler: ClusterScheduler, name: string, jobId: string): Promise<string[]> {
+  const volunteers = Array.from({ length: 20 }, (_, index) => `${name}-${index}`);
+  for (const id of volunteers) await scheduler.connect(id, 'test', 1, 0);
+  const records = Array.from({ length: 40 }, (_, index) => [index, words[index % words.length]!] as [number, string]);
+  await scheduler.submitInTurns(planJob({ name, source: SOURCE, input: { kind: 'records', records }, recordsPerTask: 1, reducers: 2 }, { jobId }), 0);
+  return volunteers;
+}
+
 /** Runs both volunteers in turn until the job has no task left for them. */
 async function runToEnd(volunteers: { scheduler: ClusterScheduler; id: string }[], nowMs: number) {
   for (let round = 0; round < 50; round++) {
@@ -169,10 +178,7 @@ describe('a cluster of two coordinators on one database', () => {
   it("shares out claims and records reports that arrive together, in batches, each volunteer's alone", async () => {
     const url = await server.createDatabase();
     const a = await coordinator(url, 'a');
-    const volunteers = Array.from({ length: 20 }, (_, index) => `crowd-${index}`);
-    for (const id of volunteers) await a.scheduler.connect(id, 'test', 1, 0);
-    const records = Array.from({ length: 40 }, (_, index) => [index, words[index % words.length]!] as [number, string]);
-    await a.scheduler.submitInTurns(planJob({ name: 'crowd', source: SOURCE, input: { kind: 'records', records }, recordsPerTask: 1, reducers: 2 }, { jobId: 'job-crowd' }), 0);
+    const volunteers = await crowdWithJob(a.scheduler, 'crowd', 'job-crowd');
     await a.scheduler.tick(Date.now());
     const claims = await Promise.all(volunteers.map((id) => a.scheduler.requestTasks(id, 5, 1)));
     // 40 tasks, 20 volunteers: two each, none twice.
@@ -186,6 +192,46 @@ describe('a cluster of two coordinators on one database', () => {
     expect(await a.scheduler.getJob('job-crowd')).toMatchObject({ state: 'reducing', progress: { map: { done: 40 } } });
     const crowd = (await a.scheduler.cluster()).volunteerList;
     expect(crowd.map((volunteer) => volunteer.tasksDone)).toEqual(volunteers.map(() => 2));
+  });
+
+  it("renews and reads job code for volunteers asking together, in batches, each volunteer's alone", async () => {
+    const url = await server.createDatabase();
+    const a = await coordinator(url, 'a');
+    const volunteers = await crowdWithJob(a.scheduler, 'renewing', 'job-renew');
+    await a.scheduler.submitInTurns(wordJob('job-other'), 0);
+    await a.scheduler.tick(Date.now());
+    const claims = await Promise.all(volunteers.map((id) => a.scheduler.requestTasks(id, 1, 1)));
+    expect(claims.map((tasks) => tasks.length)).toEqual(volunteers.map(() => 1));
+    // Every volunteer reads the code of the job it holds; one also asks for a job it holds nothing of.
+    const sources = await Promise.all(volunteers.map((id, index) => a.scheduler.getSourceForVolunteer(id, claims[index]![0]!.jobId).then((reply) => reply.jobId)));
+    expect(sources).toEqual(claims.map(([task]) => task!.jobId));
+    const notHeld = claims[0]![0]!.jobId === 'job-renew' ? 'job-other' : 'job-renew';
+    await expect(a.scheduler.getSourceForVolunteer(volunteers[0]!, notHeld)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    // Leased at 1 for 1000 ms: all renew together at 900, one naming another's lease besides its own.
+    const renewals = await Promise.all(
+      volunteers.map((id, index) => {
+        const own = claims[index]!.map((task) => ({ taskId: task.taskId, leaseToken: task.leaseToken }));
+        const stolen = index === 0 ? [{ taskId: claims[1]![0]!.taskId, leaseToken: claims[1]![0]!.leaseToken }] : [];
+        return a.scheduler.renew(id, [...own, ...stolen], 900);
+      }),
+    );
+    expect(renewals[0]).toEqual({ renewed: [claims[0]![0]!.taskId], lost: [claims[1]![0]!.taskId] });
+    for (const [index, renewal] of renewals.slice(1).entries()) expect(renewal).toEqual({ renewed: [claims[index + 1]![0]!.taskId], lost: [] });
+    // Renewed to 1900: answers at 1500 are in time, the original deadline (1001) long past.
+    const reports = await Promise.all(volunteers.map((id, index) => answer(a.scheduler, id, claims[index]!, 1500)));
+    for (const outcomes of reports) expect(outcomes).toEqual([null]);
+    // Past its deadline, a lease is not renewed, even in a batch with live ones.
+    const late = await a.scheduler.requestTasks(volunteers[0]!, 1, 2000);
+    const live = await a.scheduler.requestTasks(volunteers[1]!, 1, 2800);
+    // The first two renewals asked go at once, alone; the next two wait for them and go together.
+    const [, , expired, renewedLive] = await Promise.all([
+      a.scheduler.renew(volunteers[2]!, [], 3100),
+      a.scheduler.renew(volunteers[3]!, [], 3100),
+      a.scheduler.renew(volunteers[0]!, late.map((task) => ({ taskId: task.taskId, leaseToken: task.leaseToken })), 3100),
+      a.scheduler.renew(volunteers[1]!, live.map((task) => ({ taskId: task.taskId, leaseToken: task.leaseToken })), 3100),
+    ]);
+    expect(expired).toEqual({ renewed: [], lost: late.map((task) => task.taskId) });
+    expect(renewedLive).toEqual({ renewed: live.map((task) => task.taskId), lost: [] });
   });
 
   it("caps a claim at the volunteer's even share of the cluster's queue, never below its slots", async () => {

@@ -11,8 +11,7 @@
  * leases of a coordinator that stopped beating are ended by whichever coordinator sees
  * it first, so its volunteers' tasks run elsewhere when they reconnect.
  *
- * Not yet in the cluster, which the single coordinator has: the past attempts in a
- * task's summary (docs/scaling.md).
+ * How it differs from the single coordinator: docs/scaling.md.
  */
 import { TabreduceError, type TaskError, type WireError } from '../../shared/errors.ts';
 import { LIMITS } from '../../shared/limits.ts';
@@ -31,14 +30,15 @@ import { NO_METRICS, type SchedulerListener, type SchedulerMetrics } from '../sc
 import type { TaskCounts } from '../scheduler/summaries.ts';
 import { TaskPolicies } from '../scheduler/task-policy.ts';
 import type { JobRecord } from '../store/job-store.ts';
-import { Batches, BatchRefusal } from './batches.ts';
-import { claimTasks, type ClaimScope } from './claims.ts';
+import { claimBatch, settleBatch, type BatchContext } from './batch-transactions.ts';
+import { Batches } from './batches.ts';
+import type { ClaimScope } from './claims.ts';
 import { ClusterEventListener, publish, type ClusterEvent } from './cluster-events.ts';
 import { ClusterUploads, inlineFileInput } from './cluster-uploads.ts';
-import { readCluster, readLeasedInput, readLiveTaskCounts, readQueueShare, readResult, readTasks, type QueueShare } from './cluster-reads.ts';
-import { openDatabase, type Database, type Sql } from './database.ts';
+import { readCluster, readLeasedInput, readLeaseHolders, readLiveTaskCounts, readQueueShare, readResult, readTasks, type QueueShare } from './cluster-reads.ts';
+import { openDatabase, type Database } from './database.ts';
 import { JobCatalog } from './job-catalog.ts';
-import { endLeases, renewLeases, settleEnds, type Settled } from './lease-ends.ts';
+import { endLeases, renewLeases, type RenewalRequest, type Settled } from './lease-ends.ts';
 import { pickDonor } from './donors.ts';
 import { countSlowTasks } from './slow-tasks.ts';
 import { beat, dropExpiredJobs, sweepDeadCoordinators, sweepExpiredLeases } from './sweeps.ts';
@@ -102,15 +102,23 @@ export class ClusterScheduler implements SchedulerService {
 
   /** Volunteers' claims and reports, a transaction per batch of those that arrive together. */
   readonly #claims = new Batches<{ volunteerId: string; max: number; nowMs: number }, { assignments: TaskAssignment[] | Promise<TaskAssignment[]>; bytes: number }>(
-    (requests) => this.#claimBatch(requests),
+    (requests) => claimBatch(this.#batchContext, requests),
     BATCH_REQUESTS,
     BATCHES_RUNNING,
   );
   readonly #reports = new Batches<{ volunteerId: string; ends: readonly TaskEnd[]; nowMs: number }, Settled>(
-    (reports) => this.#settleBatch(reports),
+    (reports) => settleBatch(this.#batchContext, reports),
     BATCH_REQUESTS,
     BATCHES_RUNNING,
   );
+
+  /**
+   * Renewals, and volunteers' reads of the code they run, a statement per batch on the
+   * shared pool: a crowd starting a job asks for its code thousands at once, and each
+   * held a connection of the pool for one query, queueing the API behind it.
+   */
+  readonly #renewals = new Batches<RenewalRequest, { renewed: string[]; lost: string[] }>((requests) => renewLeases(this.db, requests), BATCH_REQUESTS, BATCHES_RUNNING);
+  readonly #sourceChecks = new Batches<{ volunteerId: string; jobId: string }, boolean>((requests) => readLeaseHolders(this.db, requests), BATCH_REQUESTS, BATCHES_RUNNING);
 
   /**
    * The batches' own connections: in the shared pool they queued behind every single
@@ -158,6 +166,10 @@ export class ClusterScheduler implements SchedulerService {
     await this.db.query('DELETE FROM coordinators WHERE id = $1', [this.options.coordinatorId]);
     await this.#batchDb.close();
     await this.#sweepDb.close();
+  }
+
+  get #batchContext(): BatchContext {
+    return { db: this.#batchDb, scope: this.#scope, maxStrikes: this.#maxStrikes, isLocal: (volunteerId) => this.#local.has(volunteerId) };
   }
 
   get #scope(): ClaimScope {
@@ -228,8 +240,9 @@ export class ClusterScheduler implements SchedulerService {
 
   async getSourceForVolunteer(volunteerId: string, jobId: string): Promise<JobSourceReply> {
     this.#requireLocal(volunteerId);
-    const holds = await this.db.query('SELECT 1 FROM leases WHERE volunteer_id = $1 AND job_id = $2 LIMIT 1', [volunteerId, jobId]);
-    if (holds.rowCount === 0) throw new TabreduceError('FORBIDDEN', `this volunteer holds no task of job ${jobId}; a volunteer reads only the code it runs`);
+    if (!(await this.#sourceChecks.submit({ volunteerId, jobId }))) {
+      throw new TabreduceError('FORBIDDEN', `this volunteer holds no task of job ${jobId}; a volunteer reads only the code it runs`);
+    }
     return this.getSource(jobId);
   }
 
@@ -349,7 +362,7 @@ export class ClusterScheduler implements SchedulerService {
 
   renew(volunteerId: string, leases: { taskId: string; leaseToken: string }[], nowMs: number): Promise<{ renewed: string[]; lost: string[] }> {
     this.#requireLocal(volunteerId);
-    return renewLeases(this.db, volunteerId, leases, nowMs, nowMs + this.options.leaseMs);
+    return this.#renewals.submit({ volunteerId, leases, nowMs, deadlineMs: nowMs + this.options.leaseMs });
   }
 
   /**
@@ -404,72 +417,6 @@ export class ClusterScheduler implements SchedulerService {
   async #settleOne(volunteerId: string, end: TaskEnd, nowMs: number): Promise<void> {
     const [outcome] = await this.settle(volunteerId, [end], nowMs);
     if (outcome) throw new TabreduceError(outcome.code, outcome.message);
-  }
-
-  /** One transaction for the claims of a batch; a volunteer struck out is refused alone. */
-  async #claimBatch(requests: { volunteerId: string; max: number; nowMs: number }[]) {
-    const nowMs = Math.max(...requests.map((request) => request.nowMs));
-    return this.#batchDb.transaction(async (sql) => {
-      const struck = await this.#struckOut(sql, requests.map((request) => request.volunteerId));
-      // Gone while its claim waited for the batch: nothing is leased to it.
-      for (const { volunteerId } of requests) if (!this.#local.has(volunteerId)) struck.set(volunteerId, new TabreduceError('NOT_READY', 'say volunteer:hello before asking for work'));
-      const eligible = requests.filter((request) => !struck.has(request.volunteerId));
-      const { each, events } = await claimTasks(sql, this.#scope, eligible, nowMs);
-      const bytes = new Map<string, number>();
-      eligible.forEach((request, index) => {
-        if (each[index]!.bytes > 0) bytes.set(request.volunteerId, (bytes.get(request.volunteerId) ?? 0) + each[index]!.bytes);
-      });
-      if (bytes.size > 0) {
-        const ids = [...bytes.keys()].sort();
-        await sql.query('UPDATE volunteers v SET bytes_sent = v.bytes_sent + u.bytes FROM unnest($1::text[], $2::bigint[]) AS u(id, bytes) WHERE v.id = u.id', [ids, ids.map((id) => bytes.get(id)!)]);
-      }
-      await publish(sql, events);
-      let at = 0;
-      return requests.map((request) => (struck.has(request.volunteerId) ? new BatchRefusal(struck.get(request.volunteerId)) : each[at++]!));
-    });
-  }
-
-  /** One transaction for the reports of a batch; a volunteer struck out is refused alone. */
-  async #settleBatch(reports: { volunteerId: string; ends: readonly TaskEnd[]; nowMs: number }[]) {
-    const nowMs = Math.max(...reports.map((report) => report.nowMs));
-    return this.#batchDb.transaction(async (sql) => {
-      const struck = await this.#struckOut(sql, reports.map((report) => report.volunteerId));
-      const eligible = reports.filter((report) => !struck.has(report.volunteerId));
-      const { each, events } = await settleEnds(sql, this.#scope, eligible, nowMs);
-      const sums = new Map<string, [number, number, number, number, number]>();
-      eligible.forEach((report, index) => {
-        const result = each[index]!;
-        const sum = sums.get(report.volunteerId) ?? [0, 0, 0, 0, 0];
-        sums.set(report.volunteerId, [sum[0] + result.done, sum[1] + result.failed, sum[2] + result.answeredMs, sum[3] + result.answers, sum[4] + result.bytesReceived]);
-      });
-      if (sums.size > 0) {
-        const ids = [...sums.keys()].sort();
-        const column = (i: number) => ids.map((id) => sums.get(id)![i]);
-        await sql.query(
-          `UPDATE volunteers v SET tasks_done = v.tasks_done + u.done, tasks_failed = v.tasks_failed + u.failed, answered_ms = v.answered_ms + u.answered_ms,
-             answers = v.answers + u.answers, bytes_received = v.bytes_received + u.bytes
-           FROM unnest($1::text[], $2::int[], $3::int[], $4::bigint[], $5::int[], $6::bigint[]) AS u(id, done, failed, answered_ms, answers, bytes) WHERE v.id = u.id`,
-          [ids, column(0), column(1), column(2), column(3), column(4)],
-        );
-      }
-      await publish(sql, events);
-      let at = 0;
-      return reports.map((report) => (struck.has(report.volunteerId) ? new BatchRefusal(struck.get(report.volunteerId)) : each[at++]!));
-    });
-  }
-
-  /** The volunteers among `volunteerIds` out of strikes, each with the refusal it gets. */
-  async #struckOut(sql: Sql, volunteerIds: string[]): Promise<Map<string, TabreduceError>> {
-    const found = await sql.query<{ volunteer_id: string; strikes: number }>('SELECT volunteer_id, strikes FROM reputations WHERE volunteer_id = ANY($1::text[]) AND strikes >= $2', [
-      [...new Set(volunteerIds)],
-      this.#maxStrikes,
-    ]);
-    return new Map(
-      found.rows.map((row) => [
-        row.volunteer_id,
-        new TabreduceError('FORBIDDEN', `this volunteer's answers lost ${row.strikes} votes against other volunteers'; its results are refused and it gets no more work`),
-      ]),
-    );
   }
 
   async #askToYield(idleId: string): Promise<void> {

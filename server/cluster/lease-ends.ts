@@ -197,19 +197,43 @@ export async function endLeases(
   return { taskIds, events };
 }
 
-/** Renews the leases still live: one statement for all. Answers the task ids renewed and those whose lease is gone. */
-export async function renewLeases(sql: Sql, volunteerId: string, leases: readonly { taskId: string; leaseToken: string }[], nowMs: number, deadlineMs: number) {
-  const renewedRows = await sql.query<{ token: string }>(
-    // The lease row's deadline is the one that counts: a task's stored state keeps the deadline its lease started with.
-    // One already past it is lost, swept or not: renewing it would revive a task the sweep may be handing to another.
-    'UPDATE leases SET deadline_ms = $4 WHERE token = ANY($1::text[]) AND volunteer_id = $2 AND deadline_ms >= $3 RETURNING token',
-    [leases.map((lease) => lease.leaseToken), volunteerId, nowMs, deadlineMs],
-  );
-  const live = new Set(renewedRows.rows.map((row) => row.token));
-  const renewed: string[] = [];
-  const lost: string[] = [];
-  for (const lease of leases) (live.has(lease.leaseToken) ? renewed : lost).push(lease.taskId);
-  return { renewed, lost };
+/** One volunteer's renewal: its leases to carry to `deadlineMs`, as of `nowMs`. */
+export interface RenewalRequest {
+  volunteerId: string;
+  leases: readonly { taskId: string; leaseToken: string }[];
+  nowMs: number;
+  deadlineMs: number;
+}
+
+/**
+ * Renews the leases still live, for many volunteers in one statement. Answers, per
+ * request, the task ids renewed and those whose lease is gone (or is another volunteer's).
+ * The rows are locked in token order, so two batches never wait on each other in a
+ * circle (a deadlock with another writer is PostgreSQL's to break: the renewal fails,
+ * and the volunteer renews again at its next heartbeat).
+ */
+export async function renewLeases(sql: Sql, requests: readonly RenewalRequest[]): Promise<{ renewed: string[]; lost: string[] }[]> {
+  const rows = requests.flatMap((request) => request.leases.map((lease) => ({ request, token: lease.leaseToken })));
+  const live = new Set<string>();
+  if (rows.length > 0) {
+    const renewedRows = await sql.query<{ token: string }>(
+      // The lease row's deadline is the one that counts: a task's stored state keeps the deadline its lease started with.
+      // One already past it is lost, swept or not: renewing it would revive a task the sweep may be handing to another.
+      `WITH asked AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS a(token, volunteer_id, now_ms, deadline_ms)),
+         locked AS (
+           SELECT l.token, asked.deadline_ms FROM leases l JOIN asked ON l.token = asked.token AND l.volunteer_id = asked.volunteer_id
+           WHERE l.deadline_ms >= asked.now_ms ORDER BY l.token FOR UPDATE OF l)
+       UPDATE leases l SET deadline_ms = locked.deadline_ms FROM locked WHERE l.token = locked.token RETURNING l.token`,
+      [rows.map((row) => row.token), rows.map((row) => row.request.volunteerId), rows.map((row) => row.request.nowMs), rows.map((row) => row.request.deadlineMs)],
+    );
+    for (const row of renewedRows.rows) live.add(row.token);
+  }
+  return requests.map((request) => {
+    const renewed: string[] = [];
+    const lost: string[] = [];
+    for (const lease of request.leases) (live.has(lease.leaseToken) ? renewed : lost).push(lease.taskId);
+    return { renewed, lost };
+  });
 }
 
 /**
