@@ -12,13 +12,13 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import type { UploadedFile } from '../shared/job.ts';
-import { errorFromResponse, networkError, type ApiClient } from './api-client.ts';
+import { errorFromResponse, networkError, type ApiClient, type ApiError } from './api-client.ts';
 
 /**
  * Sends `body` as the upload named `name` and resolves with the stored file once the
  * coordinator answered 201 (after its bytes are on its disk). Rejects with an `ApiError`
- * (refused, or no answer), with `signal`'s abort as it is, or with `body`'s own error if
- * reading it failed first.
+ * (refused, or no answer; a failure to read `body` is one with no answer, which the
+ * caller, listening to its own stream, can tell apart), or with `signal`'s reason.
  */
 export function postFile(api: ApiClient, name: string, body: Readable, signal?: AbortSignal): Promise<UploadedFile> {
   const target = `${api.baseUrl}/api/files?name=${encodeURIComponent(name)}`;
@@ -44,12 +44,19 @@ export function postFile(api: ApiClient, name: string, body: Readable, signal?: 
       settled = true;
       outcome();
     };
+    const request = (url.protocol === 'https:' ? https : http).request(url, { method: 'POST', headers, ...(signal ? { signal } : {}) });
+    // Neither the file nor the connection outlives a refusal or a failure: a proxy that
+    // kept reading the rest of the body would otherwise hold the process open.
+    const stopSending = () => {
+      body.destroy();
+      if (!request.writableFinished) request.destroy();
+    };
+    // An abort rejects with the caller's own reason, as fetch does.
     const fail = (error: unknown) =>
       settle(() => {
-        body.destroy();
-        reject(signal?.aborted ? error : networkError(api.baseUrl, error));
+        stopSending();
+        reject(signal?.aborted ? (signal.reason ?? error) : networkError(api.baseUrl, error));
       });
-    const request = (url.protocol === 'https:' ? https : http).request(url, { method: 'POST', headers, ...(signal ? { signal } : {}) });
     // A refusal (413, 401, 507...) may come before the whole body is sent, and the
     // connection then closes under the rest of it: once an answer is coming, the answer
     // counts, not the failed write.
@@ -83,8 +90,8 @@ export function postFile(api: ApiClient, name: string, body: Readable, signal?: 
           return;
         }
         settle(() => {
-          body.destroy();
-          void errorFromResponse(new Response(status === 304 ? null : text, { status, statusText: response.statusMessage ?? '' })).then(reject);
+          stopSending();
+          void refusalOf(status, response.statusMessage, text).then(reject);
         });
       });
     });
@@ -93,4 +100,16 @@ export function postFile(api: ApiClient, name: string, body: Readable, signal?: 
     body.on('error', (error) => request.destroy(error));
     body.pipe(request);
   });
+}
+
+/** The `ApiError` of a refusal, read as `ApiClient` reads one. */
+async function refusalOf(status: number, statusText: string | undefined, text: string): Promise<ApiError> {
+  let answer: Response;
+  try {
+    answer = new Response(status === 304 ? null : text, { status, statusText: statusText ?? '' });
+  } catch {
+    // A status line the web's Response refuses (a proxy's control characters): its words are dropped.
+    answer = new Response(status === 304 ? null : text, { status });
+  }
+  return errorFromResponse(answer);
 }

@@ -207,12 +207,17 @@ describe('a cluster of two coordinators on one database', () => {
     expect(sources).toEqual(claims.map(([task]) => task!.jobId));
     const notHeld = claims[0]![0]!.jobId === 'job-renew' ? 'job-other' : 'job-renew';
     await expect(a.scheduler.getSourceForVolunteer(volunteers[0]!, notHeld)).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    // Leased at 1 for 1000 ms: all renew together at 900, one naming another's lease besides its own.
-    const renewals = await Promise.all(
-      volunteers.map((id, index) => {
+    // Leased at 1 for 1000 ms: all renew together at 900, volunteer 0 naming volunteer 1's lease besides its own, and
+    // volunteer 2 renewing twice. The first two asked go alone, so these come last, and meet in one batch.
+    const order = [...volunteers.keys()].reverse();
+    const renewals = new Array<{ renewed: string[]; lost: string[] }>(volunteers.length);
+    await Promise.all(
+      order.map(async (index) => {
         const own = claims[index]!.map((task) => ({ taskId: task.taskId, leaseToken: task.leaseToken }));
         const stolen = index === 0 ? [{ taskId: claims[1]![0]!.taskId, leaseToken: claims[1]![0]!.leaseToken }] : [];
-        return a.scheduler.renew(id, [...own, ...stolen], 900);
+        const twice = index === 2 ? a.scheduler.renew(volunteers[2]!, own, 100) : undefined;
+        renewals[index] = await a.scheduler.renew(volunteers[index]!, [...own, ...stolen], 900);
+        if (twice) expect(await twice).toEqual({ renewed: [claims[2]![0]!.taskId], lost: [] });
       }),
     );
     expect(renewals[0]).toEqual({ renewed: [claims[0]![0]!.taskId], lost: [claims[1]![0]!.taskId] });

@@ -213,25 +213,38 @@ export interface RenewalRequest {
  * and the volunteer renews again at its next heartbeat).
  */
 export async function renewLeases(sql: Sql, requests: readonly RenewalRequest[]): Promise<{ renewed: string[]; lost: string[] }[]> {
-  const rows = requests.flatMap((request) => request.leases.map((lease) => ({ request, token: lease.leaseToken })));
+  // One row per lease and volunteer: a lease named twice (two renewals of one volunteer
+  // in one batch) is checked at the earlier time and carried to the later deadline, as the
+  // two one after the other would; in one UPDATE, PostgreSQL would take either row.
+  const asked = new Map<string, { token: string; volunteerId: string; nowMs: number; deadlineMs: number }>();
+  for (const { volunteerId, leases, nowMs, deadlineMs } of requests) {
+    for (const { leaseToken: token } of leases) {
+      const key = JSON.stringify([volunteerId, token]);
+      const seen = asked.get(key);
+      if (seen) asked.set(key, { token, volunteerId, nowMs: Math.min(seen.nowMs, nowMs), deadlineMs: Math.max(seen.deadlineMs, deadlineMs) });
+      else asked.set(key, { token, volunteerId, nowMs, deadlineMs });
+    }
+  }
   const live = new Set<string>();
-  if (rows.length > 0) {
-    const renewedRows = await sql.query<{ token: string }>(
+  if (asked.size > 0) {
+    const rows = [...asked.values()];
+    const renewedRows = await sql.query<{ token: string; volunteer_id: string }>(
       // The lease row's deadline is the one that counts: a task's stored state keeps the deadline its lease started with.
       // One already past it is lost, swept or not: renewing it would revive a task the sweep may be handing to another.
       `WITH asked AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS a(token, volunteer_id, now_ms, deadline_ms)),
          locked AS (
            SELECT l.token, asked.deadline_ms FROM leases l JOIN asked ON l.token = asked.token AND l.volunteer_id = asked.volunteer_id
            WHERE l.deadline_ms >= asked.now_ms ORDER BY l.token FOR UPDATE OF l)
-       UPDATE leases l SET deadline_ms = locked.deadline_ms FROM locked WHERE l.token = locked.token RETURNING l.token`,
-      [rows.map((row) => row.token), rows.map((row) => row.request.volunteerId), rows.map((row) => row.request.nowMs), rows.map((row) => row.request.deadlineMs)],
+       UPDATE leases l SET deadline_ms = locked.deadline_ms FROM locked WHERE l.token = locked.token RETURNING l.token, l.volunteer_id`,
+      [rows.map((row) => row.token), rows.map((row) => row.volunteerId), rows.map((row) => row.nowMs), rows.map((row) => row.deadlineMs)],
     );
-    for (const row of renewedRows.rows) live.add(row.token);
+    // Keyed by holder too: a volunteer naming another's lease is told it lost it, even when the holder renewed it in the same batch.
+    for (const row of renewedRows.rows) live.add(JSON.stringify([row.volunteer_id, row.token]));
   }
   return requests.map((request) => {
     const renewed: string[] = [];
     const lost: string[] = [];
-    for (const lease of request.leases) (live.has(lease.leaseToken) ? renewed : lost).push(lease.taskId);
+    for (const lease of request.leases) (live.has(JSON.stringify([request.volunteerId, lease.leaseToken])) ? renewed : lost).push(lease.taskId);
     return { renewed, lost };
   });
 }
