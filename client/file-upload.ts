@@ -104,12 +104,14 @@ export function postFile(api: ApiClient, name: string, body: Readable, signal?: 
 
 /** The `ApiError` of a refusal, read as `ApiClient` reads one. */
 async function refusalOf(status: number, statusText: string | undefined, text: string): Promise<ApiError> {
+  // A 304 may carry no body in a web Response.
+  const body = status === 304 ? null : text;
   let answer: Response;
   try {
-    answer = new Response(status === 304 ? null : text, { status, statusText: statusText ?? '' });
+    answer = new Response(body, { status, statusText: statusText ?? '' });
   } catch {
     // A status line the web's Response refuses (a proxy's control characters): its words are dropped.
-    answer = new Response(status === 304 ? null : text, { status });
+    answer = new Response(body, { status });
   }
   return errorFromResponse(answer);
 }

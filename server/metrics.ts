@@ -14,7 +14,7 @@ import type { ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { TERMINAL_JOB_STATUSES, type JobStatus } from '../shared/job-lifecycle.ts';
 import type { TaskKind } from '../shared/task.ts';
-import type { SchedulerMetrics } from './scheduler/scheduler.ts';
+import type { SchedulerMetrics } from './scheduler/scheduler-options.ts';
 import type { SchedulerService } from './scheduler-service.ts';
 
 const PREFIX = 'tabreduce_';

@@ -9,7 +9,8 @@ import { partitionOf } from '../shared/partition.ts';
 import type { MapAssignment, MapInputPayload, ReduceAssignment, TaskAssignment } from '../shared/protocol.ts';
 import { planJob } from '../server/job-planner.ts';
 import { chunksOf, resultEntries } from '../server/result-data.ts';
-import { Scheduler, type SchedulerListener } from '../server/scheduler/scheduler.ts';
+import { Scheduler } from '../server/scheduler/scheduler.ts';
+import type { SchedulerListener } from '../server/scheduler/scheduler-options.ts';
 import type { JobStore } from '../server/store/job-store.ts';
 import { MemoryStore } from '../server/store/memory-store.ts';
 

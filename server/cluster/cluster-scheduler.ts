@@ -30,9 +30,9 @@ import { NO_METRICS, type SchedulerListener, type SchedulerMetrics } from '../sc
 import type { TaskCounts } from '../scheduler/summaries.ts';
 import { TaskPolicies } from '../scheduler/task-policy.ts';
 import type { JobRecord } from '../store/job-store.ts';
-import { claimBatch, settleBatch, type BatchContext } from './batch-transactions.ts';
+import { claimBatch, settleBatch, type BatchContext, type ClaimBatchRequest, type ReportBatchRequest } from './batch-transactions.ts';
 import { Batches } from './batches.ts';
-import type { ClaimScope } from './claims.ts';
+import type { Claimed, ClaimScope } from './claims.ts';
 import { ClusterEventListener, publish, type ClusterEvent } from './cluster-events.ts';
 import { ClusterUploads, inlineFileInput } from './cluster-uploads.ts';
 import { readCluster, readLeasedInput, readLeaseHolders, readLiveTaskCounts, readQueueShare, readResult, readTasks, type QueueShare } from './cluster-reads.ts';
@@ -101,12 +101,12 @@ export class ClusterScheduler implements SchedulerService {
   #lastDonorSearchMs = Number.NEGATIVE_INFINITY;
 
   /** Volunteers' claims and reports, a transaction per batch of those that arrive together. */
-  readonly #claims = new Batches<{ volunteerId: string; max: number; nowMs: number }, { assignments: TaskAssignment[] | Promise<TaskAssignment[]>; bytes: number }>(
+  readonly #claims = new Batches<ClaimBatchRequest, Claimed>(
     (requests) => claimBatch(this.#batchContext, requests),
     BATCH_REQUESTS,
     BATCHES_RUNNING,
   );
-  readonly #reports = new Batches<{ volunteerId: string; ends: readonly TaskEnd[]; nowMs: number }, Settled>(
+  readonly #reports = new Batches<ReportBatchRequest, Settled>(
     (reports) => settleBatch(this.#batchContext, reports),
     BATCH_REQUESTS,
     BATCHES_RUNNING,
@@ -122,7 +122,8 @@ export class ClusterScheduler implements SchedulerService {
 
   /**
    * The batches' own connections: in the shared pool they queued behind every single
-   * query (renewals, job sources, the API), thousands of them with a crowd.
+   * query (the API, hellos; renewals and job sources before those were batched too),
+   * thousands of them with a crowd.
    */
   readonly #batchDb: Database;
   /**

@@ -40,11 +40,6 @@ import { NO_METRICS, type SchedulerListener, type SchedulerMetrics, type Schedul
 import { TaskPolicies } from './task-policy.ts';
 import { VolunteerRegistry, type Volunteer } from './volunteers.ts';
 
-export type { BackupPolicy } from './dispatch.ts';
-export { DEFAULT_BACKUP_POLICY } from './dispatch.ts';
-
-export type { SchedulerListener, SchedulerMetrics, SchedulerOptions } from './scheduler-options.ts';
-
 const NOBODY_MESSAGE = 'say volunteer:hello before asking for work';
 /** Task events after which the store already holds what recovery would make of the task (see #applyTaskChange). */
 const UNSTORED_EVENTS: ReadonlySet<TaskEvent['type']> = new Set(['lease', 'backup', 'renew', 'return']);
